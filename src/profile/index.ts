@@ -1,0 +1,12 @@
+import { loadProfile } from './load.js';
+import { ModuleProfile } from './module-profile.js';
+
+export { listProfileIds, loadProfile, parseProfile, PROFILE_DIR } from './load.js';
+export { commandName, compareVersions, ModuleProfile } from './module-profile.js';
+export type { Matched, Vars } from './module-profile.js';
+export type { Profile } from './schema.js';
+
+/** Loads, validates and compiles a profile by id or path. */
+export function getProfile(idOrPath: string, firmware?: string): ModuleProfile {
+  return new ModuleProfile(loadProfile(idOrPath), firmware);
+}

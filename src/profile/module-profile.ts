@@ -1,0 +1,230 @@
+import type { BinaryBlockT, CommandSpecT, Profile, ResultCodeT, UrcT } from './schema.js';
+
+export interface Matched<T> {
+  spec: T;
+  groups: Record<string, string>;
+}
+
+export interface CompiledResult extends ResultCodeT {
+  regex: RegExp;
+}
+interface CompiledUrc extends UrcT {
+  regex: RegExp;
+}
+interface CompiledBlock extends BinaryBlockT {
+  regex: RegExp;
+}
+
+export type Vars = Record<string, string | number | undefined>;
+
+/**
+ * A validated profile with its patterns compiled and its quirks applied for one firmware.
+ * Everything the layers above need to know about a module family comes through here.
+ */
+export class ModuleProfile {
+  readonly data: Profile;
+  readonly firmware: string | undefined;
+  private readonly results: CompiledResult[];
+  private readonly urcs: CompiledUrc[];
+  private readonly busy: { regex: RegExp; kind: 'processing' | 'sending' }[];
+  private readonly inlineBlocks: CompiledBlock[];
+  private readonly lineBlocks: CompiledBlock[];
+  private readonly noise: RegExp[];
+  private readonly reboot: RegExp[];
+  private readonly ready: RegExp;
+  private readonly commands: Record<string, CommandSpecT>;
+  readonly maxSend: number;
+  /** First characters of inline block headers, for a cheap test on each byte. */
+  readonly inlinePrefixes: string[];
+
+  constructor(data: Profile, firmware?: string) {
+    this.data = data;
+    this.firmware = firmware;
+    this.results = data.results.map((r) => ({ ...r, regex: new RegExp(r.pattern) }));
+    this.urcs = data.urcs.map((u) => ({ ...u, regex: new RegExp(u.pattern) }));
+    this.busy = data.busy.map((b) => ({ regex: new RegExp(b.pattern), kind: b.kind }));
+    const blocks = data.binaryBlocks.map((b) => ({ ...b, regex: new RegExp(b.pattern) }));
+    this.inlineBlocks = blocks.filter((b) => b.dataStarts === 'inline');
+    this.lineBlocks = blocks.filter((b) => b.dataStarts === 'nextLine');
+    this.inlinePrefixes = this.inlineBlocks.map((b) => b.prefix);
+    this.noise = data.noise.map((n) => new RegExp(n));
+    this.reboot = data.banner.rebootPatterns.map((p) => new RegExp(p));
+    this.ready = new RegExp(data.banner.readyPattern);
+    let commands = { ...data.commands };
+    let maxSend = data.socket.maxSend;
+    if (firmware !== undefined) {
+      for (const quirk of data.quirks) {
+        if (!quirkApplies(quirk.when, firmware)) continue;
+        for (const [name, override] of Object.entries(quirk.commands ?? {})) {
+          const base = commands[name];
+          if (base) commands = { ...commands, [name]: { ...base, ...override } as CommandSpecT };
+        }
+        if (quirk.socket?.maxSend) maxSend = quirk.socket.maxSend;
+      }
+    }
+    this.commands = commands;
+    this.maxSend = maxSend;
+  }
+
+  get id(): string {
+    return this.data.id;
+  }
+  get family(): 'cellular' | 'wifi' {
+    return this.data.family;
+  }
+  get lineEnding(): string {
+    return this.data.serial.lineEnding;
+  }
+
+  /** The same profile with the quirks for this firmware applied. */
+  forFirmware(firmware: string): ModuleProfile {
+    return new ModuleProfile(this.data, firmware);
+  }
+
+  /** Names of the quirks that apply to the firmware this profile was built for. */
+  appliedQuirks(): string[] {
+    const fw = this.firmware;
+    if (fw === undefined) return [];
+    return this.data.quirks.filter((q) => quirkApplies(q.when, fw)).map((q) => q.name);
+  }
+
+  matchFinal(line: string, extra: readonly CompiledResult[] = []): Matched<CompiledResult> | undefined {
+    for (const r of extra) {
+      const m = r.regex.exec(line);
+      if (m) return { spec: r, groups: { ...m.groups } };
+    }
+    for (const r of this.results) {
+      const m = r.regex.exec(line);
+      if (m) return { spec: r, groups: { ...m.groups } };
+    }
+    return undefined;
+  }
+
+  matchUrc(line: string): Matched<UrcT> | undefined {
+    for (const u of this.urcs) {
+      const m = u.regex.exec(line);
+      if (m) return { spec: u, groups: { ...m.groups } };
+    }
+    return undefined;
+  }
+
+  matchBusy(line: string): 'processing' | 'sending' | undefined {
+    return this.busy.find((b) => b.regex.test(line))?.kind;
+  }
+
+  /** A header whose data follows right after its last character (`+IPD,5:`). */
+  matchInlineBlock(partial: string): Matched<BinaryBlockT> | undefined {
+    for (const b of this.inlineBlocks) {
+      if (!partial.startsWith(b.prefix)) continue;
+      const m = b.regex.exec(partial);
+      if (m) return { spec: b, groups: { ...m.groups } };
+    }
+    return undefined;
+  }
+
+  /** A header line whose data follows its line end (`+IPD5`). */
+  matchLineBlock(line: string): Matched<BinaryBlockT> | undefined {
+    for (const b of this.lineBlocks) {
+      if (!line.startsWith(b.prefix)) continue;
+      const m = b.regex.exec(line);
+      if (m) return { spec: b, groups: { ...m.groups } };
+    }
+    return undefined;
+  }
+
+  isNoise(line: string): boolean {
+    return this.noise.some((n) => n.test(line));
+  }
+
+  isReboot(line: string): boolean {
+    return this.reboot.some((r) => r.test(line));
+  }
+
+  isReady(line: string): boolean {
+    return this.ready.test(line);
+  }
+
+  /** Timeout for a command line, from the profile's per-command table. */
+  timeoutFor(commandText: string): number {
+    return this.data.timeouts.byCommand[commandName(commandText)] ?? this.data.timeouts.defaultMs;
+  }
+
+  hasCommand(name: string): boolean {
+    return name in this.commands;
+  }
+
+  command(name: string): CommandSpecT {
+    const spec = this.commands[name];
+    if (!spec) throw new Error(`profile ${this.id} has no command "${name}"`);
+    return spec;
+  }
+
+  script(name: string): string[] {
+    return this.data.scripts[name] ?? [];
+  }
+
+  /** Fills a command template; string values are escaped the way this firmware wants. */
+  fill(template: string, vars: Vars): string {
+    return template.replace(/\{(\w+)\}/g, (_, key: string) => {
+      const value = vars[key];
+      if (value === undefined) throw new Error(`template "${template}" needs {${key}}`);
+      return typeof value === 'number' ? String(value) : this.escapeString(value);
+    });
+  }
+
+  /** Fills a pattern template; values are regex-escaped. */
+  fillPattern(template: string, vars: Vars): RegExp {
+    return new RegExp(
+      template.replace(/\{(\w+)\}/g, (_, key: string) => {
+        const value = vars[key];
+        if (value === undefined) throw new Error(`pattern "${template}" needs {${key}}`);
+        return String(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      }),
+    );
+  }
+
+  escapeString(value: string): string {
+    if (this.data.serial.stringEscape === 'backslash') return value.replace(/[\\",]/g, (c) => `\\${c}`);
+    return value;
+  }
+
+  compileResults(results: readonly ResultCodeT[] | undefined): CompiledResult[] {
+    return (results ?? []).map((r) => ({ ...r, regex: new RegExp(r.pattern) }));
+  }
+
+  /** Human meaning of a code in one of the profile's tables. */
+  explain(table: string | undefined, code: string | undefined): string | undefined {
+    if (table === undefined || code === undefined) return undefined;
+    const t = this.data.tables[table];
+    if (!t) return undefined;
+    return t[code] ?? t[code.trim()] ?? t[code.toLowerCase()];
+  }
+}
+
+/** `AT+CIPSEND=0,5` → `AT+CIPSEND`; `AT+CREG?` → `AT+CREG`; `ATE0` → `ATE0`. */
+export function commandName(text: string): string {
+  const m = /^(AT[+&*^$#%][A-Z0-9_]+|AT[A-Z&]?\d*|[A-Z+]+)/i.exec(text.trim());
+  return (m?.[1] ?? text.trim()).toUpperCase();
+}
+
+/** Compares dotted version strings numerically: "3.3.0.0" vs "2.2.0.0". */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.\-_]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.\-_]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function quirkApplies(
+  when: { firmwareMatches?: string | undefined; firmwareAtLeast?: string | undefined; firmwareBelow?: string | undefined },
+  firmware: string,
+): boolean {
+  if (when.firmwareMatches !== undefined && !new RegExp(when.firmwareMatches).test(firmware)) return false;
+  const version = /\d+(?:\.\d+)+/.exec(firmware)?.[0];
+  if (when.firmwareAtLeast !== undefined && (version === undefined || compareVersions(version, when.firmwareAtLeast) < 0)) return false;
+  if (when.firmwareBelow !== undefined && (version === undefined || compareVersions(version, when.firmwareBelow) >= 0)) return false;
+  return true;
+}

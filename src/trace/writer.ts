@@ -1,0 +1,114 @@
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { Tap } from '../transport/tap.js';
+import { TOOL } from '../version.js';
+import type { TraceEvent, TraceHeader } from './events.js';
+import { TRACE_VERSION, toRecord } from './events.js';
+import { Redactor, StreamRedactor } from './redact.js';
+
+export interface TraceWriterOptions {
+  profile?: string;
+  baud?: number;
+  device?: string;
+  source?: string;
+  /** Known secrets (Wi-Fi, MQTT, PIN) masked wherever they appear. */
+  secrets?: (string | undefined)[];
+  /** Redaction is on unless explicitly turned off (never do that for traces you share). */
+  redact?: boolean;
+  /** Clock for `t`; defaults to time since the writer was created. */
+  now?: () => number;
+}
+
+/** Held-back bytes (a possible secret split across chunks) are written after this long at most. */
+const HOLD_FLUSH_MS = 50;
+
+/** Writes a trace as JSON Lines. It is a Tap, so it can sit on any Link. */
+export class TraceWriter implements Tap {
+  private readonly out: Writable;
+  private readonly ownsStream: boolean;
+  private readonly now: () => number;
+  private readonly redactors: { tx: StreamRedactor; rx: StreamRedactor } | undefined;
+  private readonly holdTimers: { tx?: NodeJS.Timeout; rx?: NodeJS.Timeout } = {};
+  private closed = false;
+  events = 0;
+
+  constructor(target: string | Writable, options: TraceWriterOptions = {}) {
+    this.ownsStream = typeof target === 'string';
+    this.out = typeof target === 'string' ? createWriteStream(target) : target;
+    const start = performance.now();
+    this.now = options.now ?? (() => performance.now() - start);
+    const redact = options.redact !== false;
+    if (redact) {
+      const redactor = new Redactor(options.secrets ?? []);
+      this.redactors = { tx: new StreamRedactor(redactor), rx: new StreamRedactor(redactor) };
+    }
+    const header: TraceHeader = { type: 'atbridge-trace', version: TRACE_VERSION, tool: TOOL, start: new Date().toISOString() };
+    if (options.profile) header.profile = options.profile;
+    if (options.baud) header.baud = options.baud;
+    if (options.device) header.device = options.device;
+    if (options.source) header.source = options.source;
+    header.redacted = redact;
+    this.out.write(`${JSON.stringify(header)}\n`);
+  }
+
+  tx(data: Buffer): void {
+    this.bytes('tx', data);
+  }
+
+  rx(data: Buffer): void {
+    this.bytes('rx', data);
+  }
+
+  note(text: string, fields?: Record<string, unknown>): void {
+    this.write({ t: this.now(), dir: 'note', data: Buffer.from(text, 'utf8'), ...(fields ? { fields } : {}) });
+  }
+
+  /** Writes an event as given (importers, replay); tx/rx data still passes the redactor. */
+  event(event: TraceEvent): void {
+    if (event.dir === 'note' || !this.redactors) this.write(event);
+    else {
+      const data = this.redactors[event.dir].push(event.data);
+      const rest = this.redactors[event.dir].flush();
+      this.write({ ...event, data: rest.length > 0 ? Buffer.concat([data, rest]) : data });
+    }
+  }
+
+  private bytes(dir: 'tx' | 'rx', data: Buffer): void {
+    if (this.closed) return;
+    const t = this.now();
+    if (!this.redactors) {
+      this.write({ t, dir, data });
+      return;
+    }
+    const redactor = this.redactors[dir];
+    const ready = redactor.push(data);
+    if (ready.length > 0) this.write({ t, dir, data: ready });
+    clearTimeout(this.holdTimers[dir]);
+    if (redactor.hasPending) {
+      this.holdTimers[dir] = setTimeout(() => this.flushHeld(dir), HOLD_FLUSH_MS);
+      this.holdTimers[dir].unref();
+    }
+  }
+
+  private flushHeld(dir: 'tx' | 'rx'): void {
+    const rest = this.redactors?.[dir].flush();
+    if (rest && rest.length > 0) this.write({ t: this.now(), dir, data: rest });
+  }
+
+  private write(event: TraceEvent): void {
+    if (this.closed) return;
+    this.events++;
+    this.out.write(`${JSON.stringify(toRecord(event))}\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const dir of ['tx', 'rx'] as const) {
+      clearTimeout(this.holdTimers[dir]);
+      this.flushHeld(dir);
+    }
+    this.closed = true;
+    if (!this.ownsStream) return;
+    await new Promise<void>((resolve) => this.out.end(() => resolve()));
+  }
+}
