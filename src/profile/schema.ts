@@ -102,6 +102,8 @@ const CommandSpec = z
     prompt: z.boolean().optional(),
     /** After the data: finals that end the data phase (ESP: SEND OK / SEND FAIL). */
     dataFinals: z.array(ResultCode).optional(),
+    /** After the prompt (no data given) or a CONNECT final, the line carries raw data (transparent mode). */
+    dataMode: z.boolean().optional(),
     /** A URC that completes the command after its final result. */
     awaitUrc: AwaitUrc.optional(),
     /** Error answers that mean the job is already done (e.g. network already opened). */

@@ -1,0 +1,468 @@
+import { EventEmitter } from 'node:events';
+import type { Link } from '../transport/link.js';
+import type { CompiledResult, ModuleProfile } from '../profile/module-profile.js';
+import type { ResultCodeT } from '../profile/schema.js';
+import type { ClassifiedLine, CommandContext } from './classify.js';
+import { classifyLine, responsePrefixFor, splitGluedEcho } from './classify.js';
+import { AtError } from './errors.js';
+import type { Frame } from './framer.js';
+import { AtFramer } from './framer.js';
+
+export type BlockFrame = Extract<Frame, { kind: 'block' }>;
+
+export interface AtCommandOptions {
+  /** Defaults to the profile's timeout for this command. */
+  timeoutMs?: number;
+  /** Extra final result codes for this command (CONNECT for a transparent open). */
+  finals?: readonly ResultCodeT[];
+  /** Lines starting with this answer the command; derived from the command when undefined. */
+  responsePrefix?: string | null;
+  /** The module answers '>' and then takes `data`. */
+  prompt?: boolean;
+  data?: Buffer;
+  /** Finals that end the data phase (SEND OK / SEND FAIL); default: the normal finals. */
+  dataFinals?: readonly ResultCodeT[];
+  /** A URC that completes the command after its final result (it may also come first). */
+  awaitUrc?: { pattern: RegExp; timeoutMs: number };
+  /** Switch to data (transparent) mode at the prompt or at a CONNECT final. */
+  enterDataMode?: boolean;
+  /** Resend on `busy p...` (the module ignored the command); default true. */
+  retryBusy?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface AtResponse {
+  command: string;
+  ok: boolean;
+  outcome: 'ok' | 'error' | 'connect' | 'no-carrier' | 'prompt';
+  /** The final result line (or '>' when the command ended at the prompt). */
+  final: string;
+  /** Information lines, echo and URCs removed. */
+  lines: string[];
+  /** Named groups of the final result (CME code, CONNECT rate). */
+  groups: Record<string, string>;
+  /** Binary blocks read by this command (AT+CIPRXGET=2, AT+CIPRECVDATA). */
+  blocks: BlockFrame[];
+  /** The awaited URC, when one was asked for. */
+  urc?: { line: string; groups: Record<string, string> };
+  error?: AtError;
+  durationMs: number;
+}
+
+export interface AtChannelOptions {
+  /** Pause after a final result before the next command (default: the profile's settleMs). */
+  settleMs?: number;
+  /** Wait between resends after `busy p...`. */
+  busyRetryMs?: number;
+  /** Give up on a busy module after this long. */
+  busyBudgetMs?: number;
+  /** Consecutive command timeouts after which the module is reported dead (ModemManager uses 10). */
+  deadAfterTimeouts?: number;
+}
+
+interface Job {
+  text: string;
+  options: AtCommandOptions;
+  resolve: (res: AtResponse) => void;
+  reject: (err: AtError) => void;
+}
+
+type Phase = 'final' | 'prompt' | 'data' | 'urc';
+
+interface InFlight {
+  job: Job;
+  context: CommandContext;
+  phase: Phase;
+  lines: string[];
+  blocks: BlockFrame[];
+  started: number;
+  timer: NodeJS.Timeout | undefined;
+  busyDeadline: number;
+  busyTimer: NodeJS.Timeout | undefined;
+  urc: { line: string; groups: Record<string, string> } | undefined;
+  final: { line: ClassifiedLine } | undefined;
+  promptSeen: boolean;
+  onAbort: (() => void) | undefined;
+}
+
+export interface AtChannelEvents {
+  /** Every classified line, for traces and debug output. */
+  line: [line: ClassifiedLine];
+  urc: [line: ClassifiedLine];
+  /** Data pushed by the module (+IPD and friends). */
+  block: [block: BlockFrame];
+  /** Payload while in data (transparent) mode. */
+  data: [chunk: Buffer];
+  prompt: [];
+  timeout: [command: string, consecutive: number];
+  dead: [consecutive: number];
+  close: [];
+}
+
+/**
+ * One command in flight over a Link: writes the command, strips the echo, collects the answer
+ * until a final result code, routes URCs to listeners at any time (even mid-command), resends
+ * on `busy p...`, and waits a settle time after each final so late URCs arrive first.
+ * In data (transparent) mode the channel only passes bytes; the socket owns the line then.
+ */
+export class AtChannel extends EventEmitter {
+  private profile: ModuleProfile;
+  private readonly framer: AtFramer;
+  private readonly queue: Job[] = [];
+  private inFlight: InFlight | undefined;
+  private settleUntil = 0;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private consecutiveTimeouts = 0;
+  private closed = false;
+  private readonly settleMs: number | undefined;
+  private readonly busyRetryMs: number;
+  private readonly busyBudgetMs: number;
+  private readonly deadAfter: number;
+  private readonly onData = (chunk: Buffer) => this.framer.push(chunk);
+  private readonly onClose = () => this.shutdown();
+
+  constructor(
+    readonly link: Link,
+    profile: ModuleProfile,
+    options: AtChannelOptions = {},
+  ) {
+    super();
+    this.profile = profile;
+    this.settleMs = options.settleMs;
+    this.busyRetryMs = options.busyRetryMs ?? 500;
+    this.busyBudgetMs = options.busyBudgetMs ?? 20_000;
+    this.deadAfter = options.deadAfterTimeouts ?? 10;
+    this.framer = new AtFramer(profile, (frame) => this.onFrame(frame));
+    link.on('data', this.onData);
+    link.on('close', this.onClose);
+  }
+
+  get currentProfile(): ModuleProfile {
+    return this.profile;
+  }
+
+  /** Swaps the profile once the module is identified (quirks, a different family). */
+  setProfile(profile: ModuleProfile): void {
+    this.profile = profile;
+    this.framer.setProfile(profile);
+  }
+
+  get inDataMode(): boolean {
+    return this.framer.inDataMode;
+  }
+
+  get busyWithCommand(): boolean {
+    return this.inFlight !== undefined || this.queue.length > 0;
+  }
+
+  get timeoutsInARow(): number {
+    return this.consecutiveTimeouts;
+  }
+
+  /** Sends a command; resolves with the module's answer (ok or not), rejects on timeout or a lost link. */
+  send(text: string, options: AtCommandOptions = {}): Promise<AtResponse> {
+    if (this.closed) return Promise.reject(new AtError('link-closed', text, `${this.link.description} is closed`));
+    return new Promise((resolve, reject) => {
+      const job: Job = { text, options, resolve, reject };
+      if (options.signal?.aborted) return reject(new AtError('aborted', text, `${text}: cancelled`));
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** Like send, but a module error becomes a rejection. */
+  async sendOk(text: string, options: AtCommandOptions = {}): Promise<AtResponse> {
+    const res = await this.send(text, options);
+    if (res.error) throw res.error;
+    return res;
+  }
+
+  /** Writes bytes as they are (data mode, '+++'); no framing, no echo handling. */
+  writeRaw(data: Buffer): Promise<void> {
+    return this.link.write(data);
+  }
+
+  enterDataMode(): void {
+    this.framer.setDataMode(true);
+  }
+
+  leaveDataMode(): void {
+    this.framer.setDataMode(false);
+    this.pump();
+  }
+
+  /**
+   * Resolves with the next classified line matching `test` (registered now, so a line
+   * arriving in the same chunk as whatever triggers it is not missed).
+   */
+  waitForLine(test: (line: ClassifiedLine) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<ClassifiedLine | undefined> {
+    return new Promise((resolve) => {
+      const done = (value: ClassifiedLine | undefined) => {
+        clearTimeout(timer);
+        this.off('line', onLine);
+        this.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      const onLine = (line: ClassifiedLine) => {
+        if (test(line)) done(line);
+      };
+      const onClose = () => done(undefined);
+      const onAbort = () => done(undefined);
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.on('line', onLine);
+      this.on('close', onClose);
+      signal?.addEventListener('abort', onAbort);
+    });
+  }
+
+  /** Detaches from the link; pending commands fail with link-closed. The link stays open. */
+  detach(): void {
+    this.link.off('data', this.onData);
+    this.link.off('close', this.onClose);
+    this.shutdown();
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.pumpTimer);
+    const failure = (text: string) => new AtError('link-closed', text, `${this.link.description} closed while waiting for ${text}`);
+    if (this.inFlight) this.finish(this.inFlight, undefined, failure(this.inFlight.job.text));
+    for (const job of this.queue.splice(0)) job.reject(failure(job.text));
+    this.emit('close');
+  }
+
+  private pump(): void {
+    if (this.closed || this.inFlight || this.framer.inDataMode) return;
+    const job = this.queue[0];
+    if (!job) return;
+    const wait = this.settleUntil - performance.now();
+    if (wait > 0) {
+      if (!this.pumpTimer) {
+        this.pumpTimer = setTimeout(() => {
+          this.pumpTimer = undefined;
+          this.pump();
+        }, wait);
+      }
+      return;
+    }
+    this.queue.shift();
+    this.start(job);
+  }
+
+  private start(job: Job): void {
+    const { options } = job;
+    const derived = responsePrefixFor(job.text);
+    const responsePrefix = options.responsePrefix === null ? undefined : (options.responsePrefix ?? derived);
+    const flight: InFlight = {
+      job,
+      context: { text: job.text, responsePrefix, finals: this.profile.compileResults(options.finals), echoPending: true },
+      phase: options.prompt ? 'prompt' : 'final',
+      lines: [],
+      blocks: [],
+      started: performance.now(),
+      timer: undefined,
+      busyDeadline: performance.now() + this.busyBudgetMs,
+      busyTimer: undefined,
+      urc: undefined,
+      final: undefined,
+      promptSeen: false,
+      onAbort: undefined,
+    };
+    if (options.signal) {
+      flight.onAbort = () => this.finish(flight, undefined, new AtError('aborted', job.text, `${job.text}: cancelled`));
+      options.signal.addEventListener('abort', flight.onAbort, { once: true });
+    }
+    this.inFlight = flight;
+    this.arm(flight, options.timeoutMs ?? this.profile.timeoutFor(job.text));
+    this.writeCommand(flight);
+  }
+
+  private writeCommand(flight: InFlight): void {
+    flight.context.echoPending = true;
+    const bytes = Buffer.from(flight.job.text + this.profile.lineEnding, 'latin1');
+    this.link.write(bytes).catch((err: Error) => {
+      if (this.inFlight === flight) this.finish(flight, undefined, new AtError('link-closed', flight.job.text, `writing ${flight.job.text} failed: ${err.message}`));
+    });
+  }
+
+  private arm(flight: InFlight, ms: number): void {
+    clearTimeout(flight.timer);
+    flight.timer = setTimeout(() => this.onTimeout(flight), ms);
+  }
+
+  private onTimeout(flight: InFlight): void {
+    if (this.inFlight !== flight) return;
+    const { text } = flight.job;
+    if (flight.phase === 'urc') {
+      this.finish(flight, undefined, new AtError('urc-timeout', text, `${text}: the module said OK but never reported the result`, { lines: flight.lines }));
+      return;
+    }
+    this.consecutiveTimeouts++;
+    const heard = flight.lines.length > 0 ? ` (heard: ${flight.lines.slice(-3).join(' | ')})` : '';
+    this.finish(flight, undefined, new AtError('timeout', text, `${text}: no final result from the module${heard}`, { lines: flight.lines }));
+    this.emit('timeout', text, this.consecutiveTimeouts);
+    if (this.consecutiveTimeouts >= this.deadAfter) this.emit('dead', this.consecutiveTimeouts);
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (frame.kind) {
+      case 'data':
+        this.emit('data', frame.data);
+        return;
+      case 'prompt':
+        this.onPrompt();
+        return;
+      case 'block':
+        if (frame.purpose === 'read' && this.inFlight) this.inFlight.blocks.push(frame);
+        else this.emit('block', frame);
+        return;
+      case 'line':
+        this.onLine(frame.text);
+    }
+  }
+
+  private onLine(text: string): void {
+    const flight = this.inFlight;
+    if (flight?.context.echoPending) {
+      const parts = splitGluedEcho(text, flight.context.text);
+      if (parts) {
+        this.onLine(parts[0]);
+        this.onLine(parts[1]);
+        return;
+      }
+    }
+    const line = classifyLine(text, this.profile, flight?.context);
+    this.emit('line', line);
+    if (line.kind === 'urc') this.emit('urc', line);
+    if (!flight) return;
+    if (flight.job.options.awaitUrc && !flight.urc && line.kind !== 'echo') {
+      const m = flight.job.options.awaitUrc.pattern.exec(line.text.trim());
+      if (m) {
+        flight.urc = { line: line.text, groups: { ...m.groups } };
+        if (flight.phase === 'urc') this.finish(flight, flight.final?.line);
+        return;
+      }
+    }
+    switch (line.kind) {
+      case 'echo':
+        flight.context.echoPending = false;
+        return;
+      case 'busy':
+        this.onBusy(flight, line);
+        return;
+      case 'info':
+        flight.lines.push(line.text);
+        return;
+      case 'final':
+        this.onFinal(flight, line);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onBusy(flight: InFlight, line: ClassifiedLine): void {
+    flight.lines.push(line.text);
+    if (flight.job.options.retryBusy === false || flight.phase !== 'final' && flight.phase !== 'prompt') return;
+    if (performance.now() > flight.busyDeadline) {
+      this.finish(flight, undefined, new AtError('module-busy', flight.job.text, `${flight.job.text}: the module stayed busy ("${line.text.trim()}")`, { lines: flight.lines }));
+      return;
+    }
+    clearTimeout(flight.busyTimer);
+    flight.busyTimer = setTimeout(() => {
+      if (this.inFlight !== flight) return;
+      this.arm(flight, flight.job.options.timeoutMs ?? this.profile.timeoutFor(flight.job.text));
+      this.writeCommand(flight);
+    }, this.busyRetryMs);
+  }
+
+  private onPrompt(): void {
+    this.emit('prompt');
+    const flight = this.inFlight;
+    if (!flight || flight.phase !== 'prompt') return;
+    flight.promptSeen = true;
+    const { data, enterDataMode } = flight.job.options;
+    if (data === undefined) {
+      if (enterDataMode) this.framer.setDataMode(true);
+      this.finish(flight, { kind: 'final', text: '>', final: { outcome: 'ok', groups: {} } }, undefined, 'prompt');
+      return;
+    }
+    flight.phase = 'data';
+    flight.context.finals = this.profile.compileResults(flight.job.options.dataFinals ?? []);
+    flight.context.echoPending = false;
+    this.arm(flight, flight.job.options.timeoutMs ?? this.profile.timeoutFor(flight.job.text));
+    this.link.write(data).catch((err: Error) => {
+      if (this.inFlight === flight) this.finish(flight, undefined, new AtError('link-closed', flight.job.text, `writing data failed: ${err.message}`));
+    });
+  }
+
+  private onFinal(flight: InFlight, line: ClassifiedLine): void {
+    const outcome = line.final!.outcome;
+    // ESP-AT answers OK before its '>' prompt: that OK does not end the command.
+    if (flight.phase === 'prompt' && outcome === 'ok') return;
+    if (outcome !== 'ok' && outcome !== 'connect') {
+      this.finish(flight, line);
+      return;
+    }
+    if (outcome === 'connect' && flight.job.options.enterDataMode) this.framer.setDataMode(true);
+    const awaited = flight.job.options.awaitUrc;
+    if (awaited && !flight.urc) {
+      flight.phase = 'urc';
+      flight.final = { line };
+      this.arm(flight, awaited.timeoutMs);
+      return;
+    }
+    this.finish(flight, line);
+  }
+
+  private finish(flight: InFlight, finalLine: ClassifiedLine | undefined, failure?: AtError, outcomeOverride?: 'prompt'): void {
+    if (this.inFlight !== flight) return;
+    clearTimeout(flight.timer);
+    clearTimeout(flight.busyTimer);
+    if (flight.onAbort) flight.job.options.signal?.removeEventListener('abort', flight.onAbort);
+    this.inFlight = undefined;
+    this.settleUntil = performance.now() + (this.settleMs ?? this.profile.data.serial.settleMs);
+    const { job } = flight;
+    if (failure) {
+      job.reject(failure);
+    } else {
+      this.consecutiveTimeouts = 0;
+      const final = finalLine?.final ?? { outcome: 'ok' as const, groups: {} };
+      const outcome = outcomeOverride ?? final.outcome;
+      const ok = outcome === 'ok' || outcome === 'connect' || outcome === 'prompt';
+      const res: AtResponse = {
+        command: job.text,
+        ok,
+        outcome,
+        final: finalLine?.text.trim() ?? '',
+        lines: flight.lines,
+        groups: final.groups,
+        blocks: flight.blocks,
+        durationMs: performance.now() - flight.started,
+      };
+      if (flight.urc) res.urc = flight.urc;
+      if (!ok) res.error = errorFromFinal(job.text, finalLine!, flight.phase === 'data', flight.lines);
+      job.resolve(res);
+    }
+    this.pump();
+  }
+}
+
+function errorFromFinal(command: string, line: ClassifiedLine, inData: boolean, lines: string[]): AtError {
+  const final = line.final!;
+  const text = line.text.trim();
+  const meaning = final.meaning;
+  const detail = meaning ? `${text} (${meaning})` : text;
+  const evidence = lines.length > 0 ? `; before it: ${lines.slice(-2).join(' | ')}` : '';
+  if (final.outcome === 'no-carrier') return new AtError('no-carrier', command, `${command}: NO CARRIER`, { lines });
+  const atCode = inData ? 'send-failed' : final.table === 'cme' ? 'cme' : final.table === 'cms' ? 'cms' : 'error';
+  return new AtError(atCode, command, `${command}: ${detail}${evidence}`, {
+    lines,
+    ...(final.code !== undefined ? { moduleCode: final.code } : {}),
+    ...(meaning !== undefined ? { meaning } : {}),
+  });
+}
+
+export type { CompiledResult };
