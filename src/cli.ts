@@ -1,11 +1,21 @@
 #!/usr/bin/env node
+import { readdirSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './errors.js';
 import { reportError } from './cli/run.js';
 import { VERSION } from './version.js';
 
-/** Each command lives in src/cli/commands/<name>.ts and registers itself on the program. */
-const COMMANDS: (() => Promise<{ default: (program: Command) => void }>)[] = [];
+/** Order in --help; each command lives in src/cli/commands/<name>.ts and registers itself. */
+const ORDER = ['demo', 'pub', 'sub', 'bridge', 'nc', 'doctor', 'ports', 'decode', 'replay', 'emulate'];
+
+function commandModules(): string[] {
+  const dir = new URL('./cli/commands/', import.meta.url);
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => f.slice(0, -3));
+  const rank = (n: string) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
+  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((n) => new URL(`${n}.js`, dir).href);
+}
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('atbridge')
@@ -15,7 +25,10 @@ async function main(argv: string[]): Promise<void> {
     .showSuggestionAfterError(true)
     .exitOverride();
   program.configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'atbridge: ')) });
-  for (const load of COMMANDS) (await load()).default(program);
+  for (const href of commandModules()) {
+    const mod = (await import(href)) as { default: (program: Command) => void };
+    mod.default(program);
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {
