@@ -1,0 +1,71 @@
+import { getProfile } from '../profile/index.js';
+import { Wire } from '../transport/pair-link.js';
+import type { HostEnd } from '../transport/pair-link.js';
+import { EspAtHandler } from './esp-at.js';
+import { DEFAULT_OPTIONS, type EmulatorOptions, type Fault } from './options.js';
+import type { ModulePort } from './port.js';
+import { Sim7600Handler } from './sim7600.js';
+import { VirtualModule } from './virtual-module.js';
+
+export type { AccessPoint, EmulatorOptions, Fault, SimState } from './options.js';
+export { parseEmulatorUrl, parseFault, DEFAULT_OPTIONS } from './options.js';
+export { VirtualModule } from './virtual-module.js';
+
+export interface EmulatorHandle {
+  /** The host's end: a Link like any serial port. */
+  link: HostEnd;
+  module: VirtualModule;
+  wire: Wire;
+  inject(fault: Fault): void;
+  close(): Promise<void>;
+}
+
+/** Builds a virtual module on any port (wire, pty, TCP) and powers it on. */
+export function createVirtualModule(port: ModulePort, options: EmulatorOptions, wire?: Wire): VirtualModule {
+  const profile = getProfile(options.profile);
+  let module!: VirtualModule;
+  const onFault = (fault: Fault) => {
+    switch (fault.kind) {
+      case 'corrupt':
+        if (wire) wire.corruptionRate = fault.rate;
+        return;
+      case 'wrong-baud':
+        port.setBaud(fault.baud);
+        return;
+      case 'registration-lost':
+        if (handler instanceof Sim7600Handler) {
+          handler.loseRegistration(fault.ms ?? 10_000);
+          module.urc('+CGEV: NW DETACH');
+        } else {
+          module.inject({ kind: 'network-lost' });
+        }
+        return;
+      default:
+        return;
+    }
+  };
+  module = new VirtualModule(port, profile, options, onFault);
+  const handler = options.profile === 'sim7600' ? new Sim7600Handler(module, options) : new EspAtHandler(module, options);
+  module.setHandler(handler);
+  const startFaults = options.faults;
+  module.powerOn(!startFaults.some((f) => f.kind === 'stuck-transparent'));
+  for (const fault of startFaults) module.inject(fault);
+  return module;
+}
+
+/** An emulated module on an in-process wire: `emu:sim7600` / `emu:esp-at`. */
+export function startEmulator(partial: Partial<EmulatorOptions> & Pick<EmulatorOptions, 'profile'>): EmulatorHandle {
+  const options: EmulatorOptions = { ...DEFAULT_OPTIONS, ...partial };
+  const wire = new Wire({ baud: options.baud, pacing: options.pacing, description: `emu:${options.profile}` });
+  const module = createVirtualModule(wire.module, options, wire);
+  return {
+    link: wire.host,
+    module,
+    wire,
+    inject: (fault) => module.inject(fault),
+    async close() {
+      module.close();
+      await wire.host.close();
+    },
+  };
+}

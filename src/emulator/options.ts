@@ -1,0 +1,145 @@
+import { AtbridgeError, ExitCode } from '../errors.js';
+
+export interface AccessPoint {
+  ssid: string;
+  password: string;
+  rssi?: number;
+}
+
+export type SimState = 'ready' | 'pin' | 'missing' | 'busy';
+
+/** Faults a test, the CLI or a URL can inject. */
+export type Fault =
+  | { kind: 'reboot' }
+  | { kind: 'peer-close' }
+  | { kind: 'network-lost' }
+  | { kind: 'registration-lost'; ms?: number }
+  | { kind: 'busy'; ms: number }
+  | { kind: 'drop-final'; count?: number }
+  | { kind: 'delay-final'; ms: number }
+  | { kind: 'corrupt'; rate: number }
+  | { kind: 'stuck-transparent' }
+  | { kind: 'wrong-baud'; baud: number }
+  | { kind: 'silent' };
+
+export interface EmulatorOptions {
+  profile: 'sim7600' | 'esp-at';
+  /** The module's UART rate. */
+  baud: number;
+  /** Pace bytes at the line rate (10 bits per byte for 8N1). Off for fast unit tests. */
+  pacing: boolean;
+  /** Time the module takes before it answers a command. */
+  latencyMs: number;
+  /** Network round trip for TCP connects and data through the module's sockets. */
+  rttMs: number;
+  /** Time from power-on to the banner. */
+  bootMs: number;
+  echo: boolean;
+  sim: SimState;
+  pin: string;
+  /** Registration: searching for this long after boot, then registered. */
+  registerAfterMs: number;
+  apn: string | undefined;
+  accessPoints: AccessPoint[];
+  /** Wi-Fi join time. */
+  joinMs: number;
+  /** Hosts sockets may reach besides loopback. */
+  allowHosts: string[];
+  /** Faults present from power-on. */
+  faults: Fault[];
+}
+
+export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
+  baud: 115200,
+  pacing: true,
+  latencyMs: 0,
+  rttMs: 0,
+  bootMs: 0,
+  echo: true,
+  sim: 'ready',
+  pin: '1234',
+  registerAfterMs: 0,
+  apn: undefined,
+  accessPoints: [{ ssid: 'atbridge-lab', password: 'correct horse', rssi: -52 }],
+  joinMs: 20,
+  allowHosts: [],
+  faults: [],
+};
+
+/** `emu:esp-at?ssid=lab&password=pw&pacing=0&fault=stuck-transparent` → options. */
+export function parseEmulatorUrl(device: string): EmulatorOptions {
+  const m = /^emu:([a-z0-9-]+)(?:\?(.*))?$/i.exec(device);
+  if (!m || (m[1] !== 'sim7600' && m[1] !== 'esp-at')) {
+    throw new AtbridgeError('bad-device', `"${device}" is not an emulator address; use emu:sim7600 or emu:esp-at`, { exitCode: ExitCode.usage });
+  }
+  const options: EmulatorOptions = { ...DEFAULT_OPTIONS, profile: m[1], accessPoints: [...DEFAULT_OPTIONS.accessPoints], faults: [] };
+  const params = new URLSearchParams(m[2] ?? '');
+  let ssid: string | undefined;
+  let password: string | undefined;
+  for (const [key, value] of params) {
+    switch (key) {
+      case 'baud': options.baud = int(key, value, 300, 5_000_000); break;
+      case 'pacing': options.pacing = bool(key, value); break;
+      case 'latency': options.latencyMs = int(key, value, 0, 60_000); break;
+      case 'rtt': options.rttMs = int(key, value, 0, 60_000); break;
+      case 'boot': options.bootMs = int(key, value, 0, 60_000); break;
+      case 'echo': options.echo = bool(key, value); break;
+      case 'sim':
+        if (!['ready', 'pin', 'missing', 'busy'].includes(value)) throw bad(key, value, 'ready, pin, missing or busy');
+        options.sim = value as SimState;
+        break;
+      case 'pin': options.pin = value; break;
+      case 'register': options.registerAfterMs = int(key, value, 0, 3_600_000); break;
+      case 'apn': options.apn = value; break;
+      case 'ssid': ssid = value; break;
+      case 'password': password = value; break;
+      case 'allow': options.allowHosts.push(...value.split(',')); break;
+      case 'fault': options.faults.push(parseFault(value)); break;
+      default:
+        throw new AtbridgeError('bad-device', `unknown emulator option "${key}" in ${device.replace(/password=[^&]*/, 'password=***')}`, {
+          exitCode: ExitCode.usage,
+          fix: 'options: baud, pacing, latency, rtt, boot, echo, sim, pin, register, apn, ssid, password, allow, fault',
+        });
+    }
+  }
+  if (ssid !== undefined) options.accessPoints = [{ ssid, password: password ?? '', rssi: -50 }];
+  return options;
+}
+
+/** `busy:3000`, `corrupt:0.01`, `wrong-baud:9600`, `reboot`, … */
+export function parseFault(text: string): Fault {
+  const [kind, arg] = text.split(':', 2);
+  const num = (min: number, max: number) => {
+    const n = Number(arg);
+    if (arg === undefined || !Number.isFinite(n) || n < min || n > max) throw bad('fault', text, `${kind}:<number ${min}..${max}>`);
+    return n;
+  };
+  switch (kind) {
+    case 'reboot': case 'peer-close': case 'network-lost': case 'stuck-transparent': case 'silent':
+      return { kind };
+    case 'registration-lost': return arg === undefined ? { kind } : { kind, ms: num(0, 3_600_000) };
+    case 'busy': return { kind, ms: num(1, 600_000) };
+    case 'drop-final': return arg === undefined ? { kind } : { kind, count: num(1, 1000) };
+    case 'delay-final': return { kind, ms: num(1, 600_000) };
+    case 'corrupt': return { kind, rate: num(0, 1) };
+    case 'wrong-baud': return { kind, baud: num(300, 5_000_000) };
+    default:
+      throw bad('fault', text, 'reboot, peer-close, network-lost, registration-lost[:ms], busy:ms, drop-final[:n], delay-final:ms, corrupt:rate, stuck-transparent, wrong-baud:rate, silent');
+  }
+}
+
+function int(key: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw bad(key, value, `an integer ${min}..${max}`);
+  return n;
+}
+
+function bool(key: string, value: string): boolean {
+  if (['1', 'true', 'on', 'yes'].includes(value)) return true;
+  if (['0', 'false', 'off', 'no'].includes(value)) return false;
+  throw bad(key, value, '0 or 1');
+}
+
+function bad(key: string, value: string, expected: string): AtbridgeError {
+  return new AtbridgeError('bad-device', `emulator option ${key}="${value}" is not valid; expected ${expected}`, { exitCode: ExitCode.usage });
+}

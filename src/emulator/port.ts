@@ -1,0 +1,12 @@
+/** The module's side of a serial line, whatever carries it (in-process wire, pty, TCP). */
+export interface ModulePort {
+  /** Bytes towards the host; resolves when they have left (paced at the line rate). */
+  write(data: Buffer): Promise<void>;
+  /** The module's own UART rate (a host at another rate reads garbage). */
+  setBaud(baud: number): void;
+  /** Drop output not yet sent (a reboot empties the UART FIFO). */
+  clearOutput(): void;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'dtr', listener: (asserted: boolean) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+}

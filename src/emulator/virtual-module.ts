@@ -1,0 +1,358 @@
+import { EventEmitter } from 'node:events';
+import type { ModuleProfile } from '../profile/index.js';
+import { hostAllowed, NetBridge } from './net-bridge.js';
+import type { EmulatorOptions, Fault } from './options.js';
+import type { ModulePort } from './port.js';
+
+/** A command's answer: lines (each framed CR LF), then the final result (or none: the handler answers later). */
+export interface Reply {
+  lines?: string[];
+  final?: string;
+  /** Raw bytes written after the lines, before the final. */
+  raw?: Buffer;
+  /** Runs once the answer has been written (a rate change after OK, a reboot after OK). */
+  after?: () => void;
+}
+
+export interface FamilyHandler {
+  /** Answers one command line (without its line ending). */
+  command(line: string): Reply | Promise<Reply>;
+  /** Data for the open socket arrived from the network (command mode). */
+  received(data: Buffer): void;
+  /** The peer closed the socket. */
+  peerClosed(): void;
+  /** Everything reset (boot). */
+  reset(): void;
+  networkLost(): void;
+}
+
+/**
+ * What the two families share: power-on banner, echo, line assembly, the '>' data phase,
+ * transparent mode with the '+++' guard-time rule, one TCP socket bridged to real TCP, pacing
+ * (through the port), latency, and injected faults.
+ */
+export class VirtualModule extends EventEmitter {
+  echo: boolean;
+  booted = false;
+  bootedAt = 0;
+  /** Bytes the module expects after a '>' prompt, and what to do with them. */
+  private dataPhase: { remaining: number; parts: Buffer[]; done: (data: Buffer) => void } | undefined;
+  private transparent = false;
+  /** '+++' detection state in transparent mode. */
+  private plus = { count: 0, lastByteAt: 0, timer: undefined as NodeJS.Timeout | undefined };
+  private line: number[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private busyUntil = 0;
+  private dropFinals = 0;
+  private delayFinalMs = 0;
+  silent = false;
+  socket: NetBridge | undefined;
+  socketTarget: { host: string; port: number } | undefined;
+  handler!: FamilyHandler;
+  private bootTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    readonly port: ModulePort,
+    readonly profile: ModuleProfile,
+    readonly options: EmulatorOptions,
+    private readonly onFaultHook: (fault: Fault) => void = () => {},
+  ) {
+    super();
+    this.echo = options.echo;
+    port.on('data', (chunk) => this.onBytes(chunk));
+    port.on('dtr', (asserted) => {
+      // DTR drop (AT&D1 behaviour): leave data mode, keep the connection.
+      if (!asserted && this.transparent) this.leaveTransparent(true);
+    });
+    port.on('close', () => this.close());
+  }
+
+  setHandler(handler: FamilyHandler): void {
+    this.handler = handler;
+  }
+
+  /** Powers on: banner after bootMs, then commands are accepted. */
+  powerOn(withBanner = true): void {
+    clearTimeout(this.bootTimer);
+    this.booted = false;
+    this.transparent = false;
+    this.dataPhase = undefined;
+    this.line = [];
+    this.echo = this.options.echo;
+    this.closeSocket();
+    this.handler.reset();
+    const boot = () => {
+      this.booted = true;
+      this.bootedAt = Date.now();
+      if (withBanner) this.writeLines(this.options.profile === 'esp-at' ? bannerEsp(this.profile) : this.profile.data.banner.lines);
+      this.emit('booted');
+    };
+    if (this.options.bootMs > 0) this.bootTimer = setTimeout(boot, this.options.bootMs);
+    else boot();
+  }
+
+  get inTransparentMode(): boolean {
+    return this.transparent;
+  }
+
+  // ---- faults ---------------------------------------------------------------------------
+
+  inject(fault: Fault): void {
+    this.emit('fault', fault);
+    switch (fault.kind) {
+      case 'reboot':
+        this.port.clearOutput();
+        this.powerOn();
+        return;
+      case 'peer-close':
+        if (this.socket) {
+          this.closeSocket();
+          this.onPeerClosed();
+        }
+        return;
+      case 'network-lost':
+        this.closeSocket();
+        if (this.transparent) this.leaveTransparent(false);
+        this.handler.networkLost();
+        return;
+      case 'busy':
+        this.busyUntil = Date.now() + fault.ms;
+        return;
+      case 'drop-final':
+        this.dropFinals += fault.count ?? 1;
+        return;
+      case 'delay-final':
+        this.delayFinalMs = fault.ms;
+        return;
+      case 'silent':
+        this.silent = true;
+        return;
+      case 'stuck-transparent':
+        // As a crashed program leaves it: passthrough on, connection to nowhere.
+        this.transparent = true;
+        this.plus.lastByteAt = Date.now();
+        return;
+      default:
+        this.onFaultHook(fault);
+    }
+  }
+
+  // ---- output ----------------------------------------------------------------------------
+
+  write(data: Buffer | string): Promise<void> {
+    if (this.silent || this.closed) return Promise.resolve();
+    return this.port.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  /** Each line framed as the modules do: CR LF before and after. */
+  writeLines(lines: readonly string[]): Promise<void> {
+    return this.write(lines.map((l) => `\r\n${l}\r\n`).join(''));
+  }
+
+  /** An unsolicited line (URC). */
+  urc(line: string): void {
+    void this.writeLines([line]);
+  }
+
+  // ---- input -----------------------------------------------------------------------------
+
+  private onBytes(chunk: Buffer): void {
+    if (this.silent || !this.booted || this.closed) return;
+    if (this.transparent) {
+      this.transparentBytes(chunk);
+      return;
+    }
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.dataPhase) {
+        const phase = this.dataPhase;
+        const take = Math.min(phase.remaining, chunk.length - at);
+        phase.parts.push(chunk.subarray(at, at + take));
+        phase.remaining -= take;
+        at += take;
+        if (phase.remaining === 0) {
+          this.dataPhase = undefined;
+          phase.done(Buffer.concat(phase.parts));
+        }
+        continue;
+      }
+      if (this.transparent) {
+        this.transparentBytes(chunk.subarray(at));
+        return;
+      }
+      const byte = chunk[at++]!;
+      if (this.echo) void this.write(Buffer.from([byte]));
+      if (byte === 0x0d) {
+        const text = Buffer.from(this.line).toString('latin1').trim();
+        this.line = [];
+        if (text.length > 0) this.enqueue(text);
+      } else if (byte === 0x0a) {
+        continue;
+      } else if (byte === 0x08 || byte === 0x7f) {
+        this.line.pop();
+      } else if (this.line.length < 1024) {
+        this.line.push(byte);
+      }
+    }
+  }
+
+  /** Commands run one after another, each after the configured latency. */
+  private enqueue(text: string): void {
+    this.queue = this.queue.then(async () => {
+      if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+      if (this.silent || this.closed) return;
+      if (Date.now() < this.busyUntil && this.profile.data.busy.length > 0) {
+        await this.writeLines(['busy p...']);
+        return;
+      }
+      if (!/^AT/i.test(text)) {
+        await this.writeLines(['ERROR']);
+        return;
+      }
+      let reply: Reply;
+      try {
+        reply = await this.handler.command(text);
+      } catch {
+        reply = { final: 'ERROR' };
+      }
+      await this.answer(reply);
+    });
+  }
+
+  async answer(reply: Reply): Promise<void> {
+    if (reply.lines?.length) await this.writeLines(reply.lines);
+    if (reply.raw) await this.write(reply.raw);
+    if (reply.final !== undefined) {
+      if (this.dropFinals > 0) {
+        this.dropFinals--;
+      } else {
+        if (this.delayFinalMs > 0) {
+          const ms = this.delayFinalMs;
+          this.delayFinalMs = 0;
+          await sleep(ms);
+        }
+        await this.writeLines([reply.final]);
+      }
+    }
+    reply.after?.();
+  }
+
+  /** Shows '>' and hands the next `length` bytes to `done` (AT+CIPSEND). */
+  expectData(length: number, done: (data: Buffer) => void, prompt = '\r\n>'): Promise<void> {
+    this.dataPhase = { remaining: length, parts: [], done };
+    return this.write(prompt);
+  }
+
+  // ---- transparent mode --------------------------------------------------------------------
+
+  enterTransparent(banner: string): Promise<void> {
+    this.transparent = true;
+    this.plus = { count: 0, lastByteAt: Date.now(), timer: undefined };
+    return this.write(banner);
+  }
+
+  /** Left by '+++', DTR or the peer closing. */
+  leaveTransparent(replyOk: boolean): void {
+    this.transparent = false;
+    clearTimeout(this.plus.timer);
+    this.plus.count = 0;
+    if (replyOk && this.profile.data.escape.reply) void this.writeLines([this.profile.data.escape.reply]);
+  }
+
+  /**
+   * The '+++' rule: silence for guardBefore, the three characters each within maxGap of the
+   * last, then silence for guardAfter. Anything else is data, '+' characters included.
+   */
+  private transparentBytes(chunk: Buffer): void {
+    const { guardBeforeMs, guardAfterMs, maxGapMs, sequence } = this.profile.data.escape;
+    const escapeChar = sequence.charCodeAt(0);
+    const now = Date.now();
+    const forward: number[] = [];
+    for (const byte of chunk) {
+      const gap = now - this.plus.lastByteAt;
+      const fits = byte === escapeChar && this.plus.count < sequence.length &&
+        (this.plus.count === 0 ? gap >= guardBeforeMs : gap <= maxGapMs);
+      if (fits) {
+        this.plus.count++;
+      } else {
+        for (let i = 0; i < this.plus.count; i++) forward.push(escapeChar);
+        this.plus.count = 0;
+        forward.push(byte);
+      }
+      this.plus.lastByteAt = now;
+    }
+    clearTimeout(this.plus.timer);
+    if (this.plus.count === sequence.length) {
+      this.plus.timer = setTimeout(() => {
+        if (this.plus.count === sequence.length && this.transparent) {
+          this.emit('escaped');
+          this.leaveTransparent(true);
+        }
+      }, guardAfterMs);
+    }
+    if (forward.length > 0) this.socket?.send(Buffer.from(forward));
+  }
+
+  // ---- the socket --------------------------------------------------------------------------
+
+  async openSocket(host: string, port: number): Promise<'ok' | 'refused' | 'not-allowed'> {
+    if (!hostAllowed(host, this.options.allowHosts)) return 'not-allowed';
+    this.closeSocket();
+    const bridge = new NetBridge(this.options.rttMs, {
+      data: (chunk) => {
+        if (this.socket !== bridge) return;
+        if (this.transparent) void this.write(chunk);
+        else this.handler.received(chunk);
+      },
+      closed: () => {
+        if (this.socket !== bridge) return;
+        this.socket = undefined;
+        this.onPeerClosed();
+      },
+    });
+    try {
+      await bridge.connect(host, port);
+    } catch {
+      return 'refused';
+    }
+    this.socket = bridge;
+    this.socketTarget = { host, port };
+    return 'ok';
+  }
+
+  closeSocket(): void {
+    this.socket?.close();
+    this.socket = undefined;
+  }
+
+  private onPeerClosed(): void {
+    if (this.transparent) {
+      this.transparent = false;
+      clearTimeout(this.plus.timer);
+      this.plus.count = 0;
+      this.emit('transparent-closed');
+      const lines = this.profile.data.socket.transparent?.closedLines ?? ['CLOSED'];
+      void this.writeLines([lines[0]!]);
+      return;
+    }
+    this.handler.peerClosed();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.bootTimer);
+    clearTimeout(this.plus.timer);
+    this.closeSocket();
+    this.emit('close');
+  }
+}
+
+function bannerEsp(profile: ModuleProfile): string[] {
+  return [...(profile.data.emulator?.bootLog ?? []), ...profile.data.banner.lines];
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

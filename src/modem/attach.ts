@@ -1,0 +1,140 @@
+import { AtError } from '../at/errors.js';
+import { AtbridgeError, ExitCode } from '../errors.js';
+import { run, runScript, type StepContext } from './context.js';
+import { sleep } from './probe.js';
+
+export interface CellularFacts {
+  sim: string;
+  rssi?: number;
+  registration: Record<string, string>;
+  operator?: string;
+  ip?: string;
+}
+
+export interface AttachOptions {
+  registrationTimeoutMs: number;
+  pollMs: number;
+  transparent: boolean;
+  recvMode: 'push' | 'buffered';
+}
+
+/** SIM → signal → registration → PDP context → receive mode → NETOPEN. */
+export async function attachCellular(ctx: StepContext, options: AttachOptions): Promise<CellularFacts> {
+  const sim = await waitForSim(ctx);
+  const signal = await run(ctx, 'signal', { optional: true });
+  const rssi = signal.groups.rssi !== undefined ? Number(signal.groups.rssi) : undefined;
+  if (rssi !== undefined) ctx.progress(`signal: CSQ ${rssi}${rssi === 99 ? ' (no signal yet)' : ` (${-113 + 2 * rssi} dBm)`}`);
+  const registration = await waitForRegistration(ctx, options);
+  await runScript(ctx, 'attach');
+  await openNetwork(ctx, options);
+  const network = await runScript(ctx, 'network').catch(() => ({}) as Record<string, string>);
+  return {
+    sim,
+    ...(rssi !== undefined ? { rssi } : {}),
+    registration,
+    ...(network.operator ? { operator: network.operator } : {}),
+    ...(network.ip ? { ip: network.ip } : {}),
+  };
+}
+
+async function waitForSim(ctx: StepContext): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    let state: string;
+    try {
+      state = (await run(ctx, 'simStatus')).groups.cpin?.trim() ?? 'UNKNOWN';
+    } catch (err) {
+      if (!(err instanceof AtError)) throw err;
+      const code = err.moduleCode;
+      if (code === '10') throw simError('sim-missing', 'no SIM card: the module says "SIM not inserted" (+CME ERROR: 10)', ExitCode.simMissing, 'insert the SIM (contacts down), power-cycle the module');
+      if (code === '13') throw simError('sim-failure', 'the SIM failed (+CME ERROR: 13)', ExitCode.simMissing, 'reseat or replace the SIM');
+      // 14 = SIM busy (right after boot), others: give it a moment.
+      if (Date.now() > deadline) throw simError('sim-not-ready', `the SIM never became ready: ${err.message}`, ExitCode.simMissing, 'check the SIM and its holder; run `atbridge doctor`');
+      ctx.progress(`SIM not ready yet (${err.meaning ?? err.message}); waiting`);
+      await sleep(1000, ctx.signal);
+      continue;
+    }
+    if (state === 'READY') return state;
+    if (state === 'SIM PIN') {
+      if (ctx.vars.pin === undefined) throw simError('sim-pin-required', 'the SIM needs its PIN', ExitCode.simPin, 'pass --pin or set ATBRIDGE_SIM_PIN');
+      ctx.progress('unlocking the SIM with the PIN');
+      try {
+        await run(ctx, 'simUnlock');
+      } catch (err) {
+        if (err instanceof AtError) throw simError('sim-pin-wrong', `the SIM refused the PIN (${err.meaning ?? err.message}); not retrying, to keep the PUK away`, ExitCode.simPin, 'check the PIN; three wrong tries lock the SIM');
+        throw err;
+      }
+      await sleep(1000, ctx.signal);
+      continue;
+    }
+    if (/PUK/.test(state)) throw simError('sim-puk-required', `the SIM is locked (${state})`, ExitCode.simPin, 'unlock it with the PUK in a phone');
+    if (Date.now() > deadline) throw simError('sim-not-ready', `the SIM stays "${state}"`, ExitCode.simMissing, 'check the SIM and its holder');
+    await sleep(1000, ctx.signal);
+  }
+}
+
+const REGISTERED = new Set(['1', '5']);
+
+async function waitForRegistration(ctx: StepContext, options: AttachOptions): Promise<Record<string, string>> {
+  const deadline = Date.now() + options.registrationTimeoutMs;
+  let last = '';
+  for (;;) {
+    const states: Record<string, string> = {};
+    for (const name of ctx.profile.script('registration')) {
+      const res = await run(ctx, name, { optional: true });
+      if (res.ok && res.groups.stat !== undefined) states[name] = res.groups.stat;
+    }
+    const summary = Object.entries(states)
+      .map(([name, stat]) => `${name} ${stat} (${ctx.profile.explain('creg', stat) ?? '?'})`)
+      .join(', ');
+    if (summary !== last) {
+      ctx.progress(`registration: ${summary || 'unknown'}`);
+      last = summary;
+    }
+    if (Object.values(states).some((s) => REGISTERED.has(s))) return states;
+    if (Object.values(states).some((s) => s === '3')) {
+      throw new AtbridgeError('registration-denied', `the network denied registration (${summary})`, {
+        exitCode: ExitCode.notRegistered,
+        fix: 'the SIM is not allowed on this network: check the plan is active and covers this network/RAT',
+      });
+    }
+    if (Date.now() > deadline) {
+      throw new AtbridgeError('not-registered', `not registered after ${Math.round(options.registrationTimeoutMs / 1000)} s (${summary || 'no answer'})`, {
+        exitCode: ExitCode.notRegistered,
+        fix: 'check the antenna, coverage and that the SIM is active; registration can take minutes on first use',
+      });
+    }
+    await sleep(options.pollMs, ctx.signal);
+  }
+}
+
+/** CIPMODE must be set while the network is closed, so a wrong mode means NETCLOSE first. */
+async function openNetwork(ctx: StepContext, options: AttachOptions): Promise<void> {
+  const mode = options.transparent ? 'socketModeTransparent' : 'socketModeCommand';
+  const set = await run(ctx, mode, { optional: true });
+  if (!set.ok) {
+    ctx.note('attach: socket mode refused while the network is open; closing it first');
+    await run(ctx, 'netClose', { optional: true });
+    await run(ctx, mode);
+  }
+  if (!options.transparent) {
+    const recv = options.recvMode === 'buffered' ? 'recvBuffered' : 'recvPush';
+    if (ctx.profile.hasCommand(recv)) await run(ctx, recv);
+  }
+  ctx.progress('opening the packet data network (NETOPEN)');
+  try {
+    await run(ctx, 'netOpen');
+  } catch (err) {
+    if (err instanceof AtError) {
+      throw new AtbridgeError('netopen-failed', `could not open the data network: ${err.message}`, {
+        exitCode: ExitCode.networkFailed,
+        fix: 'check the APN (--apn) and that the plan has data; `atbridge doctor` shows the PDP state',
+      });
+    }
+    throw err;
+  }
+}
+
+function simError(code: string, message: string, exitCode: number, fix: string): AtbridgeError {
+  return new AtbridgeError(code, message, { exitCode, fix });
+}

@@ -1,0 +1,404 @@
+import { EventEmitter } from 'node:events';
+import { AtChannel, type BlockFrame } from '../at/channel.js';
+import type { ClassifiedLine } from '../at/classify.js';
+import { AtError } from '../at/errors.js';
+import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
+import type { ModuleProfile, Vars } from '../profile/index.js';
+import { ModemSocket } from '../socket/modem-socket.js';
+import type { TappedLink } from '../transport/tap.js';
+import { attachCellular, type CellularFacts } from './attach.js';
+import { Backoff } from './backoff.js';
+import { run, runScript, type StepContext } from './context.js';
+import { escapeDataMode } from './escape.js';
+import { autoCandidates, identifyModule } from './identify.js';
+import { joinWifi, type WifiFacts } from './join.js';
+import { runCommand } from './run-command.js';
+import { StateMachine, type ModemState, type Transition } from './states.js';
+import { syncModule } from './sync.js';
+import { CommandModeBackend, TransparentBackend } from '../socket/backends.js';
+
+export interface ModemOptions {
+  /** A profile, or undefined to identify the module among all profiles. */
+  profile: ModuleProfile | undefined;
+  baud: number | 'auto';
+  setBaud?: number;
+  transparent: boolean;
+  recvMode: 'push' | 'buffered';
+  apn?: string;
+  pin?: string;
+  wifiSsid?: string;
+  wifiPassword?: string;
+  registrationTimeoutMs?: number;
+  registrationPollMs?: number;
+  /** Bring-up attempts before connect() gives up (each after a capped, jittered backoff). */
+  attempts?: number;
+  backoff?: { baseMs: number; capMs: number };
+  onProgress?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ModemFacts {
+  profile?: string;
+  model?: string;
+  firmware?: string;
+  baud?: number;
+  quirks?: string[];
+  cellular?: CellularFacts;
+  wifi?: WifiFacts;
+  lastError?: string;
+  recoveries: number;
+}
+
+/** Faults that bring-up cannot fix by trying again: a person has to act. */
+const PERMANENT = new Set([
+  'sim-missing', 'sim-pin-required', 'sim-pin-wrong', 'sim-puk-required', 'registration-denied',
+  'wifi-wrong-password', 'wifi-ap-not-found', 'wifi-not-configured', 'unknown-module', 'bad-option',
+]);
+
+/**
+ * The driver: an explicit state machine (detect-baud → sync → identify → init → attach/join →
+ * ready → socket → close) driven by the profile's chat scripts. It watches URCs for faults
+ * (reboot, network loss, peer close), fails the open socket cleanly, and brings the module back
+ * on the next connect() with capped exponential backoff and jitter.
+ */
+export class Modem extends EventEmitter {
+  readonly machine = new StateMachine();
+  readonly channel: AtChannel;
+  readonly facts: ModemFacts = { recoveries: 0 };
+  private profile: ModuleProfile | undefined;
+  private socket: ModemSocket | undefined;
+  private backend: CommandModeBackend | TransparentBackend | undefined;
+  private bringingUp: Promise<void> | undefined;
+  private needsBringUp = true;
+  private closed = false;
+  private readonly options: ModemOptions;
+
+  constructor(
+    readonly link: TappedLink,
+    options: ModemOptions,
+  ) {
+    super();
+    this.options = options;
+    this.profile = options.profile;
+    // Until identified, frame with the profile given or the first candidate (both end lines in CR LF).
+    this.channel = new AtChannel(link, options.profile ?? autoCandidates().find((p) => p.id === 'esp-at') ?? autoCandidates()[0]!);
+    this.machine.on('transition', (t: Transition) => {
+      link.note(`state ${t.from} → ${t.to}: ${t.reason}`, { state: t.to });
+      this.emit('state', t);
+    });
+    this.channel.on('line', (line: ClassifiedLine) => this.onLine(line));
+    this.channel.on('block', (block: BlockFrame) => this.onBlock(block));
+    this.channel.on('data', (chunk: Buffer) => this.backend instanceof TransparentBackend && this.backend.onData(chunk));
+    this.channel.on('dead', (n: number) => this.onDead(n));
+    this.channel.on('close', () => this.fault(new AtbridgeError('link-closed', `${link.description} closed`, { exitCode: ExitCode.portMissing })));
+  }
+
+  get state(): ModemState {
+    return this.machine.state;
+  }
+
+  get currentProfile(): ModuleProfile | undefined {
+    return this.profile;
+  }
+
+  /** Brings the module up (or back up after a fault); shared by concurrent callers. */
+  async ensureReady(): Promise<void> {
+    if (this.closed) throw new AtbridgeError('modem-closed', 'the modem session is closed');
+    if (!this.needsBringUp && this.machine.is('ready', 'socket-command', 'socket-transparent', 'socket-opening', 'socket-closing')) return;
+    this.bringingUp ??= this.bringUpWithRetry().finally(() => (this.bringingUp = undefined));
+    return this.bringingUp;
+  }
+
+  /** Opens a TCP connection through the module. One at a time (single-link mode on both families). */
+  async connect(host: string, port: number): Promise<ModemSocket> {
+    await this.ensureReady();
+    if (this.socket && !this.socket.destroyed) {
+      throw new AtbridgeError('socket-in-use', `a connection to ${this.socket.remoteAddress}:${this.socket.remotePort} is still open; close it first`);
+    }
+    const profile = this.profile!;
+    const socket = new ModemSocket(host, port);
+    const vars = this.vars({ host, port });
+    this.machine.go('socket-opening', `connect ${host}:${port}`);
+    try {
+      // A stale connection from an earlier run would make the open answer ALREADY CONNECTED.
+      await runCommand(this.channel, profile, 'socketClose', vars, { optional: true }).catch(() => undefined);
+      if (this.options.transparent) {
+        if (profile.hasCommand('socketOpenTransparent')) {
+          await runCommand(this.channel, profile, 'socketOpenTransparent', vars);
+        } else {
+          await runCommand(this.channel, profile, 'socketOpen', vars);
+          await runCommand(this.channel, profile, 'transparentEnter', vars);
+        }
+        this.backend = new TransparentBackend(this, socket, profile);
+        this.machine.go('socket-transparent', `CONNECT to ${host}:${port}`);
+      } else {
+        await runCommand(this.channel, profile, 'socketOpen', vars);
+        this.backend = new CommandModeBackend(this, socket, profile, vars, this.options.recvMode);
+        this.machine.go('socket-command', `connected to ${host}:${port}`);
+      }
+    } catch (err) {
+      this.channel.leaveDataMode();
+      if (this.machine.is('socket-opening')) this.machine.go('ready', 'socket open failed');
+      throw socketOpenError(host, port, err);
+    }
+    this.socket = socket;
+    socket.once('close', () => this.onSocketClosed(socket));
+    socket.attach(this.backend);
+    return socket;
+  }
+
+  /** Status for reports: identity, signal, registration or AP, state. */
+  async status(): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = { state: this.state, ...this.facts };
+    if (this.profile && this.machine.is('ready', 'socket-command') && !this.channel.busyWithCommand) {
+      const signal = await runCommand(this.channel, this.profile, 'signal', this.vars(), { optional: true }).catch(() => undefined);
+      if (signal?.groups.rssi !== undefined) out.rssi = Number(signal.groups.rssi);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.socket && !this.socket.destroyed) {
+      await new Promise<void>((resolve) => {
+        this.socket!.once('close', () => resolve());
+        this.socket!.end();
+        setTimeout(resolve, 15_000).unref();
+      });
+    }
+    this.closed = true;
+    if (!this.machine.is('closed')) this.machine.go('closed', 'session closed');
+    this.channel.detach();
+  }
+
+  /** @internal Note for the trace. */
+  note(text: string, fields?: Record<string, unknown>): void {
+    this.link.note(text, fields);
+  }
+
+  /** @internal The socket's backends drive the state machine through these. */
+  socketClosing(): void {
+    if (this.machine.is('socket-command', 'socket-transparent')) this.machine.go('socket-closing', 'closing the connection');
+  }
+
+  vars(extra: Vars = {}): Vars {
+    const o = this.options;
+    return {
+      link: this.profile?.data.socket.link ?? 0,
+      ...(o.apn !== undefined ? { apn: o.apn } : {}),
+      ...(o.pin !== undefined ? { pin: o.pin } : {}),
+      ...(o.wifiSsid !== undefined ? { ssid: o.wifiSsid } : {}),
+      ...(o.wifiPassword !== undefined ? { password: o.wifiPassword } : {}),
+      ...extra,
+    };
+  }
+
+  private async bringUpWithRetry(): Promise<void> {
+    const attempts = this.options.attempts ?? 5;
+    const backoff = new Backoff(this.options.backoff ?? { baseMs: 1000, capMs: 30_000 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bringUp();
+        this.needsBringUp = false;
+        return;
+      } catch (err) {
+        this.facts.lastError = errorMessage(err);
+        const code = err instanceof AtbridgeError ? err.code : '';
+        const permanent = PERMANENT.has(code) || this.options.signal?.aborted || code === 'link-closed' || code.startsWith('port-');
+        if (!this.machine.is('closed', 'dead')) this.machine.go('recovering', `bring-up failed: ${errorMessage(err)}`);
+        if (permanent || attempt >= attempts) {
+          if (code === 'no-response' || code === 'module-dead') this.machine.go('dead', 'no answer');
+          throw err;
+        }
+        const wait = backoff.next();
+        this.progress(`${errorMessage(err)}; trying again in ${(wait / 1000).toFixed(1)} s`);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  private async bringUp(): Promise<void> {
+    const o = this.options;
+    const candidates = this.profile ? [this.profile] : autoCandidates();
+    const syncProfile = this.profile ?? this.channel.currentProfile;
+    this.machine.go(o.baud === 'auto' ? 'detect-baud' : 'sync', this.facts.recoveries > 0 || this.machine.is('recovering') ? 'recovering' : 'start');
+    const sync = await syncModule(this.channel, syncProfile, {
+      baud: o.baud === 'auto' ? this.link.baud : o.baud,
+      search: o.baud === 'auto',
+      note: (t) => this.note(t),
+      progress: (t) => this.progress(t),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    if (this.machine.is('detect-baud')) this.machine.go('sync', `OK at ${sync.baud} baud`);
+    if (sync.recoveredFromTransparent) this.progress('the module was left in transparent mode; recovered it');
+    this.facts.baud = sync.baud;
+
+    this.machine.go('identify', 'module answers AT');
+    const ctx0: StepContext = this.stepContext(syncProfile);
+    await runScript(ctx0, 'init').catch(() => undefined); // echo off first, so identification lines are clean
+    const identity = await identifyModule(this.channel, candidates, o.signal);
+    this.profile = identity.profile;
+    this.channel.setProfile(identity.profile);
+    Object.assign(this.facts, {
+      profile: identity.profile.id,
+      ...(identity.model ? { model: identity.model } : {}),
+      ...(identity.firmware ? { firmware: identity.firmware } : {}),
+      quirks: identity.profile.appliedQuirks(),
+    });
+    this.progress(`module: ${identity.model ?? identity.profile.data.name}${identity.firmware ? `, firmware ${identity.firmware}` : ''}`);
+
+    this.machine.go('init', `identified as ${identity.profile.id}`);
+    const ctx = this.stepContext(identity.profile);
+    await runScript(ctx, 'init');
+    if (o.setBaud !== undefined && o.setBaud !== sync.baud) await this.switchBaud(ctx, o.setBaud);
+    // A connection left open by an earlier run (or recovered from passthrough) is closed now.
+    await run(ctx, 'socketClose', { optional: true }).catch(() => undefined);
+
+    if (identity.profile.family === 'cellular') {
+      this.machine.go('attach', 'init done');
+      this.facts.cellular = await attachCellular(ctx, {
+        registrationTimeoutMs: o.registrationTimeoutMs ?? 180_000,
+        pollMs: o.registrationPollMs ?? 2000,
+        transparent: o.transparent,
+        recvMode: o.recvMode,
+      });
+    } else {
+      this.machine.go('join', 'init done');
+      this.facts.wifi = await joinWifi(ctx, { transparent: o.transparent, recvMode: o.recvMode });
+    }
+    this.machine.go('ready', 'network up');
+  }
+
+  private async switchBaud(ctx: StepContext, baud: number): Promise<void> {
+    const change = ctx.profile.data.baudChange;
+    if (!change) throw new AtbridgeError('bad-option', `${ctx.profile.data.name} has no baud-change command`, { exitCode: ExitCode.usage });
+    if (!change.rates.includes(baud)) {
+      throw new AtbridgeError('bad-option', `--set-baud ${baud} is not a rate ${ctx.profile.data.name} supports (${change.rates.join(', ')})`, { exitCode: ExitCode.usage });
+    }
+    if (!this.link.capabilities.baud) throw new AtbridgeError('bad-option', `--set-baud needs a serial port; ${this.link.description} has no rate`, { exitCode: ExitCode.usage });
+    this.progress(`switching the module and the port to ${baud} baud`);
+    await this.channel.sendOk(ctx.profile.fill(change.command, { baud }), { timeoutMs: 2000 });
+    await this.link.setBaud(baud);
+    await this.link.flush();
+    const { probeAtTimes } = await import('./probe.js');
+    if (!(await probeAtTimes(this.channel, 3, 500, this.options.signal))) {
+      throw new AtbridgeError('baud-switch-failed', `the module did not answer at ${baud} baud after ${change.command}`, {
+        exitCode: ExitCode.noResponse,
+        fix: 'the USB-serial adapter may not support this rate; try a lower one',
+      });
+    }
+    this.facts.baud = baud;
+    this.note(`baud: now ${baud}`);
+  }
+
+  private stepContext(profile: ModuleProfile): StepContext {
+    return {
+      channel: this.channel,
+      profile,
+      vars: this.vars(),
+      note: (t, f) => this.note(t, f),
+      progress: (t) => this.progress(t),
+      signal: this.options.signal,
+    };
+  }
+
+  private progress(message: string): void {
+    this.note(message);
+    this.options.onProgress?.(message);
+  }
+
+  private onLine(line: ClassifiedLine): void {
+    if (line.reboot && !this.machine.is('closed', 'detect-baud', 'sync', 'identify')) {
+      this.fault(new AtbridgeError('module-rebooted', `the module restarted (${line.text.trim()}); its connections are gone`));
+      return;
+    }
+    if (line.kind !== 'urc' || !line.urc) return;
+    const { event, groups } = line.urc;
+    switch (event) {
+      case 'network-lost':
+        this.fault(new AtbridgeError('network-closed', `the module lost the data network (${line.text.trim()})`, { exitCode: ExitCode.networkFailed }));
+        return;
+      case 'wifi-disconnected':
+        if (this.machine.is('ready', 'socket-command', 'socket-transparent', 'socket-opening', 'socket-closing')) {
+          this.fault(new AtbridgeError('wifi-disconnected', 'the module dropped off Wi-Fi (WIFI DISCONNECT)', { exitCode: ExitCode.networkFailed }));
+        }
+        return;
+      case 'registration':
+        if (groups.code !== undefined && !['1', '5'].includes(groups.code) && this.machine.is('ready', 'socket-command', 'socket-transparent')) {
+          this.note(`registration lost: ${line.text.trim()} (${this.profile?.explain('creg', groups.code) ?? '?'})`);
+          this.needsBringUp = true;
+        }
+        return;
+      case 'socket-closed':
+        if (this.backend instanceof CommandModeBackend && (groups.link === undefined || Number(groups.link) === this.profile?.data.socket.link)) {
+          this.backend.onRemoteClosed(line.text.trim());
+        }
+        return;
+      case 'data-available':
+        if (this.backend instanceof CommandModeBackend) this.backend.onDataAvailable(groups.len !== undefined ? Number(groups.len) : undefined);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onBlock(block: BlockFrame): void {
+    if (block.purpose === 'push' && this.backend instanceof CommandModeBackend) this.backend.onPushed(block.data);
+  }
+
+  private onDead(timeouts: number): void {
+    this.fault(new AtbridgeError('module-dead', `the module stopped answering (${timeouts} commands in a row timed out)`, {
+      exitCode: ExitCode.moduleDead,
+      fix: 'power-cycle the module; check its supply can deliver the current peaks (2 A for cellular)',
+    }));
+  }
+
+  /** A fault under the session: fail the socket so the layer above reconnects; bring-up runs again on connect(). */
+  private fault(err: AtbridgeError): void {
+    if (this.closed) return;
+    this.facts.lastError = err.message;
+    this.note(`fault: ${err.code}: ${err.message}`);
+    this.emit('fault', err);
+    const wasUp = !this.needsBringUp;
+    this.needsBringUp = true;
+    if (wasUp) this.facts.recoveries++;
+    const socket = this.socket;
+    this.backend?.abandon();
+    this.backend = undefined;
+    this.socket = undefined;
+    if (err.code === 'link-closed') {
+      if (!this.machine.is('closed')) this.machine.go('closed', err.message);
+      this.closed = true;
+    } else if (!this.machine.is('recovering', 'dead', 'closed', 'detect-baud', 'sync', 'identify', 'init', 'attach', 'join')) {
+      this.machine.go(err.code === 'module-dead' ? 'dead' : 'recovering', err.message);
+    }
+    this.channel.leaveDataMode();
+    socket?.fail(err);
+  }
+
+  private onSocketClosed(socket: ModemSocket): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    this.backend = undefined;
+    if (this.machine.is('socket-command', 'socket-transparent', 'socket-closing')) this.machine.go('ready', 'connection closed');
+  }
+
+  /** @internal Leaves transparent mode for the transparent backend. */
+  escape(): Promise<void> {
+    return escapeDataMode(this.channel, this.profile!, { note: (t) => this.note(t) });
+  }
+
+  /** @internal Runs a profile command for a backend. */
+  runCommand(name: string, vars: Vars, data?: Buffer): ReturnType<typeof runCommand> {
+    return runCommand(this.channel, this.profile!, name, vars, data ? { data } : {});
+  }
+}
+
+function socketOpenError(host: string, port: number, err: unknown): AtbridgeError {
+  if (err instanceof AtbridgeError && !(err instanceof AtError)) return err;
+  const detail = err instanceof AtError ? `${err.meaning ?? err.message}` : errorMessage(err);
+  return new AtbridgeError('socket-open-failed', `could not open TCP ${host}:${port} through the module: ${detail}`, {
+    exitCode: ExitCode.socketFailed,
+    fix: 'check the host and port are reachable from the module\'s network (the emulator allows loopback only unless told otherwise)',
+  });
+}

@@ -1,0 +1,102 @@
+import type { AtChannel, AtResponse } from '../at/channel.js';
+import { AtError } from '../at/errors.js';
+import type { ModuleProfile, Vars } from '../profile/index.js';
+
+export interface CommandResult {
+  /** False when an optional command failed or a `when` variable was missing (skipped). */
+  ok: boolean;
+  skipped: boolean;
+  /** Groups from the `match` line and the awaited URC. */
+  groups: Record<string, string>;
+  response: AtResponse | undefined;
+}
+
+export interface RunCommandOptions {
+  data?: Buffer;
+  signal?: AbortSignal;
+  /** Overrides the spec's `optional` (a probe that must not throw). */
+  optional?: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs one named command of the profile (a chat-script step): fills its template, applies its
+ * finals/prompt/URC rules, extracts its `match` groups, and turns the module's answer into a
+ * typed error unless the step is optional or the error says the job is already done.
+ */
+export async function runCommand(
+  channel: AtChannel,
+  profile: ModuleProfile,
+  name: string,
+  vars: Vars = {},
+  options: RunCommandOptions = {},
+): Promise<CommandResult> {
+  const spec = profile.command(name);
+  if (spec.when !== undefined && (vars[spec.when] === undefined || vars[spec.when] === '')) {
+    return { ok: true, skipped: true, groups: {}, response: undefined };
+  }
+  const text = profile.fill(spec.send, vars);
+  const optional = options.optional ?? spec.optional ?? false;
+  const attempts = 1 + (spec.retries ?? 0);
+  let lastError: AtError | undefined;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0) await delay(spec.retryDelayMs ?? 1000);
+    try {
+      const response = await channel.send(text, {
+        ...(options.timeoutMs ?? spec.timeoutMs ? { timeoutMs: options.timeoutMs ?? spec.timeoutMs } : {}),
+        ...(spec.finals ? { finals: spec.finals } : {}),
+        ...(spec.prompt ? { prompt: true } : {}),
+        ...(options.data ? { data: options.data } : {}),
+        ...(spec.dataFinals ? { dataFinals: spec.dataFinals } : {}),
+        ...(spec.dataMode ? { enterDataMode: true } : {}),
+        ...(spec.awaitUrc ? { awaitUrc: { pattern: profile.fillPattern(spec.awaitUrc.pattern, vars), timeoutMs: spec.awaitUrc.timeoutMs } } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const groups: Record<string, string> = { ...response.groups };
+      const matcher = spec.match ? new RegExp(spec.match) : undefined;
+      if (matcher) {
+        for (const line of response.lines) {
+          const m = matcher.exec(line.trim());
+          if (m) Object.assign(groups, m.groups);
+        }
+      }
+      if (!response.ok) {
+        if (isAlreadyDone(spec.alreadyDone, response)) return { ok: true, skipped: false, groups, response };
+        lastError = response.error ?? new AtError('error', text, `${text}: ${response.final}`);
+        continue;
+      }
+      if (spec.awaitUrc && response.urc) {
+        Object.assign(groups, response.urc.groups);
+        const code = response.urc.groups[spec.awaitUrc.group];
+        const success = spec.awaitUrc.success.map((s) => s.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? '')));
+        if (code !== undefined && !success.includes(code)) {
+          const meaning = profile.explain(spec.awaitUrc.table, code);
+          lastError = new AtError('urc-failed', text, `${text}: ${response.urc.line.trim()}${meaning ? ` (${meaning})` : ''}`, {
+            lines: response.lines,
+            moduleCode: code,
+            ...(meaning ? { meaning } : {}),
+          });
+          continue;
+        }
+      }
+      return { ok: true, skipped: false, groups, response };
+    } catch (err) {
+      if (!(err instanceof AtError)) throw err;
+      // A lost link, a cancel or a missing answer are not a "no" from the module: never swallow them.
+      if (err.atCode !== 'error' && err.atCode !== 'cme' && err.atCode !== 'cms') throw err;
+      lastError = err;
+    }
+  }
+  if (optional) return { ok: false, skipped: false, groups: {}, response: undefined };
+  throw lastError ?? new AtError('error', text, `${text} failed`);
+}
+
+function isAlreadyDone(patterns: readonly string[] | undefined, response: AtResponse): boolean {
+  if (!patterns) return false;
+  const regexes = patterns.map((p) => new RegExp(p));
+  return [...response.lines, response.final].some((line) => regexes.some((r) => r.test(line.trim())));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
