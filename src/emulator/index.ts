@@ -47,9 +47,11 @@ export function createVirtualModule(port: ModulePort, options: EmulatorOptions, 
   module = new VirtualModule(port, profile, options, onFault);
   const handler = options.profile === 'sim7600' ? new Sim7600Handler(module, options) : new EspAtHandler(module, options);
   module.setHandler(handler);
-  const startFaults = options.faults;
-  module.powerOn(!startFaults.some((f) => f.kind === 'stuck-transparent'));
-  for (const fault of startFaults) module.inject(fault);
+  // A dead or mis-clocked module is so from power-on (no banner); passthrough is entered after boot.
+  const stuck = options.faults.filter((f) => f.kind === 'stuck-transparent');
+  for (const fault of options.faults) if (fault.kind !== 'stuck-transparent') module.inject(fault);
+  module.powerOn(stuck.length === 0);
+  for (const fault of stuck) module.inject(fault);
   return module;
 }
 

@@ -18,7 +18,7 @@ export interface EscapeOptions {
 export async function escapeDataMode(channel: AtChannel, profile: ModuleProfile, options: EscapeOptions = {}): Promise<void> {
   const { escape } = profile.data;
   const note = options.note ?? (() => {});
-  const probeMs = options.probeTimeoutMs ?? 1000;
+  const probeMs = options.probeTimeoutMs ?? 500;
   const tried: string[] = [];
   for (let attempt = 1; attempt <= 2; attempt++) {
     note(`escape: '${escape.sequence}' attempt ${attempt} (guard ${escape.guardBeforeMs}/${escape.guardAfterMs} ms)`);

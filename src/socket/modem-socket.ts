@@ -79,8 +79,9 @@ export class ModemSocket extends Duplex {
     if (this.remoteEnded) return;
     this.remoteEnded = true;
     this.push(null);
-    // allowHalfOpen is false: finishing our side follows; the module's link is already gone.
+    // allowHalfOpen is false: our side ends too; the module's link is already gone.
     this.closing ??= Promise.resolve();
+    this.end();
   }
 
   /** @internal The modem under the socket failed (reboot, network loss, dead module). */
@@ -138,6 +139,11 @@ export class ModemSocket extends Duplex {
         this.push(null);
       }
       callback();
+      // The connection is gone at the module. As net.Socket does, close even when nobody reads;
+      // unread data keeps the socket open until it is read (then 'end' closes it).
+      process.nextTick(() => {
+        if (this.readableLength === 0 && !this.readableEnded && !this.destroyed) this.destroy();
+      });
     }, callback);
   }
 

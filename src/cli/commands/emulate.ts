@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { AtbridgeError, ExitCode } from '../../errors.js';
+import { DEFAULT_OPTIONS, parseFault, type EmulatorOptions, type Fault } from '../../emulator/index.js';
+import { startPtyFront, startTcpFront, type RunningFront } from '../../emulator/fronts.js';
+import { TraceWriter } from '../../trace/writer.js';
+import { action, collect, intOption } from '../run.js';
+
+interface EmulateOptions {
+  profile: string;
+  pty?: string;
+  listen?: string;
+  baud: number;
+  pacing: boolean;
+  latency: number;
+  rtt: number;
+  boot: number;
+  sim: string;
+  pin: string;
+  register: number;
+  ssid?: string;
+  password?: string;
+  allow: string[];
+  fault: string[];
+  trace?: string;
+}
+
+/** `atbridge emulate`: a virtual module on a pty or a TCP port, until stopped. */
+export default function register(program: Command): void {
+  program
+    .command('emulate')
+    .description('run a virtual SIM7600 or ESP-AT module on a pseudo-terminal or a TCP port (sockets reach real TCP on loopback)')
+    .requiredOption('--profile <id>', 'sim7600 or esp-at')
+    .option('--pty <path>', 'create a pty at this path (socat) for picocom, minicom, screen or atbridge --device')
+    .option('--listen <host:port>', 'serve the module over raw TCP, ser2net style')
+    .option('--baud <rate>', 'module UART rate (pacing)', intOption('--baud', 300, 5_000_000), 115200)
+    .option('--no-pacing', 'do not pace bytes at the line rate')
+    .option('--latency <ms>', 'delay before each answer', intOption('--latency', 0, 60_000), 0)
+    .option('--rtt <ms>', 'network round trip for socket traffic', intOption('--rtt', 0, 60_000), 0)
+    .option('--boot <ms>', 'power-on time before the banner', intOption('--boot', 0, 60_000), 300)
+    .option('--sim <state>', 'ready, pin, missing or busy (SIM7600)', 'ready')
+    .option('--pin <pin>', 'the SIM PIN when --sim pin', '1234')
+    .option('--register <ms>', 'searching for this long after boot, then registered', intOption('--register', 0, 3_600_000), 1500)
+    .option('--ssid <ssid>', 'the access point the ESP-AT module can join', DEFAULT_OPTIONS.accessPoints[0]!.ssid)
+    .option('--password <password>', 'its password', DEFAULT_OPTIONS.accessPoints[0]!.password)
+    .option('--allow <host>', 'let sockets reach this host besides loopback (repeatable)', collect, [])
+    .option('--fault <fault>', 'start with a fault: stuck-transparent, silent, busy:MS, wrong-baud:RATE, corrupt:RATE, … (repeatable)', collect, [])
+    .option('--trace <file>', 'record what the module saw and said (JSONL)')
+    .action(
+      action(async (opts: EmulateOptions) => {
+        if (opts.profile !== 'sim7600' && opts.profile !== 'esp-at') {
+          throw new AtbridgeError('bad-option', `--profile must be sim7600 or esp-at, not "${opts.profile}"`, { exitCode: ExitCode.usage });
+        }
+        if (!opts.pty === !opts.listen) {
+          throw new AtbridgeError('bad-option', 'give exactly one of --pty PATH or --listen HOST:PORT', { exitCode: ExitCode.usage });
+        }
+        if (!['ready', 'pin', 'missing', 'busy'].includes(opts.sim)) {
+          throw new AtbridgeError('bad-option', `--sim must be ready, pin, missing or busy, not "${opts.sim}"`, { exitCode: ExitCode.usage });
+        }
+        const faults: Fault[] = opts.fault.map(parseFault);
+        const options: EmulatorOptions = {
+          ...DEFAULT_OPTIONS,
+          profile: opts.profile,
+          baud: opts.baud,
+          pacing: opts.pacing,
+          latencyMs: opts.latency,
+          rttMs: opts.rtt,
+          bootMs: opts.boot,
+          sim: opts.sim as EmulatorOptions['sim'],
+          pin: opts.pin,
+          registerAfterMs: opts.register,
+          accessPoints: [{ ssid: opts.ssid ?? '', password: opts.password ?? '', rssi: -52 }],
+          allowHosts: opts.allow,
+          faults,
+        };
+        const trace = opts.trace
+          ? new TraceWriter(opts.trace, { profile: opts.profile, baud: opts.baud, source: 'atbridge emulate', secrets: [opts.password, opts.pin] })
+          : undefined;
+        let front: RunningFront;
+        if (opts.pty) {
+          front = await startPtyFront(opts.pty, options, trace);
+        } else {
+          const m = /^(.+):(\d{1,5})$/.exec(opts.listen!);
+          if (!m) throw new AtbridgeError('bad-option', `--listen wants HOST:PORT, not "${opts.listen}"`, { exitCode: ExitCode.usage });
+          front = await startTcpFront(m[1]!, Number(m[2]), options, trace);
+        }
+        process.stdout.write(`ready ${front.address}\n`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await front.close();
+        await trace?.close();
+      }),
+    );
+}

@@ -1,0 +1,12 @@
+export { MqttClient } from './client.js';
+export type { ClientEvents, MqttClientOptions, ProtocolVersion, PublishOptions, ReconnectOptions, SubscribeOptions, WillOptions } from './client.js';
+export { MemoryQueue } from './outbound-queue.js';
+export type { DeliveryState, DropReason, NewMessage, OutboundQueue, PublishProperties, QueueBounds, QueuedMessage, QueueStats } from './outbound-queue.js';
+export { DurableQueue } from './durable-queue.js';
+export type { DurableQueueOptions, FsyncPolicy } from './durable-queue.js';
+export { topicMatches, filterProblem, publishTopicProblem } from './topic.js';
+export { describePacket } from './describe.js';
+export { startTls } from './tls.js';
+export type { TlsOptions } from './tls.js';
+export { backoffDelay } from './backoff.js';
+export { PacketLink } from './packet-link.js';
