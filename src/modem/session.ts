@@ -3,7 +3,7 @@ import { AtbridgeError, ExitCode } from '../errors.js';
 import { getProfile } from '../profile/index.js';
 import { TraceWriter } from '../trace/writer.js';
 import { openDevice, type OpenedDevice } from '../transport/open-device.js';
-import { TappedLink } from '../transport/tap.js';
+import { TappedLink, type Tap } from '../transport/tap.js';
 import { Modem, type ModemOptions } from './modem.js';
 import type { ModemSession, ModemSessionOptions } from './session-types.js';
 
@@ -21,8 +21,12 @@ export interface OpenedModemSession extends ModemSession {
  */
 export async function openModemSession(
   options: ModemSessionOptions,
-  extra: Partial<Pick<ModemOptions, 'registrationTimeoutMs' | 'registrationPollMs' | 'attempts' | 'backoff'>> = {},
+  extra: Partial<Pick<ModemOptions, 'registrationTimeoutMs' | 'registrationPollMs' | 'attempts' | 'backoff'>> & {
+    /** Live observers of every byte and note (the demo's decoded view). */
+    taps?: Tap[];
+  } = {},
 ): Promise<OpenedModemSession> {
+  const { taps, ...modemExtra } = extra;
   const profile = options.profile === undefined || options.profile === 'auto' ? undefined : getProfile(options.profile);
   const baud = options.baud ?? 'auto';
   const startBaud = typeof baud === 'number' ? baud : profile?.data.serial.defaultBaud ?? 115200;
@@ -38,6 +42,7 @@ export async function openModemSession(
     });
     link.addTap(trace);
   }
+  for (const tap of taps ?? []) link.addTap(tap);
   const modem = new Modem(link, {
     profile,
     baud,
@@ -50,7 +55,7 @@ export async function openModemSession(
     ...(options.wifiPassword !== undefined ? { wifiPassword: options.wifiPassword } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-    ...extra,
+    ...modemExtra,
   });
   const shutdown = async () => {
     await modem.close().catch(() => undefined);
