@@ -49,7 +49,10 @@ export async function joinWifi(ctx: StepContext, options: JoinOptions): Promise<
 }
 
 function joinError(ctx: StepContext, ssid: string, err: AtError): AtbridgeError {
-  const code = err.lines.map((l) => /^\+CWJAP:(\d)$/.exec(l.trim())?.[1]).find((c) => c !== undefined);
+  // The profile's join-error URC pattern says where the reason code is (+CWJAP:<n> on ESP-AT).
+  const code = err.lines
+    .map((l) => ctx.profile.matchUrc(l.trim()))
+    .find((m) => m?.spec.event === 'wifi-join-error')?.groups.code;
   const meaning = ctx.profile.explain('cwjap', code);
   if (code === '2') {
     return new AtbridgeError('wifi-wrong-password', `Wi-Fi "${ssid}" refused the password (+CWJAP:2)`, {
