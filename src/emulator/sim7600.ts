@@ -128,7 +128,8 @@ export class Sim7600Handler implements FamilyHandler {
       if (!this.m.socket) return { lines: ['+CIPCLOSE: 0,4'], final: 'ERROR' };
       this.m.closeSocket();
       this.dropBuffered();
-      return { final: 'OK', after: () => this.m.urc('+CIPCLOSE: 0,0') };
+      // As the field logs show it: OK, CLOSED, then the close result.
+      return { final: 'OK', after: () => this.m.writeLines(['CLOSED', '+CIPCLOSE: 0,0']) };
     }
     if (up === 'AT+CIPCLOSE?') return { lines: [`+CIPCLOSE: ${this.m.socket ? 1 : 0},0,0,0,0,0,0,0,0,0`], final: 'OK' };
     if (up === 'ATO') {
