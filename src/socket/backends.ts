@@ -122,7 +122,7 @@ export class TransparentBackend implements SocketBackend {
   constructor(
     private readonly modem: Modem,
     private readonly socket: ModemSocket,
-    private readonly profile: ModuleProfile,
+    profile: ModuleProfile,
   ) {
     const lines = profile.data.socket.transparent?.closedLines ?? ['CLOSED'];
     this.closedTail = new RegExp(`\\r\\n(?:${lines.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\r\\n$`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { atbridge, CLI, cliBuilt, killAll, start } from './cli-support.js';
+import { atbridge, cliBuilt, killAll, start } from './cli-support.js';
 import { uniqueId, until } from './support.js';
 
 let broker: Mosquitto;

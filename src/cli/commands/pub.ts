@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { QoS } from 'mqtt-packet';
 import { AtbridgeError, errorMessage } from '../../errors.js';
 import { MqttClient } from '../../mqtt/client.js';
 import { attachDebug, attachStatus, modemProgress } from '../../mqtt/cli/debug.js';
