@@ -31,8 +31,8 @@ export class EspAtHandler implements FamilyHandler {
 
   command(line: string): Reply | Promise<Reply> {
     const up = line.toUpperCase();
-    const identity = this.m.profile.data.emulator?.identity ?? {};
-    if (identity[up]) return { lines: identity[up], final: 'OK' };
+    const identity = this.m.identity(up);
+    if (identity) return { lines: identity, final: 'OK' };
     if (up === 'AT') return OK;
     if (up === 'ATE0' || up === 'ATE1') {
       this.m.echo = up === 'ATE1';

@@ -45,6 +45,8 @@ export interface EmulatorOptions {
   joinMs: number;
   /** Hosts sockets may reach besides loopback. */
   allowHosts: string[];
+  /** Firmware version the module reports (default: the profile's emulator identity). */
+  firmware?: string;
   /** Faults present from power-on. */
   faults: Fault[];
 }
@@ -94,11 +96,12 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'ssid': ssid = value; break;
       case 'password': password = value; break;
       case 'allow': options.allowHosts.push(...value.split(',')); break;
+      case 'firmware': options.firmware = value; break;
       case 'fault': options.faults.push(parseFault(value)); break;
       default:
         throw new AtbridgeError('bad-device', `unknown emulator option "${key}" in ${device.replace(/password=[^&]*/, 'password=***')}`, {
           exitCode: ExitCode.usage,
-          fix: 'options: baud, pacing, latency, rtt, boot, echo, sim, pin, register, apn, ssid, password, allow, fault',
+          fix: 'options: baud, pacing, latency, rtt, boot, echo, sim, pin, register, apn, ssid, password, allow, firmware, fault',
         });
     }
   }

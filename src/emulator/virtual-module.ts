@@ -68,6 +68,26 @@ export class VirtualModule extends EventEmitter {
     port.on('close', () => this.close());
   }
 
+  /** The identification answer for a command, with the configured firmware version in it. */
+  identity(command: string): string[] | undefined {
+    const lines = this.profile.data.emulator?.identity[command];
+    if (!lines || this.options.firmware === undefined) return lines;
+    const current = this.defaultFirmware();
+    return current ? lines.map((l) => l.split(current).join(this.options.firmware!)) : lines;
+  }
+
+  private defaultFirmware(): string | undefined {
+    const all = Object.values(this.profile.data.emulator?.identity ?? {}).flat();
+    for (const pattern of this.profile.data.identify.firmware) {
+      const re = new RegExp(pattern);
+      for (const line of all) {
+        const found = re.exec(line)?.groups?.firmware;
+        if (found) return found.trim();
+      }
+    }
+    return undefined;
+  }
+
   setHandler(handler: FamilyHandler): void {
     this.handler = handler;
   }

@@ -141,6 +141,28 @@ describe('baud', () => {
   });
 });
 
+describe('profile auto-detect and firmware quirks', () => {
+  it.each([
+    ['3.3.0.0', 'AT+CIPRECVTYPE=1', 8192],
+    ['2.2.0.0', 'AT+CIPRECVMODE=1', 8192],
+    ['1.7.4.0', 'AT+CIPRECVMODE=1', 2048],
+  ])('ESP-AT %s: buffered receive with %s, sends up to %i bytes', async (firmware, recvCommand, maxSend) => {
+    const trace = tracePath();
+    await withSession(`emu:esp-at?pacing=0&firmware=${firmware}`, { trace, recvMode: 'buffered' }, async (s) => {
+      expect(s.profileId).toBe('esp-at');
+      expect(s.modem.facts.firmware).toBe(firmware);
+      expect(s.modem.currentProfile!.maxSend).toBe(maxSend);
+      const socket = await s.connect('127.0.0.1', echo.port);
+      const back = readBytes(socket, 6);
+      socket.write('quirky');
+      expect((await back).toString()).toBe('quirky');
+      socket.destroy();
+    });
+    const tx = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('"dir":"tx"')).join('\n');
+    expect(tx).toContain(recvCommand);
+  });
+});
+
 describe('transparent mode', () => {
   it('a module left in passthrough by a crashed program is detected and recovered', async () => {
     const progress: string[] = [];
