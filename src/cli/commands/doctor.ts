@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { analyzeEvents } from '../../doctor/analyze.js';
+import { hasError, type Finding } from '../../doctor/findings.js';
+import type { CheckResult } from '../../doctor/live/report.js';
+import { runLiveDoctor } from '../../doctor/live/run-live.js';
+import { loadCapture } from '../../doctor/load-capture.js';
+import { renderCheck, renderFindings } from '../../doctor/render.js';
+import { AtbridgeError, ExitCode } from '../../errors.js';
+import { listProfileIds } from '../../profile/index.js';
+import { action, intOption } from '../run.js';
+
+interface DoctorOptions {
+  device?: string;
+  log?: string;
+  format: string;
+  profile: string;
+  baud: string;
+  json?: boolean;
+  tcp?: string;
+  apn?: string;
+  pin?: string;
+  wifiSsid?: string;
+  wifiPassword?: string;
+  probeTimeout: number;
+  registrationTimeout: number;
+  fix?: boolean;
+}
+
+/** `atbridge doctor --device … | --log FILE`: checks and findings with stable ids; exit 1 on an error-level finding. */
+export default function register(program: Command): void {
+  program
+    .command('doctor')
+    .description('diagnose a module live (--device) or from a captured log (--log): ordered checks, findings with ids, a fix for each')
+    .option('--device <path>', 'serial device, tcp://host:port, emu:sim7600 or emu:esp-at')
+    .option('--log <file>', 'apply the same rules to a capture (JSONL trace or a transcript)')
+    .option('--format <format>', 'capture format for --log (auto, jsonl, or an importer name)', 'auto')
+    .option('--profile <id>', 'firmware profile: sim7600, esp-at, or auto', 'auto')
+    .option('--baud <rate>', 'serial rate to try first, or auto', 'auto')
+    .option('--tcp <host:port>', 'open a test TCP connection through the module')
+    .option('--apn <apn>', 'cellular access point name')
+    .option('--pin <pin>', 'SIM PIN (or ATBRIDGE_SIM_PIN)')
+    .option('--wifi-ssid <ssid>', 'Wi-Fi network to join (ESP-AT)')
+    .option('--wifi-password <password>', 'Wi-Fi password (or ATBRIDGE_WIFI_PASSWORD)')
+    .option('--probe-timeout <ms>', 'wait this long for each AT probe', intOption('--probe-timeout', 20, 10_000), 500)
+    .option('--registration-timeout <s>', 'give registration this long', intOption('--registration-timeout', 1, 3600), 60)
+    .option('--fix', 'repair what can be repaired (a module stuck in transparent mode is escaped either way: that is how it is detected)')
+    .option('--json', 'print {"checks":[…],"findings":[…]}')
+    .action(
+      action(async (opts: DoctorOptions) => {
+        if (opts.log !== undefined && opts.device !== undefined) throw usage('give either --device or --log, not both');
+        if (opts.log === undefined && opts.device === undefined) throw usage('no --device or --log given');
+        const profile = opts.profile === 'auto' ? undefined : checkProfile(opts.profile);
+        let checks: CheckResult[] = [];
+        let findings: Finding[];
+        if (opts.log !== undefined) {
+          const capture = await loadCapture(opts.log, opts.format);
+          const analysis = await analyzeEvents(capture.events, { profile: profile ?? capture.profile, perLine: capture.perLine });
+          findings = analysis.findings;
+          if (!opts.json) process.stdout.write(`${opts.log}: ${analysis.events} events, profile ${analysis.profile}\n`);
+        } else {
+          const baud = opts.baud === 'auto' ? 'auto' : intOption('--baud', 300, 5_000_000)(opts.baud);
+          const tcp = opts.tcp !== undefined ? parseHostPort(opts.tcp) : undefined;
+          const pin = opts.pin ?? process.env.ATBRIDGE_SIM_PIN;
+          const wifiPassword = opts.wifiPassword ?? process.env.ATBRIDGE_WIFI_PASSWORD;
+          const result = await runLiveDoctor({
+            device: opts.device!,
+            baud,
+            profile: profile ?? 'auto',
+            probeTimeoutMs: opts.probeTimeout,
+            registrationTimeoutMs: opts.registrationTimeout * 1000,
+            ...(tcp ? { tcp } : {}),
+            ...(opts.apn !== undefined ? { apn: opts.apn } : {}),
+            ...(pin !== undefined ? { pin } : {}),
+            ...(opts.wifiSsid !== undefined ? { wifiSsid: opts.wifiSsid } : {}),
+            ...(wifiPassword !== undefined ? { wifiPassword } : {}),
+            ...(opts.json ? {} : { onCheck: (c) => process.stdout.write(renderCheck(c)) }),
+          });
+          checks = result.checks;
+          findings = result.findings;
+          if (!opts.json) process.stdout.write('\n');
+        }
+        if (opts.json) process.stdout.write(`${JSON.stringify({ checks, findings }, null, 2)}\n`);
+        else process.stdout.write(renderFindings(findings));
+        return hasError(findings) ? ExitCode.failure : ExitCode.ok;
+      }),
+    );
+}
+
+function usage(message: string): AtbridgeError {
+  return new AtbridgeError('bad-option', message, { exitCode: ExitCode.usage, fix: 'atbridge doctor --device /dev/ttyUSB2  or  atbridge doctor --log capture.jsonl' });
+}
+
+function checkProfile(id: string): string {
+  if (!listProfileIds().includes(id)) throw usage(`unknown profile "${id}"; use ${listProfileIds().join(', ')} or auto`);
+  return id;
+}
+
+function parseHostPort(text: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (!m || port < 1 || port > 65535) throw usage(`--tcp must be host:port, not "${text}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}

@@ -1,0 +1,116 @@
+import { commandName, type ModuleProfile } from '../profile/index.js';
+import type { ClassifiedEvent } from './classify-events.js';
+import { evidenceText } from './classify-events.js';
+import type { Evidence, Finding, FindingId, Severity } from './findings.js';
+import { finding, mergeFindings } from './findings.js';
+
+/** One host command and everything the module said until its final result. */
+export interface Exchange {
+  command: string;
+  /** `AT+CIPSEND=0,5` → `AT+CIPSEND`. */
+  name: string;
+  start: ClassifiedEvent;
+  replies: ClassifiedEvent[];
+  final: ClassifiedEvent | undefined;
+  /** A rule explained this exchange's failure (command-rejected then stays quiet). */
+  explained: boolean;
+}
+
+export interface Rule {
+  readonly name: string;
+  onEvent?(event: ClassifiedEvent, c: Conversation): void;
+  /** A command finished (final result), or the next command started without one. */
+  onExchange?(exchange: Exchange, c: Conversation): void;
+  finish?(c: Conversation): void;
+}
+
+const HOST_RESET = /^AT(?:\+RST|\+CRESET|\+RESTORE|\+CFUN=1,1|\+CFUN=0|&F)\b/i;
+
+/**
+ * What rules share about the conversation so far: the exchange in progress, whether the module
+ * ever answered, and whether the host asked for a reset (a banner then is expected, not a fault).
+ */
+export class Conversation {
+  readonly findings: Finding[] = [];
+  current: Exchange | undefined;
+  answeredAny = false;
+  commands = 0;
+  /** `commands` when the host last sent a reset command. */
+  resetAtCommand = -1;
+  /** Last few exchanges, newest last (rules look back a little, never far). */
+  readonly recent: Exchange[] = [];
+
+  constructor(readonly profile: ModuleProfile) {}
+
+  add(id: FindingId, summary: string, evidence: readonly (ClassifiedEvent | Evidence)[], options: { severity?: Severity; fix?: string } = {}): void {
+    this.findings.push(finding(id, summary, evidence.map(toEvidence), options));
+  }
+
+  /** Within the first few commands after a host-requested reset. */
+  get afterHostReset(): boolean {
+    return this.resetAtCommand >= 0 && this.commands - this.resetAtCommand <= 2;
+  }
+
+  explain(code: string | undefined, table: string): string | undefined {
+    return this.profile.explain(table, code);
+  }
+}
+
+export function toEvidence(e: ClassifiedEvent | Evidence): Evidence {
+  if ('kind' in e) {
+    const out: Evidence = { index: e.index, dir: e.dir, text: evidenceText(e.text) };
+    if (e.line !== undefined) out.line = e.line;
+    return out;
+  }
+  return e;
+}
+
+/** Runs every rule over one stream of classified events: the same path for a live probe and a log. */
+export class RuleEngine {
+  readonly conversation: Conversation;
+
+  constructor(
+    profile: ModuleProfile,
+    private readonly rules: readonly Rule[],
+  ) {
+    this.conversation = new Conversation(profile);
+  }
+
+  push(event: ClassifiedEvent): void {
+    const c = this.conversation;
+    const startsCommand = event.kind === 'command' || (event.kind === 'echo' && event.dir === 'rx' && c.current?.command !== event.text.trim() && event.command === event.text.trim());
+    if (startsCommand) {
+      this.closeExchange();
+      const text = event.text.trim();
+      c.commands++;
+      if (HOST_RESET.test(text)) c.resetAtCommand = c.commands;
+      c.current = { command: text, name: commandName(text), start: event, replies: [], final: undefined, explained: false };
+    } else if (c.current && event.dir === 'rx' && event.kind !== 'note') {
+      c.current.replies.push(event);
+    }
+    for (const rule of this.rules) rule.onEvent?.(event, c);
+    if (event.kind === 'final') {
+      c.answeredAny = true;
+      if (c.current) {
+        c.current.final = event;
+        this.closeExchange();
+      }
+    }
+  }
+
+  finish(): Finding[] {
+    this.closeExchange();
+    for (const rule of this.rules) rule.finish?.(this.conversation);
+    return mergeFindings(this.conversation.findings);
+  }
+
+  private closeExchange(): void {
+    const c = this.conversation;
+    const ex = c.current;
+    if (!ex) return;
+    c.current = undefined;
+    for (const rule of this.rules) rule.onExchange?.(ex, c);
+    c.recent.push(ex);
+    if (c.recent.length > 40) c.recent.shift();
+  }
+}

@@ -1,0 +1,168 @@
+import type { ClassifiedEvent } from '../classify-events.js';
+import type { Rule } from '../engine.js';
+import { finalCode, finalOutcome, trimmed } from './text.js';
+
+type SimProblem = 'missing' | 'pin' | 'busy' | 'failure' | 'unknown';
+
+function simProblemOf(code: string): SimProblem | undefined {
+  const c = code.toUpperCase();
+  if (c === '10' || c === '310' || /NOT INSERTED|NO SIM/.test(c)) return 'missing';
+  if (['11', '12', '17', '18'].includes(c) || /SIM PI?N|SIM PUK|PH-/.test(c)) return 'pin';
+  if (c === '14' || /SIM BUSY|NOT READY/.test(c)) return 'busy';
+  if (c === '13' || c === '15' || /SIM FAILURE|SIM WRONG/.test(c)) return 'failure';
+  return undefined;
+}
+
+/** AT+CPIN? answers and +CPIN URCs: sim-missing, sim-pin-required, sim-not-ready, sim-failure. */
+export function simRule(): Rule {
+  const seen = new Map<SimProblem, ClassifiedEvent[]>();
+  let readyAfter = false;
+  const note = (p: SimProblem, e: ClassifiedEvent) => {
+    readyAfter = false;
+    const list = seen.get(p) ?? [];
+    list.push(e);
+    seen.set(p, list);
+  };
+  return {
+    name: 'sim',
+    onEvent(e) {
+      if (e.dir !== 'rx') return;
+      const m = /^\+CPIN: ?(.+)$/.exec(trimmed(e));
+      if (m) {
+        if (m[1]!.trim().toUpperCase() === 'READY') readyAfter = true;
+        else note(simProblemOf(m[1]!) ?? 'unknown', e);
+      }
+    },
+    onExchange(ex) {
+      const code = finalCode(ex.final);
+      const problem = code !== undefined ? simProblemOf(code) : undefined;
+      if (problem) {
+        note(problem, ex.final!);
+        ex.explained = true;
+      } else if (/^AT\+CPIN\?$/i.test(ex.command) && finalOutcome(ex.final) === 'error') {
+        note('unknown', ex.final!);
+        ex.explained = true;
+      }
+    },
+    finish(c) {
+      const later = readyAfter ? ' (it reported READY later)' : '';
+      const sev = readyAfter ? 'warning' : 'error';
+      const missing = seen.get('missing');
+      if (missing) c.add('sim-missing', `the module says no SIM is inserted (${trimmed(missing[0]!)})${later}`, missing.slice(0, 4), { severity: sev });
+      const failure = seen.get('failure');
+      if (failure) c.add('sim-failure', `the SIM failed (${trimmed(failure[0]!)})${later}`, failure.slice(0, 4), { severity: sev });
+      const pin = seen.get('pin');
+      if (pin) c.add('sim-pin-required', `the SIM is locked (${trimmed(pin[0]!)})${later}`, pin.slice(0, 4), { severity: readyAfter ? 'info' : 'error' });
+      const notReady = [...(seen.get('busy') ?? []), ...(missing || failure ? [] : seen.get('unknown') ?? [])];
+      if (notReady.length > 0 && !readyAfter) {
+        c.add('sim-not-ready', `the SIM was not ready (${trimmed(notReady[0]!)}) and never reported READY`, notReady.slice(0, 4), {
+          fix: 'turn on verbose errors (AT+CMEE=2) to see why, wait for +CPIN: READY after power-on, reseat the SIM',
+        });
+      }
+    },
+  };
+}
+
+/** +CSQ: 99 (no signal) or very low: no-signal. */
+export function signalRule(): Rule {
+  const none: ClassifiedEvent[] = [];
+  const weak: ClassifiedEvent[] = [];
+  let good = false;
+  return {
+    name: 'no-signal',
+    onEvent(e) {
+      if (e.dir !== 'rx') return;
+      const m = /^\+CSQ: ?(\d+),\d+$/.exec(trimmed(e));
+      if (!m) return;
+      const rssi = Number(m[1]);
+      if (rssi === 99) none.push(e);
+      else if (rssi <= 5) weak.push(e);
+      else good = true;
+    },
+    finish(c) {
+      if (none.length > 0 && !good) c.add('no-signal', `no signal: +CSQ: 99 (not detectable) ${none.length} time${none.length > 1 ? 's' : ''}`, none.slice(0, 4), { severity: weak.length > 0 ? 'warning' : 'error' });
+      else if (weak.length > 0 && !good) c.add('no-signal', `very weak signal (${trimmed(weak[0]!)}, about ${-113 + 2 * Number(/\d+/.exec(trimmed(weak[0]!).slice(5))?.[0] ?? 0)} dBm)`, weak.slice(0, 4), { severity: 'warning' });
+    },
+  };
+}
+
+const REGISTERED = new Set(['1', '5', '6']);
+
+/** +CREG/+CGREG/+CEREG answers and URCs: not-registered, registration-denied. */
+export function registrationRule(): Rule {
+  const byType = new Map<string, { registered: boolean; readings: ClassifiedEvent[]; stats: string[] }>();
+  const denied: ClassifiedEvent[] = [];
+  return {
+    name: 'registration',
+    onEvent(e, c) {
+      if (e.dir !== 'rx') return;
+      const m = /^\+(C|CG|CE)REG: ?(\d)(?:,(\d))?(?:,|$)/.exec(trimmed(e));
+      if (!m) return;
+      // `+CREG: 0,1` answers a query (n,stat); `+CREG: 1` is the URC (stat only).
+      const stat = m[3] ?? m[2]!;
+      const type = `+${m[1]}REG`;
+      const entry = byType.get(type) ?? { registered: false, readings: [], stats: [] };
+      entry.readings.push(e);
+      entry.stats.push(stat);
+      if (REGISTERED.has(stat)) entry.registered = true;
+      if (stat === '3') denied.push(e);
+      byType.set(type, entry);
+      void c;
+    },
+    finish(c) {
+      if (byType.size === 0) return;
+      const registered = [...byType.entries()].filter(([, v]) => v.registered).map(([k]) => k);
+      if (denied.length > 0) {
+        c.add('registration-denied', `the network denied registration (${trimmed(denied[0]!)})${registered.length ? `, though ${registered.join('/')} registered` : ''}`,
+          denied.slice(0, 4), { severity: registered.length ? 'warning' : 'error' });
+      }
+      const never = [...byType.entries()].filter(([, v]) => !v.registered && !v.stats.every((s) => s === '3'));
+      if (never.length === 0) return;
+      const evidence = never.flatMap(([, v]) => v.readings).sort((a, b) => a.index - b.index);
+      const describe = never.map(([k, v]) => `${k} ${v.stats.at(-1)} (${c.explain(v.stats.at(-1), 'creg') ?? '?'})`).join(', ');
+      if (registered.length > 0) {
+        c.add('not-registered', `${describe} while ${registered.join('/')} registered: normal for data-only (LTE/NB-IoT) SIMs; check the registration that matches the network`,
+          evidence.slice(0, 4), { severity: 'info', fix: 'on LTE/NB-IoT use AT+CEREG? (or AT+CGREG?) to check registration, not AT+CREG?' });
+        return;
+      }
+      const polls = evidence.length;
+      c.add('not-registered', `never registered: ${describe}${polls > 1 ? ` on all ${polls} polls` : ''}`, evidence.slice(0, 6), { severity: polls >= 2 ? 'error' : 'warning' });
+    },
+  };
+}
+
+/** AT+NETOPEN failures and a data network that drops: netopen-failed, network-closed. */
+export function networkRule(): Rule {
+  const failed: ClassifiedEvent[] = [];
+  const dropped: ClassifiedEvent[] = [];
+  let inNetClose = false;
+  return {
+    name: 'network',
+    onEvent(e, c) {
+      inNetClose = c.current !== undefined && /^AT\+NETCLOSE$/i.test(c.current.command);
+      if (e.dir !== 'rx') return;
+      const text = trimmed(e);
+      const netopen = /^\+NETOPEN: ?(\d+)$/.exec(text);
+      // `+NETOPEN: 1` answering AT+NETOPEN? is the state (open), not an error code.
+      if (netopen && netopen[1] !== '0' && !/^AT\+NETOPEN\?$/i.test(e.command ?? '')) failed.push(e);
+      if (e.classified?.urc?.event === 'network-lost') dropped.push(e);
+      else if (/^\+NETCLOSE: ?\d+$/.test(text) && !inNetClose && !/^AT\+NETCLOSE$/i.test(c.recent.at(-1)?.command ?? '')) dropped.push(e);
+    },
+    onExchange(ex) {
+      if (/^AT\+NETOPEN$/i.test(ex.command) && finalOutcome(ex.final) === 'error') {
+        ex.explained = true;
+        if (!ex.replies.some((r) => /Network is already opened/i.test(r.text))) failed.push(ex.final!);
+      }
+      // Closing a network that was not open (+NETCLOSE: 2 / ERROR) is the usual "clean start" idiom.
+      if (/^AT\+NETCLOSE$/i.test(ex.command)) ex.explained = true;
+    },
+    finish(c) {
+      if (failed.length > 0) {
+        const code = /^\+NETOPEN: ?(\d+)$/.exec(trimmed(failed[0]!))?.[1];
+        const meaning = code ? c.explain(code, 'tcpip') : undefined;
+        c.add('netopen-failed', `AT+NETOPEN failed ${failed.length} time${failed.length > 1 ? 's' : ''} (${trimmed(failed[0]!)}${meaning ? `: ${meaning}` : ', no cause given'})`, failed.slice(0, 4));
+      }
+      if (dropped.length > 0) c.add('network-closed', `the data network dropped (${trimmed(dropped[0]!)})`, dropped.slice(0, 4));
+    },
+  };
+}

@@ -1,0 +1,213 @@
+import type { ClassifiedEvent } from '../classify-events.js';
+import type { Conversation, Exchange, Rule } from '../engine.js';
+import { finalCode, finalOutcome, isBusyLine, isGarbage, trimmed } from './text.js';
+
+/** Commands that got no byte back: `no-response` (error when the module never answered). */
+export function noResponseRule(): Rule {
+  let run: Exchange[] = [];
+  let beforeFirstAnswer = 0;
+  let firstRun: Exchange[] = [];
+  return {
+    name: 'no-response',
+    onExchange(ex, c) {
+      if (ex.start.dir === 'note') return;
+      if (ex.replies.length === 0) {
+        run.push(ex);
+        return;
+      }
+      if (beforeFirstAnswer === 0 && run.length > 0 && firstRun.length === 0 && c.commands - run.length <= 1) {
+        beforeFirstAnswer = run.length;
+        firstRun = run;
+      }
+      run = [];
+    },
+    finish(c) {
+      if (run.length >= 2 || (run.length >= 1 && !c.answeredAny)) {
+        const never = !c.answeredAny;
+        c.add('no-response', `${run.length} command${run.length > 1 ? 's' : ''} got no answer at all${never ? ' (the module never answered)' : ` (last: ${run.at(-1)!.command})`}`,
+          run.slice(0, 6).map((e) => e.start), { severity: never || run.length >= 3 ? 'error' : 'warning' });
+      } else if (beforeFirstAnswer >= 3) {
+        c.add('no-response', `the first ${beforeFirstAnswer} commands got no answer, then the module answered (it was still booting or asleep)`,
+          firstRun.slice(0, 6).map((e) => e.start), { severity: 'info', fix: 'wait for the boot banner (RDY / ready) or retry AT until OK before the first real command' });
+      }
+    },
+  };
+}
+
+/**
+ * Unreadable bytes: `baud-mismatch` when nothing readable ever came back, `line-corruption` when
+ * garbage interrupts an otherwise working conversation. Boot noise right after a reset is normal
+ * (an ESP8266 prints its ROM text at 74880 baud).
+ */
+export function garbageRule(): Rule {
+  const garbage: ClassifiedEvent[] = [];
+  const corrupted: ClassifiedEvent[] = [];
+  let lastBootAt = -100;
+  let events = 0;
+  return {
+    name: 'garbage',
+    onEvent(e, c) {
+      events++;
+      if (e.dir !== 'rx') return;
+      if (e.classified?.reboot || e.classified?.urc?.event === 'boot') lastBootAt = events;
+      if (finalCode(e) === '100') corrupted.push(e);
+      if (e.kind === 'data' || e.kind === 'block' || !isGarbage(e.text)) return;
+      if (c.afterHostReset || events - lastBootAt <= 3) {
+        lastBootAt = events; // a burst of boot garbage continues the window
+        return;
+      }
+      garbage.push(e);
+    },
+    finish(c) {
+      if (garbage.length > 0 && !c.answeredAny) {
+        c.add('baud-mismatch', `only unreadable bytes came from the module (${garbage.length} garbled line${garbage.length > 1 ? 's' : ''}, no OK at all)`, garbage.slice(0, 6));
+      } else if (garbage.length > 0) {
+        c.add('line-corruption', `${garbage.length} garbled line${garbage.length > 1 ? 's' : ''} in an otherwise readable conversation`, garbage.slice(0, 6));
+      } else if (corrupted.length >= 2) {
+        c.add('line-corruption', `+CME ERROR: 100 ${corrupted.length} times: commands arrive corrupted (marginal baud rate or wiring)`, corrupted.slice(0, 6));
+      }
+    },
+  };
+}
+
+const BOOT_START = /^(?:RDY|\*ATREADY: 1|ready)$|rst cause:\d|^\[Vendor:/;
+const BOOT_FAILED = /MEM CHECK FAIL|(?:^|\s)invalid$/;
+
+/** A banner or ROM text the host did not ask for: `module-rebooted`. */
+export function rebootRule(): Rule {
+  let bootAtCommand = -100;
+  let powerOnSeen = false;
+  const reboots: ClassifiedEvent[] = [];
+  const broken: ClassifiedEvent[] = [];
+  return {
+    name: 'module-rebooted',
+    onEvent(e, c) {
+      if (e.dir !== 'rx') return;
+      const text = trimmed(e);
+      if (BOOT_FAILED.test(text)) broken.push(e);
+      const marker = e.classified?.reboot || e.classified?.urc?.event === 'boot' || e.classified?.urc?.event === 'init-done';
+      if (!marker) return;
+      const start = BOOT_START.test(text);
+      if (!c.answeredAny || c.afterHostReset) {
+        powerOnSeen = true;
+        bootAtCommand = c.commands;
+        return;
+      }
+      // SMS DONE / PB DONE within a few commands of a banner are the same boot finishing.
+      if (!start && c.commands - bootAtCommand <= 8) return;
+      if (start || !powerOnSeen || c.commands - bootAtCommand > 8) {
+        reboots.push(e);
+        bootAtCommand = c.commands;
+      }
+    },
+    finish(c) {
+      if (broken.length > 0) {
+        c.add('module-rebooted', 'the module\'s firmware did not start (boot says MEM CHECK FAIL / invalid)', broken.slice(0, 4), {
+          severity: 'error',
+          fix: 'reflash the AT firmware with the flash size and layout that match this module (esptool: --flash_size), then AT+RESTORE',
+        });
+      }
+      if (reboots.length > 0) {
+        c.add('module-rebooted', `the module restarted on its own ${reboots.length} time${reboots.length > 1 ? 's' : ''} mid-session (${trimmed(reboots[0]!)}); its sockets and settings were lost`, reboots.slice(0, 6));
+      }
+    },
+  };
+}
+
+/** `busy p...` and friends: `module-busy`. */
+export function busyRule(): Rule {
+  const busy: ClassifiedEvent[] = [];
+  let unfinished = false;
+  return {
+    name: 'module-busy',
+    onEvent(e) {
+      if (isBusyLine(e)) busy.push(e);
+    },
+    onExchange(ex) {
+      if (ex.replies.some(isBusyLine) && finalOutcome(ex.final) !== 'ok') unfinished = true;
+    },
+    finish(c) {
+      if (busy.length === 0) return;
+      const during = [...new Set(busy.map((b) => b.command).filter((x): x is string => x !== undefined))].slice(0, 3);
+      c.add('module-busy', `the module answered "${trimmed(busy[0]!).replace(/^>\s*/, '')}" ${busy.length} time${busy.length > 1 ? 's' : ''}${during.length ? ` (during ${during.join(', ')})` : ''}`,
+        busy.slice(0, 6), { severity: busy.length >= 3 || unfinished ? 'warning' : 'info' });
+    },
+  };
+}
+
+/** Echo still on after ATE0 answered OK: the host's parser will see its own commands. */
+export function echoRule(): Rule {
+  let echoOffAt = -1;
+  const stray: ClassifiedEvent[] = [];
+  return {
+    name: 'echo-mismatch',
+    onExchange(ex, c) {
+      if (/^ATE0$/i.test(ex.command) && finalOutcome(ex.final) === 'ok') echoOffAt = c.commands;
+      else if (/^ATE1$/i.test(ex.command)) echoOffAt = -1;
+      else if (echoOffAt >= 0 && ex.start.dir === 'tx' && !c.afterHostReset) {
+        const echo = ex.replies.find((r) => r.kind === 'echo' && trimmed(r).toUpperCase() === ex.command.toUpperCase());
+        if (echo) stray.push(echo);
+      }
+      if (c.afterHostReset) echoOffAt = -1;
+    },
+    finish(c) {
+      if (stray.length >= 2) c.add('echo-mismatch', `the module still echoes commands after ATE0 answered OK (${stray.length} echoes)`, stray.slice(0, 6));
+    },
+  };
+}
+
+/**
+ * Transparent (passthrough) mode: commands sent while the module is in data mode are never
+ * answered (`stuck-transparent`); an escape that brings no OK is `escape-failed`.
+ */
+export function transparentRule(): Rule {
+  let transparent = false;
+  let enteredBy: ClassifiedEvent | undefined;
+  const swallowed: ClassifiedEvent[] = [];
+  let escape: ClassifiedEvent | undefined;
+  const failedEscapes: ClassifiedEvent[] = [];
+  return {
+    name: 'transparent',
+    onEvent(e, c) {
+      const text = trimmed(e);
+      if (e.dir === 'tx' && e.kind === 'data' && text === '+++') {
+        escape = e;
+        return;
+      }
+      if (e.dir !== 'rx') return;
+      const cellularConnect = c.profile.family === 'cellular' && /^CONNECT(?: \d+)?$/.test(text);
+      if (cellularConnect || /^CONNECT \d+$/.test(text)) {
+        transparent = true;
+        enteredBy = e;
+      } else if (e.kind === 'prompt' && c.current && /^AT\+CIPSEND$/i.test(c.current.command)) {
+        transparent = true;
+        enteredBy = e;
+      } else if (/^(?:CLOSED|NO CARRIER|\+QUITT)$/.test(text) || e.classified?.reboot) {
+        transparent = false;
+      }
+      if (e.kind === 'final' && escape) {
+        escape = undefined;
+        transparent = false;
+      }
+    },
+    onExchange(ex) {
+      if (ex.start.dir === 'tx' && ex.replies.length === 0) {
+        if (escape) {
+          failedEscapes.push(escape);
+          escape = undefined;
+        } else if (transparent) {
+          swallowed.push(ex.start);
+        }
+      } else if (ex.final) {
+        transparent = false;
+      }
+    },
+    finish(c) {
+      if (failedEscapes.length > 0) c.add('escape-failed', `"+++" did not bring the module back to command mode (${failedEscapes.length} tr${failedEscapes.length > 1 ? 'ies' : 'y'})`, failedEscapes.slice(0, 4));
+      if (swallowed.length >= 2) {
+        c.add('stuck-transparent', `${swallowed.length} commands went unanswered after the module entered transparent mode${enteredBy ? ` (${trimmed(enteredBy)})` : ''}: it was still passing bytes to the socket`,
+          [...(enteredBy ? [enteredBy] : []), ...swallowed.slice(0, 5)]);
+      }
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import mqttPacket from 'mqtt-packet';
+import type { ClassifiedEvent } from '../classify-events.js';
+import type { Rule } from '../engine.js';
+import { finalOutcome, trimmed } from './text.js';
+
+const QUICK_DROP_MS = 5000;
+
+/**
+ * MQTT trouble, from the module's native MQTT URCs (ESP-AT +MQTT…, SIM7600 +CMQTT…) and from
+ * MQTT packets carried in socket data: mqtt-connect-refused, client-id-conflict, keepalive-timeout.
+ */
+export function mqttRule(): Rule {
+  const refused: ClassifiedEvent[] = [];
+  const dropped: ClassifiedEvent[] = [];
+  const lostPing: ClassifiedEvent[] = [];
+  const quickDrops: ClassifiedEvent[] = [];
+  let connectedAt: { e: ClassifiedEvent } | undefined;
+  let pingPending: ClassifiedEvent | undefined;
+  const rxParser = mqttPacket.parser({ protocolVersion: 4 });
+  const txParser = mqttPacket.parser({ protocolVersion: 4 });
+  let current: ClassifiedEvent | undefined;
+  rxParser.on('packet', (p) => {
+    if (!current) return;
+    if (p.cmd === 'connack') {
+      const code = p.returnCode ?? p.reasonCode ?? 0;
+      if (code !== 0) refused.push(current);
+      else connectedAt = { e: current };
+    } else if (p.cmd === 'pingresp') {
+      pingPending = undefined;
+    }
+  });
+  txParser.on('packet', (p) => {
+    if (p.cmd === 'pingreq' && current) pingPending ??= current;
+  });
+  rxParser.on('error', () => undefined);
+  txParser.on('error', () => undefined);
+  const onLinkGone = (e: ClassifiedEvent) => {
+    if (pingPending) lostPing.push(pingPending);
+    pingPending = undefined;
+    if (connectedAt && e.t !== undefined && connectedAt.e.t !== undefined && e.t - connectedAt.e.t < QUICK_DROP_MS) quickDrops.push(e);
+    connectedAt = undefined;
+  };
+  return {
+    name: 'mqtt',
+    onEvent(e) {
+      current = e;
+      const text = trimmed(e);
+      if (e.dir === 'tx' && e.kind === 'data') {
+        txParser.parse(Buffer.from(e.text, 'latin1'));
+        return;
+      }
+      if (e.dir !== 'rx') return;
+      if (e.kind === 'block') rxParser.parse(Buffer.from(e.text.slice(e.text.indexOf(':') + 1 || e.text.length), 'latin1'));
+      if (e.kind === 'data') rxParser.parse(Buffer.from(e.text, 'latin1'));
+      if (e.classified?.urc?.event === 'socket-closed' || /^(?:\d+,)?CLOSED$/.test(text)) onLinkGone(e);
+      // Native MQTT (ESP-AT 2.x, SIM7600 CMQTT).
+      if (/^\+MQTTCONNECTED:/.test(text)) connectedAt = { e };
+      if (/^\+MQTTDISCONNECTED:\d+$/.test(text)) {
+        if (e.command && /^AT\+MQTTCONN=/i.test(e.command)) refused.push(e);
+        else {
+          dropped.push(e);
+          onLinkGone(e);
+        }
+      }
+      const cm = /^\+CMQTTCONNECT: ?\d+,(\d+)$/.exec(text);
+      if (cm && cm[1] !== '0') refused.push(e);
+      if (cm && cm[1] === '0') connectedAt = { e };
+      if (/^\+CMQTTCONNLOST: ?\d+,\d+$/.test(text)) {
+        dropped.push(e);
+        onLinkGone(e);
+      }
+      const ping = /^\+CMQTTPING: ?\d+,(\d+)$/.exec(text);
+      if (ping && ping[1] !== '0') lostPing.push(e);
+    },
+    onExchange(ex) {
+      if (/^AT\+(?:MQTTCONN=|CMQTTCONNECT=)/i.test(ex.command) && finalOutcome(ex.final) === 'error') {
+        ex.explained = true;
+        if (!refused.some((r) => ex.replies.includes(r))) refused.push(ex.final!);
+      }
+      if (/^AT\+MQTT(?:SUB|PUB|UNSUB)/i.test(ex.command) && ex.replies.some((r) => /^\+MQTTDISCONNECTED/.test(trimmed(r)))) ex.explained = true;
+    },
+    finish(c) {
+      if (refused.length > 0) {
+        const code = /^\+CMQTTCONNECT: ?\d+,(\d+)$/.exec(trimmed(refused[0]!))?.[1];
+        const meaning = code ? c.explain(code, 'cmqtt') : undefined;
+        c.add('mqtt-connect-refused', `the MQTT connection was refused (${trimmed(refused[0]!)}${meaning ? `: ${meaning}` : ''})`, refused.slice(0, 4));
+      }
+      if (quickDrops.length >= 2) {
+        c.add('client-id-conflict', `the broker closed the connection right after accepting it ${quickDrops.length} times: another client probably uses the same client id`, quickDrops.slice(0, 4));
+      } else if (dropped.length > 0) {
+        const during = dropped[0]!.command;
+        c.add('peer-closed', `the broker closed the MQTT connection${during ? ` (after ${during})` : ''}: ${trimmed(dropped[0]!)}`, dropped.slice(0, 4), {
+          fix: 'check the broker log: a topic the client may not use, a malformed packet or a duplicate client id make it hang up',
+        });
+      }
+      if (lostPing.length > 0) c.add('keepalive-timeout', `PINGREQ went unanswered before the connection died (${lostPing.length} time${lostPing.length > 1 ? 's' : ''})`, lostPing.slice(0, 4));
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { ClassifiedEvent } from '../classify-events.js';
+import type { Rule } from '../engine.js';
+import { finalOutcome, trimmed } from './text.js';
+
+/**
+ * Runs after every other rule: a command answered ERROR (or `ERR CODE:`) that no rule explained.
+ * Twice or more for one command is an error; once is a warning.
+ */
+export function rejectedRule(): Rule {
+  const byName = new Map<string, ClassifiedEvent[]>();
+  return {
+    name: 'command-rejected',
+    onExchange(ex) {
+      if (ex.explained) return;
+      const errCode = ex.replies.find((r) => /^ERR CODE:0x[0-9a-f]{8}$/i.test(trimmed(r)));
+      if (finalOutcome(ex.final) !== 'error' && !errCode) return;
+      const list = byName.get(ex.name) ?? [];
+      list.push(ex.start, errCode ?? ex.final!);
+      byName.set(ex.name, list);
+    },
+    finish(c) {
+      for (const [name, evidence] of byName) {
+        const times = evidence.length / 2;
+        const answer = evidence[1]!;
+        const errCode = /^ERR CODE:0x01([0-9a-f]{2})/i.exec(trimmed(answer))?.[1]?.toLowerCase();
+        const meaning = answer.classified?.final?.meaning ?? (errCode ? c.explain(errCode, 'errCodeSubcategory') : undefined);
+        c.add('command-rejected', `${name} was rejected ${times > 1 ? `${times} times ` : ''}(${trimmed(answer)}${meaning && meaning !== trimmed(answer) ? `: ${meaning}` : ''})`,
+          evidence.slice(0, 6), { severity: times >= 2 ? 'error' : 'warning' });
+      }
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import type { ClassifiedEvent } from '../classify-events.js';
+import type { Rule } from '../engine.js';
+import { finalOutcome, isBusyLine, trimmed } from './text.js';
+
+const OPEN = /^AT\+(?:CIPOPEN|CIPSTART)=/i;
+const CLOSE = /^AT\+CIPCLOSE(?:=|$)/i;
+const SEND = /^AT\+(?:CIPSEND|CIPSENDEX|CIPQSEND)(?:=|$)/i;
+
+/** Socket open/close/send failures and a peer that hangs up: socket-open-failed, socket-close-failed, peer-closed, send-failed. */
+export function socketRule(): Rule {
+  const openFailed: ClassifiedEvent[] = [];
+  const closeFailed: ClassifiedEvent[] = [];
+  const peerClosed: ClassifiedEvent[] = [];
+  const sendFailed: ClassifiedEvent[] = [];
+  let sendOkSeen = false;
+  /** `commands` when a close is expected (the host closed, or an open just failed). */
+  let expectCloseAt = -100;
+  return {
+    name: 'socket',
+    onEvent(e, c) {
+      if (e.dir !== 'rx') return;
+      const text = trimmed(e);
+      const urc = e.classified?.urc;
+      if (/^(?:\d+,)?SEND OK$/.test(text)) sendOkSeen = true;
+      if (/^(?:\d+,)?SEND FAIL$|^SEND Canceled$|^\+CIPERROR: ?\d+$/.test(text)) sendFailed.push(e);
+      const confirm = /^\+CIPSEND: ?\d+,(\d+),(-?\d+)$/.exec(text);
+      if (confirm && confirm[1] !== confirm[2]) sendFailed.push(e);
+      const opened = /^\+CIPOPEN: ?\d+,(\d+)$/.exec(text);
+      if (opened && opened[1] !== '0') {
+        openFailed.push(e);
+        expectCloseAt = c.commands;
+      }
+      const closedCode = /^\+ ?CIPCLOSE: ?\d+,(\d+)$/.exec(text);
+      if (closedCode && closedCode[1] !== '0') closeFailed.push(e);
+      const remoteClose = urc?.event === 'socket-closed' && !(urc.name === '+IPCLOSE' && urc.groups.code === '0');
+      const hostClosing = (c.current && CLOSE.test(c.current.command)) || c.commands - expectCloseAt <= 0;
+      if (remoteClose && !hostClosing && !c.afterHostReset) peerClosed.push(e);
+      if (/^(?:\d+,)?CONNECT FAIL$|^DNS Fail$/.test(text)) {
+        openFailed.push(e);
+        expectCloseAt = c.commands;
+      }
+    },
+    onExchange(ex, c) {
+      if (CLOSE.test(ex.command)) {
+        expectCloseAt = c.commands;
+        if (finalOutcome(ex.final) === 'error') {
+          ex.explained = true;
+          if (!closeFailed.some((x) => ex.replies.includes(x))) closeFailed.push(ex.final!);
+        }
+        return;
+      }
+      if (OPEN.test(ex.command) && finalOutcome(ex.final) === 'error') {
+        ex.explained = true;
+        expectCloseAt = c.commands;
+        if (ex.replies.some((r) => /ALREADY CONNECT/i.test(r.text))) return;
+        if (!openFailed.some((x) => ex.replies.includes(x))) openFailed.push(ex.final!);
+        return;
+      }
+      if (SEND.test(ex.command)) {
+        const busy = ex.replies.find(isBusyLine);
+        if (finalOutcome(ex.final) === 'error' || (busy && finalOutcome(ex.final) !== 'ok')) {
+          ex.explained = true;
+          sendFailed.push(ex.final ?? busy!);
+        }
+      }
+    },
+    finish(c) {
+      if (openFailed.length > 0) {
+        const code = /^\+CIPOPEN: ?\d+,(\d+)$/.exec(trimmed(openFailed[0]!))?.[1];
+        const meaning = code ? c.explain(code, 'tcpip') : undefined;
+        const cmd = openFailed[0]!.command;
+        c.add('socket-open-failed', `opening the connection failed ${openFailed.length > 1 ? `${openFailed.length} times ` : ''}(${cmd ? `${cmd} → ` : ''}${trimmed(openFailed[0]!)}${meaning ? `: ${meaning}` : ''})`, openFailed.slice(0, 4));
+      }
+      if (closeFailed.length > 0) {
+        const code = /^\+ ?CIPCLOSE: ?\d+,(\d+)$/.exec(trimmed(closeFailed[0]!))?.[1];
+        const meaning = code ? c.explain(code, 'tcpip') : undefined;
+        c.add('socket-close-failed', `closing a link failed (${trimmed(closeFailed[0]!)}${meaning ? `: ${meaning}` : ''}); usually the link was not open`, closeFailed.slice(0, 4));
+      }
+      if (peerClosed.length > 0) c.add('peer-closed', `the connection was closed by the other side ${peerClosed.length} time${peerClosed.length > 1 ? 's' : ''} (${trimmed(peerClosed[0]!)})`, peerClosed.slice(0, 4));
+      if (sendFailed.length > 0) {
+        const mixed = sendOkSeen && sendFailed.every((e) => /SEND FAIL/.test(e.text));
+        c.add('send-failed', mixed
+          ? `the module reported SEND FAIL ${sendFailed.length} time${sendFailed.length > 1 ? 's' : ''} next to SEND OK for the same data: the outcome of that send is unknown`
+          : `a send failed ${sendFailed.length} time${sendFailed.length > 1 ? 's' : ''} (${trimmed(sendFailed[0]!)})`,
+        sendFailed.slice(0, 4), { severity: mixed ? 'warning' : 'error' });
+      }
+    },
+  };
+}

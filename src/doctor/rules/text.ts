@@ -1,0 +1,32 @@
+import type { ClassifiedEvent } from '../classify-events.js';
+
+/** Small readers shared by the rules. */
+export const trimmed = (e: ClassifiedEvent): string => e.text.trim();
+
+export const isRx = (e: ClassifiedEvent): boolean => e.dir === 'rx';
+
+/** More than a quarter of the characters are control or high bytes: a wrong rate or a bad line. */
+export function isGarbage(text: string): boolean {
+  const t = text.replace(/[\r\n\t]/g, '');
+  if (t.length === 0) return false;
+  let bad = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) bad++;
+  }
+  return bad * 4 >= t.length;
+}
+
+export function finalOutcome(e: ClassifiedEvent | undefined): 'ok' | 'error' | 'connect' | 'no-carrier' | undefined {
+  return e?.classified?.final?.outcome;
+}
+
+/** The CME/CMS code or text of a final, e.g. `10` or `SIM not inserted`. */
+export function finalCode(e: ClassifiedEvent | undefined): string | undefined {
+  return e?.classified?.final?.code?.trim();
+}
+
+/** Busy answers, including 0.9-era spellings the profile may not list (`busy inet…`). */
+export function isBusyLine(e: ClassifiedEvent): boolean {
+  return e.dir === 'rx' && (e.kind === 'busy' || /^(?:>\s*)?busy\b/i.test(trimmed(e)));
+}

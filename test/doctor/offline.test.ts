@@ -1,0 +1,131 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeEvents } from '../../src/doctor/analyze.js';
+import { hasError } from '../../src/doctor/findings.js';
+import { runLiveDoctor } from '../../src/doctor/live/run-live.js';
+import { loadCapture } from '../../src/doctor/load-capture.js';
+import { listPorts } from '../../src/doctor/ports.js';
+import type { TraceEvent } from '../../src/trace/events.js';
+
+const FAST = { probeTimeoutMs: 120, probes: 1, registrationTimeoutMs: 3000, baud: 115200, profile: 'auto' } as const;
+const tx = (data: string): TraceEvent => ({ t: undefined, dir: 'tx', data: Buffer.from(data, 'latin1') });
+const rx = (data: string): TraceEvent => ({ t: undefined, dir: 'rx', data: Buffer.from(data, 'latin1') });
+
+async function ids(events: TraceEvent[], profile?: string) {
+  const a = await analyzeEvents(events, profile ? { profile } : {});
+  return a.findings.map((f) => `${f.id}:${f.severity}`);
+}
+
+describe('doctor --log rules over trace events', () => {
+  it('the trace of a healthy live run has no error-level finding (the same rules, offline)', async () => {
+    const live = await runLiveDoctor({ device: 'emu:sim7600?pacing=0', ...FAST });
+    const offline = await analyzeEvents(live.events);
+    expect(offline.profile).toBe('sim7600');
+    expect(hasError(offline.findings)).toBe(false);
+  });
+
+  it('the trace of a run without SIM gives sim-missing offline too', async () => {
+    const live = await runLiveDoctor({ device: 'emu:sim7600?pacing=0&sim=missing', ...FAST });
+    expect((await analyzeEvents(live.events)).findings.map((f) => f.id)).toContain('sim-missing');
+  });
+
+  it('NETOPEN ERROR while registered: netopen-failed (sim7600_01 in bytes)', async () => {
+    const found = await ids([tx('AT+CREG?\r'), rx('\r\n+CREG: 0,1\r\n\r\nOK\r\n'), tx('AT+NETOPEN\r'), rx('\r\nERROR\r\n'), tx('AT+NETOPEN\r'), rx('\r\nERROR\r\n')], 'sim7600');
+    expect(found).toEqual(['netopen-failed:error']);
+  });
+
+  it('+CWJAP:2 is wifi-wrong-password; +CWJAP:3 wifi-ap-not-found', async () => {
+    expect(await ids([tx('AT+CWJAP="lab","x"\r\n'), rx('\r\n+CWJAP:2\r\n\r\nERROR\r\n')], 'esp-at')).toEqual(['wifi-wrong-password:error']);
+    expect(await ids([tx('AT+CWJAP="lab","x"\r\n'), rx('\r\n+CWJAP:3\r\n\r\nFAIL\r\n')], 'esp-at')).toEqual(['wifi-ap-not-found:error']);
+  });
+
+  it('only garbage back: baud-mismatch; garbage amid a working session: line-corruption', async () => {
+    expect(await ids([tx('AT\r'), rx('\xff\xfe\x8a\x13\xe0\x91\r\n'), tx('AT\r'), rx('\x80\x81\xfa\xfb\r\n')], 'sim7600')).toContain('baud-mismatch:error');
+    expect(await ids([tx('AT\r'), rx('\r\nOK\r\n'), tx('AT+CSQ\r'), rx('\xff\xfe\x8a\x13\xe0\x91\r\n\r\n+CSQ: 20,99\r\n\r\nOK\r\n')], 'sim7600')).toEqual(['line-corruption:warning']);
+  });
+
+  it('SMS DONE long after the session started: module-rebooted; right after power-on: nothing', async () => {
+    const session = [tx('AT\r'), rx('\r\nOK\r\n'), ...Array.from({ length: 9 }, () => [tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')]).flat()];
+    expect(await ids([...session, rx('\r\nSMS DONE\r\n')], 'sim7600')).toEqual(['module-rebooted:warning']);
+    expect(await ids([rx('\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\nSMS DONE\r\n\r\nPB DONE\r\n'), ...session], 'sim7600')).toEqual([]);
+  });
+
+  it('unanswered commands: no-response; a +CIPEVENT: network-closed; SEND FAIL: send-failed', async () => {
+    expect(await ids([tx('AT\r'), tx('AT\r'), tx('AT\r')], 'sim7600')).toEqual(['no-response:error']);
+    expect(await ids([tx('AT\r'), rx('\r\nOK\r\n'), rx('\r\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\r\n')], 'sim7600')).toEqual(['network-closed:error']);
+    expect(await ids([tx('AT+CIPSEND=4\r\n'), rx('\r\nOK\r\n> '), tx('abcd'), rx('\r\nRecv 4 bytes\r\n\r\nSEND FAIL\r\n')], 'esp-at')).toEqual(['send-failed:error']);
+  });
+
+  it('an MQTT CONNACK refusing the login in socket data: mqtt-connect-refused', async () => {
+    const connack = Buffer.from([0x20, 0x02, 0x00, 0x05]).toString('latin1');
+    expect(await ids([tx('AT+CIPSEND=4\r\n'), rx('\r\nOK\r\n> '), tx('abcd'), rx('\r\nSEND OK\r\n'), rx(`\r\n+IPD,4:${connack}`)], 'esp-at')).toEqual(['mqtt-connect-refused:error']);
+  });
+});
+
+/**
+ * Every captured log in fixtures/logs, with what a person reading it would report. Runs once the
+ * transcript importers (src/trace/import, importCapture) are in the build.
+ */
+const EXPECTED: Record<string, string[]> = {
+  'sim7600_01_netopen-error-registered.txt': ['netopen-failed'],
+  'sim7600_02_netopen-error-fw-LE20B05.txt': ['netopen-failed'],
+  'sim7600_03_udp-cipopen-err3.txt': ['socket-open-failed'],
+  'sim7600_04_cipopen-ok-urc-unhandled.txt': [],
+  'sim7600_06_cipevent-then-sms-done-reboot.txt': ['network-closed', 'module-rebooted'],
+  'sim7600_07_cipclose-0-4-http-stalls.txt': ['socket-close-failed'],
+  'sim7600_11_power-on-banner-rdy.txt': [],
+  'sim7600_13_cmqtt-connect-ok-vs-err32.txt': [],
+  'sim7600_15_netopen-urc-glued-sms-done-cmqtt-err34.txt': ['module-rebooted'],
+  'sim7600_16_a7670g-sim-failure-then-ready-cgreg-0-0-forever.txt': ['sim-failure', 'not-registered'],
+  'sim7600_18_sim800-cpin-error-then-cme-sim-not-inserted.txt': ['sim-missing'],
+  'sim7600_20_sim7000-garbled-output-unknown-cause.txt': ['baud-mismatch'],
+  'sim7600_22_sim7000-nbiot-creg-0-0-cgreg-cereg-registered.txt': ['not-registered'],
+  'sim7600_23_sim7600e-netopen-ok-multiple-pdp-contexts.txt': [],
+  'sim7600_24_sim800-ciprxget-manual-read-flow.txt': [],
+  'espat_01_send-fail-then-send-ok.txt': ['send-failed'],
+  'espat_03_udp-send-ok-then-send-fail.txt': ['send-failed'],
+  'espat_05_cipsend-prompt-busy-interleaved.txt': ['module-busy'],
+  'espat_06_cipsend-busy-timeout-old-fw.txt': ['module-busy', 'send-failed'],
+  'espat_07_cwjap-busy-p-then-mqtt.txt': ['module-busy'],
+  'espat_08_cipstart-busy-p-error-closed.txt': ['module-busy', 'socket-open-failed'],
+  'espat_09_cwjap-query-no-ap-v2.1.txt': ['wifi-disconnected'],
+  'espat_11_busy-p-during-cwjap-and-cipstart.txt': ['module-busy', 'wifi-join-failed'],
+  'espat_13_rst-garbage-then-ready-cipstatus5.txt': ['wifi-join-failed'],
+  'espat_20_esp32-passthrough-server-vendor-example.txt': [],
+  'espat_22_wake-probe-at-ate0-timestamped.txt': ['no-response'],
+  'espat_25_v0.9-busy-inet-wrong-syntax-link-scargill.txt': ['module-busy', 'send-failed', 'command-rejected'],
+  'espat_26_mqtt-connected-then-sub-disconnect.txt': ['peer-closed'],
+  'espat_27_v1.7.4-no-mqtt-commands-error.txt': ['command-rejected'],
+  'espat_28_mqttconn-disconnected-error-tencent.txt': ['mqtt-connect-refused'],
+  'espat_31_esp32-err-code-cwlap-wifi-off.txt': ['command-rejected'],
+};
+/** Ids that must NOT appear at error level for a log (a healthy session). */
+const HEALTHY = new Set(Object.entries(EXPECTED).filter(([, v]) => v.length === 0).map(([k]) => k));
+
+const importerBuilt = existsSync(new URL('../../src/trace/import/index.ts', import.meta.url));
+
+describe.skipIf(!importerBuilt)('doctor --log on every captured log in fixtures/logs', () => {
+  const logs = readdirSync(new URL('../../fixtures/logs/', import.meta.url)).filter((f) => f.endsWith('.txt'));
+  it('the table covers at least 25 logs', () => {
+    expect(Object.keys(EXPECTED).filter((k) => logs.includes(k)).length).toBeGreaterThanOrEqual(25);
+  });
+  it.each(Object.entries(EXPECTED))('%s → %j', async (file, expected) => {
+    const capture = await loadCapture(new URL(`../../fixtures/logs/${file}`, import.meta.url).pathname);
+    const a = await analyzeEvents(capture.events, { perLine: capture.perLine, ...(capture.profile ? { profile: capture.profile } : {}) });
+    const found = a.findings.map((f) => f.id);
+    for (const id of expected) expect(found, JSON.stringify(a.findings, null, 1)).toContain(id);
+    if (HEALTHY.has(file)) expect(hasError(a.findings), JSON.stringify(a.findings, null, 1)).toBe(false);
+    void readFileSync;
+  });
+});
+
+describe('atbridge ports', () => {
+  it('lists serial ports as an array; a pty is not a USB port', async () => {
+    const ports = await listPorts();
+    expect(Array.isArray(ports)).toBe(true);
+    for (const p of ports) {
+      expect(typeof p.path).toBe('string');
+      if (p.path.startsWith('/dev/pts/')) expect(p.vendorId).toBeNull();
+    }
+  });
+});
