@@ -17,6 +17,11 @@ interface DoctorOptions {
   baud: string;
   json?: boolean;
   tcp?: string;
+  broker?: string;
+  username?: string;
+  pw?: string;
+  id?: string;
+  watch: number;
   apn?: string;
   pin?: string;
   wifiSsid?: string;
@@ -37,6 +42,11 @@ export default function register(program: Command): void {
     .option('--profile <id>', 'firmware profile: sim7600, esp-at, or auto', 'auto')
     .option('--baud <rate>', 'serial rate to try first, or auto', 'auto')
     .option('--tcp <host:port>', 'open a test TCP connection through the module')
+    .option('--broker <host:port>', 'finish with an MQTT CONNECT through the module (refused credentials, client id clash, keepalive)')
+    .option('-u, --username <user>', 'MQTT user name for --broker')
+    .option('-P, --pw <password>', 'MQTT password for --broker (or ATBRIDGE_MQTT_PASSWORD); never printed')
+    .option('-i, --id <id>', 'MQTT client id for --broker (to test for a clash with the one your gateway uses)')
+    .option('--watch <seconds>', 'stay connected this long watching for drops', intOption('--watch', 1, 600), 5)
     .option('--apn <apn>', 'cellular access point name')
     .option('--pin <pin>', 'SIM PIN (or ATBRIDGE_SIM_PIN)')
     .option('--wifi-ssid <ssid>', 'Wi-Fi network to join (ESP-AT)')
@@ -59,7 +69,9 @@ export default function register(program: Command): void {
           if (!opts.json) process.stdout.write(`${opts.log}: ${analysis.events} events, profile ${analysis.profile}\n`);
         } else {
           const baud = opts.baud === 'auto' ? 'auto' : intOption('--baud', 300, 5_000_000)(opts.baud);
-          const tcp = opts.tcp !== undefined ? parseHostPort(opts.tcp) : undefined;
+          const tcp = opts.tcp !== undefined ? parseHostPort(opts.tcp, '--tcp') : undefined;
+          const broker = opts.broker !== undefined ? parseHostPort(opts.broker, '--broker') : undefined;
+          const mqttPassword = opts.pw ?? process.env.ATBRIDGE_MQTT_PASSWORD;
           const pin = opts.pin ?? process.env.ATBRIDGE_SIM_PIN;
           const wifiPassword = opts.wifiPassword ?? process.env.ATBRIDGE_WIFI_PASSWORD;
           const result = await runLiveDoctor({
@@ -69,6 +81,18 @@ export default function register(program: Command): void {
             probeTimeoutMs: opts.probeTimeout,
             registrationTimeoutMs: opts.registrationTimeout * 1000,
             ...(tcp ? { tcp } : {}),
+            ...(broker
+              ? {
+                  mqtt: {
+                    broker,
+                    watchMs: opts.watch * 1000,
+                    keepalive: 10,
+                    ...(opts.username !== undefined ? { username: opts.username } : {}),
+                    ...(mqttPassword !== undefined ? { password: mqttPassword } : {}),
+                    ...(opts.id !== undefined ? { clientId: opts.id } : {}),
+                  },
+                }
+              : {}),
             ...(opts.apn !== undefined ? { apn: opts.apn } : {}),
             ...(pin !== undefined ? { pin } : {}),
             ...(opts.wifiSsid !== undefined ? { wifiSsid: opts.wifiSsid } : {}),
@@ -95,9 +119,9 @@ function checkProfile(id: string): string {
   return id;
 }
 
-function parseHostPort(text: string): { host: string; port: number } {
+function parseHostPort(text: string, option: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
   const port = Number(m?.[2]);
-  if (!m || port < 1 || port > 65535) throw usage(`--tcp must be host:port, not "${text}"`);
+  if (!m || port < 1 || port > 65535) throw usage(`${option} must be host:port, not "${text}"`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }

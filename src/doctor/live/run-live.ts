@@ -13,6 +13,7 @@ import { openDevice, type OpenedDevice } from '../../transport/open-device.js';
 import { TappedLink } from '../../transport/tap.js';
 import { analyzeEvents } from '../analyze.js';
 import { finding, isFindingId, mergeFindings, type Finding } from '../findings.js';
+import { mqttCheck, type MqttCheckOptions } from './mqtt-check.js';
 import { checkPort } from './port-checks.js';
 import { CheckReporter, type CheckResult } from './report.js';
 
@@ -30,6 +31,8 @@ export interface LiveDoctorOptions {
   wifiPassword?: string;
   /** `host:port` for a test TCP connect through the module. */
   tcp?: { host: string; port: number };
+  /** An MQTT CONNECT through the module at the end (`--broker host:port`). */
+  mqtt?: Omit<MqttCheckOptions, 'apn' | 'pin' | 'wifiSsid' | 'wifiPassword'>;
   registrationTimeoutMs?: number;
   onCheck?: (check: CheckResult) => void;
   /** Test hook: the opened device (inject emulator faults mid-run). */
@@ -83,8 +86,22 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
   channel.on('line', (line: ClassifiedLine) => {
     if (line.kind === 'busy') busyLines++;
   });
+  let ready: { profile: ModuleProfile; baud: number } | undefined;
   try {
     await moduleChecks();
+    if (options.mqtt && ready) {
+      // The driver takes over the same link for a real CONNECT: hand the line over cleanly.
+      channel.detach();
+      await mqttCheck(link, ready.profile, ready.baud, {
+        ...options.mqtt,
+        ...(options.apn !== undefined ? { apn: options.apn } : {}),
+        ...(options.pin !== undefined ? { pin: options.pin } : {}),
+        ...(options.wifiSsid !== undefined ? { wifiSsid: options.wifiSsid } : {}),
+        ...(options.wifiPassword !== undefined ? { wifiPassword: options.wifiPassword } : {}),
+      }, reporter);
+    } else if (options.mqtt) {
+      reporter.skip('mqtt', 'the module is not ready for a connection');
+    }
   } catch (err) {
     reporter.fail('doctor', `stopped: ${errorMessage(err)}`);
   } finally {
@@ -201,6 +218,7 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     const ok = profile.family === 'cellular' ? await cellularChecks(profile, vars) : await wifiChecks(profile, vars);
     if (!ok) return;
     await tcpCheck(profile, vars);
+    ready = { profile, baud: link.baud ?? firstBaud };
   }
 
   async function waitWhileBusy(probeMs: number): Promise<boolean> {
