@@ -65,6 +65,8 @@ interface Job {
   options: AtCommandOptions;
   resolve: (res: AtResponse) => void;
   reject: (err: AtError) => void;
+  /** Drops the queued-abort listener once the job leaves the queue. */
+  dequeued?: () => void;
 }
 
 type Phase = 'final' | 'prompt' | 'data' | 'urc';
@@ -164,7 +166,19 @@ export class AtChannel extends EventEmitter {
     if (this.closed) return Promise.reject(new AtError('link-closed', text, `${this.link.description} is closed`));
     return new Promise((resolve, reject) => {
       const job: Job = { text, options, resolve, reject };
-      if (options.signal?.aborted) return reject(new AtError('aborted', text, `${text}: cancelled`));
+      const { signal } = options;
+      if (signal?.aborted) return reject(new AtError('aborted', text, `${text}: cancelled`));
+      if (signal) {
+        // Cancelled while still queued: leave the queue now (start() takes over once it runs).
+        const onQueuedAbort = () => {
+          const at = this.queue.indexOf(job);
+          if (at < 0) return;
+          this.queue.splice(at, 1);
+          reject(new AtError('aborted', text, `${text}: cancelled before it was sent`));
+        };
+        signal.addEventListener('abort', onQueuedAbort, { once: true });
+        job.dequeued = () => signal.removeEventListener('abort', onQueuedAbort);
+      }
       this.queue.push(job);
       this.pump();
     });
@@ -229,7 +243,10 @@ export class AtChannel extends EventEmitter {
     clearTimeout(this.pumpTimer);
     const failure = (text: string) => new AtError('link-closed', text, `${this.link.description} closed while waiting for ${text}`);
     if (this.inFlight) this.finish(this.inFlight, undefined, failure(this.inFlight.job.text));
-    for (const job of this.queue.splice(0)) job.reject(failure(job.text));
+    for (const job of this.queue.splice(0)) {
+      job.dequeued?.();
+      job.reject(failure(job.text));
+    }
     this.emit('close');
   }
 
@@ -248,6 +265,7 @@ export class AtChannel extends EventEmitter {
       return;
     }
     this.queue.shift();
+    job.dequeued?.();
     this.start(job);
   }
 

@@ -130,7 +130,9 @@ export function sameCommand(line: string, command: string): boolean {
  */
 export function splitGluedEcho(text: string, command: string | undefined): [string, string] | undefined {
   if (command && text.length > command.length && text.toUpperCase().endsWith(command.toUpperCase())) {
-    return [text.slice(0, text.length - command.length), text.slice(text.length - command.length)];
+    const before = text.slice(0, text.length - command.length);
+    // `FORMAT` does not end with a glued `AT`: the URC before an echo ends in a digit or symbol.
+    if (!/[A-Z]$/i.test(before)) return [before, text.slice(text.length - command.length)];
   }
   const at = text.search(/AT[+&][A-Z]/i);
   if (at > 0 && looksLikeCommand(text.slice(at)) && !/[A-Z]$/i.test(text.slice(0, at))) return [text.slice(0, at), text.slice(at)];

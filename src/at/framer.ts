@@ -15,6 +15,12 @@ const COMMA = 0x2c;
 
 /** Longest line kept; a module never sends more, so longer runs are garbage and get cut. */
 const MAX_LINE = 4096;
+/**
+ * Largest block a header may announce. No module pushes or reads more than a few KiB at once;
+ * a bigger length is a corrupted header (`+IPD,99999999:`), and taking it at its word would
+ * swallow every later byte, final results included, and stall the command queue for good.
+ */
+const MAX_BLOCK = 1 << 20;
 
 interface PendingBlock {
   name: string;
@@ -40,8 +46,8 @@ export class AtFramer {
   private afterCr = false;
   private afterPrompt = false;
   private dataMode = false;
-  private readonly promptByte: number;
-  private readonly promptSpace: boolean;
+  private promptByte: number;
+  private promptSpace: boolean;
   private readonly inlineFirstBytes: Set<number>;
 
   constructor(
@@ -55,6 +61,8 @@ export class AtFramer {
 
   setProfile(profile: ModuleProfile): void {
     this.profile = profile;
+    this.promptByte = profile.data.prompt.text.charCodeAt(0);
+    this.promptSpace = profile.data.prompt.trailingSpace;
     this.inlineFirstBytes.clear();
     for (const p of profile.inlinePrefixes) this.inlineFirstBytes.add(p.charCodeAt(0));
   }
@@ -145,7 +153,7 @@ export class AtFramer {
     if (header) {
       const len = Number(header.groups.len);
       this.emit({ kind: 'line', text, raw });
-      if (Number.isSafeInteger(len) && len > 0) {
+      if (Number.isSafeInteger(len) && len > 0 && len <= MAX_BLOCK) {
         this.block = { name: header.spec.name, header: text, groups: header.groups, purpose: header.spec.purpose, remaining: len, parts: [], skipLf: this.afterCr };
       }
       return;
@@ -158,7 +166,7 @@ export class AtFramer {
     const header = this.profile.matchInlineBlock(partial);
     if (!header) return;
     const len = Number(header.groups.len);
-    if (!Number.isSafeInteger(len) || len < 0) return;
+    if (!Number.isSafeInteger(len) || len < 0 || len > MAX_BLOCK) return;
     this.lineLength = 0;
     if (len === 0) {
       this.emit({ kind: 'block', name: header.spec.name, header: partial, groups: header.groups, purpose: header.spec.purpose, data: Buffer.alloc(0), complete: true });

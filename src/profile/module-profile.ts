@@ -40,16 +40,16 @@ export class ModuleProfile {
   constructor(data: Profile, firmware?: string) {
     this.data = data;
     this.firmware = firmware;
-    this.results = data.results.map((r) => ({ ...r, regex: new RegExp(r.pattern) }));
-    this.urcs = data.urcs.map((u) => ({ ...u, regex: new RegExp(u.pattern) }));
-    this.busy = data.busy.map((b) => ({ regex: new RegExp(b.pattern), kind: b.kind }));
-    const blocks = data.binaryBlocks.map((b) => ({ ...b, regex: new RegExp(b.pattern) }));
+    this.results = data.results.map((r) => ({ ...r, regex: linePattern(r.pattern) }));
+    this.urcs = data.urcs.map((u) => ({ ...u, regex: linePattern(u.pattern) }));
+    this.busy = data.busy.map((b) => ({ regex: linePattern(b.pattern), kind: b.kind }));
+    const blocks = data.binaryBlocks.map((b) => ({ ...b, regex: linePattern(b.pattern), prefix: toLatin1Bytes(b.prefix) }));
     this.inlineBlocks = blocks.filter((b) => b.dataStarts === 'inline');
     this.lineBlocks = blocks.filter((b) => b.dataStarts === 'nextLine');
     this.inlinePrefixes = this.inlineBlocks.map((b) => b.prefix);
-    this.noise = data.noise.map((n) => new RegExp(n));
-    this.reboot = data.banner.rebootPatterns.map((p) => new RegExp(p));
-    this.ready = new RegExp(data.banner.readyPattern);
+    this.noise = data.noise.map((n) => linePattern(n));
+    this.reboot = data.banner.rebootPatterns.map((p) => linePattern(p));
+    this.ready = linePattern(data.banner.readyPattern);
     let commands = { ...data.commands };
     let maxSend = data.socket.maxSend;
     if (firmware !== undefined) {
@@ -174,7 +174,7 @@ export class ModuleProfile {
 
   /** Fills a pattern template; values are regex-escaped. */
   fillPattern(template: string, vars: Vars): RegExp {
-    return new RegExp(
+    return linePattern(
       template.replace(/\{(\w+)\}/g, (_, key: string) => {
         const value = vars[key];
         if (value === undefined) throw new Error(`pattern "${template}" needs {${key}}`);
@@ -189,7 +189,7 @@ export class ModuleProfile {
   }
 
   compileResults(results: readonly ResultCodeT[] | undefined): CompiledResult[] {
-    return (results ?? []).map((r) => ({ ...r, regex: new RegExp(r.pattern) }));
+    return (results ?? []).map((r) => ({ ...r, regex: linePattern(r.pattern) }));
   }
 
   /** Human meaning of a code in one of the profile's tables. */
@@ -199,6 +199,40 @@ export class ModuleProfile {
     if (!t) return undefined;
     return t[code] ?? t[code.trim()] ?? t[code.toLowerCase()];
   }
+}
+
+/** A string's UTF-8 bytes read as latin1: how the framer hands that text over. */
+function toLatin1Bytes(text: string): string {
+  return /[^\x00-\x7f]/.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+}
+
+/**
+ * Compiles a profile pattern for lines the framer produced. The framer never decodes UTF-8
+ * (bytes are bytes): a line is its bytes read as latin1. So a non-ASCII literal in a pattern
+ * (`busy inet…`, as 0.9.x firmware prints it) is matched as the latin1 reading of its UTF-8
+ * bytes. Inside a character class a multi-byte character cannot be rewritten; it is left alone.
+ */
+export function linePattern(source: string): RegExp {
+  if (!/[^\x00-\x7f]/.test(source)) return new RegExp(source);
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\' && i + 1 < source.length) {
+      out += c + source[++i];
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === ']') inClass = false;
+    const code = source.codePointAt(i)!;
+    if (code > 0x7f && !inClass) {
+      const ch = String.fromCodePoint(code);
+      i += ch.length - 1;
+      const bytes = Buffer.from(ch, 'utf8').toString('latin1');
+      out += `(?:${bytes.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`;
+    } else out += c;
+  }
+  return new RegExp(out);
 }
 
 /** `AT+CIPSEND=0,5` → `AT+CIPSEND`; `AT+CREG?` → `AT+CREG`; `ATE0` → `ATE0`. */

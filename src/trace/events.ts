@@ -70,6 +70,8 @@ export function fromRecord(record: TraceRecord): TraceEvent {
     throw new Error(`unknown direction ${JSON.stringify((record as { dir?: unknown }).dir)}`);
   }
   if (typeof record.data !== 'string') throw new Error('event without a data string');
+  if (record.enc !== undefined && record.enc !== 'base64') throw new Error(`unknown data encoding ${JSON.stringify(record.enc)}`);
+  if (record.enc === 'base64' && !/^[A-Za-z0-9+/]*={0,2}$/.test(record.data)) throw new Error('data marked base64 is not base64');
   const data =
     record.enc === 'base64'
       ? Buffer.from(record.data, 'base64')

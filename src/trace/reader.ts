@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { TraceEvent, TraceHeader, TraceRecord } from './events.js';
-import { fromRecord, isTraceHeader } from './events.js';
+import { fromRecord, isTraceHeader, TRACE_VERSION } from './events.js';
 
 export class TraceFormatError extends Error {
   constructor(
@@ -55,7 +55,12 @@ export async function readTrace(source: string | Readable): Promise<TraceReadRes
   let pending: TraceRecord | undefined;
   if (!first.done) {
     const parsed = parseLine(first.value, lineNo);
-    if (isTraceHeader(parsed)) header = parsed;
+    if (isTraceHeader(parsed)) {
+      if (parsed.version !== TRACE_VERSION) {
+        throw new TraceFormatError(`trace format version ${JSON.stringify(parsed.version)} is not one this atbridge reads (${TRACE_VERSION})`, lineNo);
+      }
+      header = parsed;
+    }
     else pending = parsed as TraceRecord;
   }
   const firstLine = lineNo;

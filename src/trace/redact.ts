@@ -35,9 +35,25 @@ export function redactCommandLine(line: string): string {
 }
 
 function maskArg(arg: string): string {
-  const quoted = arg.length >= 2 && arg.startsWith('"') && arg.endsWith('"');
-  if (quoted) return `"${'*'.repeat(arg.length - 2)}"`;
-  return '*'.repeat(arg.length);
+  if (!arg.startsWith('"')) return '*'.repeat(arg.length);
+  // Keep the quotes; an argument cut short (its line not finished yet) has only the opening one.
+  const closed = arg.length >= 2 && arg.endsWith('"');
+  return `"${'*'.repeat(arg.length - (closed ? 2 : 1))}${closed ? '"' : ''}`;
+}
+
+const SENSITIVE_COMMANDS = ['AT+CWJAP', 'AT+CWSAP', 'AT+CPIN=', 'AT+CPWD', 'AT+CGAUTH', 'AT+MQTTUSERCFG', 'AT+MQTTLONGPASSWORD', 'AT+CMQTTCONNECT'];
+
+/** Where an unfinished line ends in what may become a sensitive command (`AT+CWJ`), or -1. */
+function sensitiveStart(tail: string): number {
+  const full = tail.search(SENSITIVE_PREFIX);
+  if (full >= 0) return full;
+  const longest = 19;
+  for (let k = Math.max(0, tail.length - longest); k < tail.length; k++) {
+    if (tail[k] !== 'A' && tail[k] !== 'a') continue;
+    const rest = tail.slice(k).toUpperCase();
+    if (SENSITIVE_COMMANDS.some((name) => name.length > rest.length && name.startsWith(rest))) return k;
+  }
+  return -1;
 }
 
 /** Splits AT arguments on commas outside quotes; `\"` inside quotes is ESP-AT's escape. */
@@ -189,7 +205,7 @@ export class Redactor {
     const text = chunk.toString('latin1');
     const lastEnd = Math.max(text.lastIndexOf('\r'), text.lastIndexOf('\n'));
     const tail = text.slice(lastEnd + 1);
-    const sensitive = tail.search(SENSITIVE_PREFIX);
+    const sensitive = sensitiveStart(tail);
     let hold = sensitive >= 0 && tail.length < 600 ? tail.length - sensitive : 0;
     for (const secret of this.secrets) {
       for (let n = Math.min(secret.length - 1, chunk.length); n > hold; n--) {
@@ -203,16 +219,53 @@ export class Redactor {
   }
 }
 
-/** Per-direction redaction that keeps back the bytes a secret could still be split across. */
+/** A tx chunk that is one AT command line (the host writes each command in one piece). */
+const COMMAND_CHUNK = /^AT[^\r\n]*[\r\n]+$/i;
+
+/** Longest unfinished sensitive line held back before it is written out (masked so far). */
+const MAX_HELD_LINE = 600;
+
+/**
+ * Per-direction redaction that keeps back the bytes a secret could still be split across.
+ * Each byte comes out exactly once, in order, with the same length (masks keep byte counts):
+ * - an unfinished sensitive AT command line is held until its line end; if it has to be
+ *   written before that (flush on a timer, a very long line), the rest of the line is still
+ *   masked when it arrives, so a password cut anywhere never reaches the trace;
+ * - MQTT CONNECT packets are followed field by field across chunks, so the password is masked
+ *   however the packet is cut (AT+CIPSEND pieces with command lines between them included).
+ */
 export class StreamRedactor {
   private pending: Buffer = Buffer.alloc(0);
+  /** Start of an unfinished sensitive command line that has already been written out. */
+  private openLine = '';
+  private readonly mqtt = new MqttConnectMasker();
+
   constructor(private readonly redactor: Redactor) {}
 
   push(chunk: Buffer): Buffer {
-    const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    const hold = this.redactor.holdBack(data);
-    this.pending = hold > 0 ? Buffer.from(data.subarray(data.length - hold)) : Buffer.alloc(0);
-    return this.redactor.redact(data.subarray(0, data.length - hold));
+    let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = Buffer.alloc(0);
+    const parts: Buffer[] = [];
+    if (this.openLine) {
+      const end = lineEnd(data);
+      if (end < 0 && this.openLine.length + data.length < MAX_HELD_LINE) {
+        this.pending = Buffer.from(data);
+        return Buffer.alloc(0);
+      }
+      parts.push(this.continueLine(data.subarray(0, end < 0 ? data.length : end), end >= 0));
+      data = end < 0 ? Buffer.alloc(0) : data.subarray(end);
+    }
+    if (data.length > 0) {
+      const hold = this.redactor.holdBack(data);
+      this.pending = hold > 0 ? Buffer.from(data.subarray(data.length - hold)) : Buffer.alloc(0);
+      const raw = data.subarray(0, data.length - hold);
+      this.noteOpenLine(raw);
+      parts.push(this.redactor.redact(raw));
+    }
+    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    // A command line between two AT+CIPSEND pieces of a CONNECT is not part of the packet.
+    if (this.mqtt.inPacket && COMMAND_CHUNK.test(chunk.toString('latin1'))) return out;
+    return this.mqtt.process(out);
   }
 
   get hasPending(): boolean {
@@ -222,6 +275,179 @@ export class StreamRedactor {
   flush(): Buffer {
     const data = this.pending;
     this.pending = Buffer.alloc(0);
-    return this.redactor.redact(data);
+    if (data.length === 0) return data;
+    let out: Buffer;
+    if (this.openLine) out = this.continueLine(data, false);
+    else {
+      this.noteOpenLine(data);
+      out = this.redactor.redact(data);
+    }
+    return this.mqtt.process(out);
   }
+
+  /** Masks the next part of a sensitive line whose start is already out, as if whole. */
+  private continueLine(part: Buffer, ends: boolean): Buffer {
+    const start = Buffer.from(this.openLine, 'latin1');
+    const whole = this.redactor.redact(Buffer.concat([start, part]));
+    this.openLine = ends ? '' : this.openLine + part.toString('latin1');
+    return Buffer.from(whole.subarray(start.length));
+  }
+
+  /** Remembers the start (as sent, unmasked) of a sensitive command line left unfinished in `raw`. */
+  private noteOpenLine(raw: Buffer): void {
+    const text = raw.toString('latin1');
+    const tail = text.slice(Math.max(text.lastIndexOf('\r'), text.lastIndexOf('\n')) + 1);
+    const at = sensitiveStart(tail);
+    this.openLine = at >= 0 ? tail.slice(at) : '';
+  }
+}
+
+function lineEnd(data: Buffer): number {
+  const cr = data.indexOf(0x0d);
+  const lf = data.indexOf(0x0a);
+  return cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
+}
+
+type Step = 'props' | 'string' | 'password';
+
+/**
+ * Follows MQTT CONNECT packets through a byte stream one byte at a time and masks the
+ * password bytes, wherever the stream is cut. Bytes outside a CONNECT pass unchanged.
+ */
+class MqttConnectMasker {
+  /** Header bytes of a candidate CONNECT (fixed header up to the keepalive). */
+  private header: number[] = [];
+  private steps: Step[] = [];
+  /** Bytes of the packet after the fixed header, and how many it announced. */
+  private consumed = 0;
+  private total = 0;
+  /** Within the current step: length bytes still to read, the length, bytes still to pass. */
+  private lenBytes: number[] = [];
+  private remaining = -1;
+
+  get inPacket(): boolean {
+    return this.header.length > 0 || this.steps.length > 0;
+  }
+
+  process(chunk: Buffer): Buffer {
+    let out: Buffer | undefined;
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.steps.length === 0) {
+        if (this.header.length === 0) {
+          const at = chunk.indexOf(0x10, i);
+          if (at < 0) break;
+          i = at;
+        }
+        this.headerByte(chunk[i]!);
+        i++;
+        continue;
+      }
+      const step = this.steps[0]!;
+      if (this.remaining < 0) {
+        this.lengthByte(step, chunk[i]!);
+        i++;
+        continue;
+      }
+      const take = Math.min(this.remaining, chunk.length - i);
+      if (step === 'password' && take > 0) {
+        out ??= Buffer.from(chunk);
+        out.fill(STAR, i, i + take);
+      }
+      i += take;
+      this.consumed += take;
+      this.remaining -= take;
+      if (this.remaining === 0) this.nextStep();
+    }
+    return out ?? chunk;
+  }
+
+  private reset(): void {
+    this.header = [];
+    this.steps = [];
+    this.lenBytes = [];
+    this.remaining = -1;
+  }
+
+  private nextStep(): void {
+    this.steps.shift();
+    this.lenBytes = [];
+    this.remaining = -1;
+    if (this.steps.length === 0) this.reset();
+  }
+
+  private lengthByte(step: Step, byte: number): void {
+    this.lenBytes.push(byte);
+    this.consumed++;
+    let length: number | undefined;
+    if (step === 'props') {
+      if ((byte & 0x80) === 0) length = this.lenBytes.reduce((v, b, k) => v + (b & 0x7f) * 128 ** k, 0);
+      else if (this.lenBytes.length === 4) return this.reset();
+    } else if (this.lenBytes.length === 2) length = (this.lenBytes[0]! << 8) | this.lenBytes[1]!;
+    if (length === undefined) return;
+    if (this.consumed + length > this.total) return this.reset(); // not a well-formed CONNECT
+    this.remaining = length;
+    if (length === 0) this.nextStep();
+  }
+
+  /** Collects the fixed and variable header; restarts the search one byte later on a mismatch. */
+  private headerByte(byte: number): void {
+    const h = this.header;
+    h.push(byte);
+    if (!this.headerStillValid()) {
+      // Already written out; only the parser state has to catch up with them.
+      const rest = Buffer.from(h.slice(1));
+      this.header = [];
+      this.process(rest);
+      return;
+    }
+    // fixed header (1 + varint), name (2 + n), level, flags, keepalive (2)
+    const lenBytes = varintLength(h, 1);
+    if (lenBytes === undefined) return;
+    const nameAt = 1 + lenBytes;
+    const nameLen = h.length > nameAt + 1 ? h[nameAt + 1]! : undefined;
+    if (nameLen === undefined || h.length < nameAt + 2 + nameLen + 4) return;
+    const level = h[nameAt + 2 + nameLen]!;
+    const flags = h[nameAt + 3 + nameLen]!;
+    this.total = h.slice(1, 1 + lenBytes).reduce((v, b, k) => v + (b & 0x7f) * 128 ** k, 0);
+    this.consumed = h.length - 1 - lenBytes;
+    this.header = [];
+    if ((flags & 0x40) === 0) return; // no password: nothing to mask
+    const steps: Step[] = [];
+    if (level === 5) steps.push('props');
+    steps.push('string'); // client id
+    if (flags & 0x04) {
+      if (level === 5) steps.push('props');
+      steps.push('string', 'string'); // will topic, will payload
+    }
+    if (flags & 0x80) steps.push('string');
+    steps.push('password');
+    this.steps = steps;
+    this.lenBytes = [];
+    this.remaining = -1;
+  }
+
+  private headerStillValid(): boolean {
+    const h = this.header;
+    if (h[0] !== 0x10) return false;
+    let i = 1;
+    for (; i < h.length && i <= 4; i++) if ((h[i]! & 0x80) === 0) break;
+    if (i > 4) return false;
+    if (i >= h.length) return true;
+    const name = h.length > i + 2 && h[i + 2] === 0x06 ? MQISDP : MQTT;
+    for (let k = 0; k < name.length && i + 1 + k < h.length; k++) if (h[i + 1 + k] !== name[k]) return false;
+    const levelAt = i + 1 + name.length;
+    if (h.length > levelAt && ![3, 4, 5].includes(h[levelAt]!)) return false;
+    if (h.length > levelAt + 1 && (h[levelAt + 1]! & 0x01) !== 0) return false;
+    return true;
+  }
+}
+
+const MQTT = [0x00, 0x04, ...Buffer.from('MQTT', 'latin1')];
+const MQISDP = [0x00, 0x06, ...Buffer.from('MQIsdp', 'latin1')];
+
+/** Bytes taken by the varint starting at `at`, or undefined while it is incomplete. */
+function varintLength(bytes: number[], at: number): number | undefined {
+  for (let i = at; i < bytes.length && i < at + 4; i++) if ((bytes[i]! & 0x80) === 0) return i - at + 1;
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AtChannel } from '../../src/at/channel.js';
+import { AtChannel, type AtChannelOptions } from '../../src/at/channel.js';
 import type { ClassifiedLine } from '../../src/at/classify.js';
 import { AtError } from '../../src/at/errors.js';
 import { getProfile } from '../../src/profile/index.js';
@@ -46,6 +46,18 @@ beforeEach(async () => {
   });
   channel = new AtChannel(host, getProfile('esp-at'), { busyRetryMs: 30 });
 });
+
+/** Replaces the channel (another profile or other options) on the same port. */
+function rechannel(profile: 'sim7600' | 'esp-at', options: AtChannelOptions = {}): AtChannel {
+  channel.detach();
+  channel = new AtChannel(host, getProfile(profile), { busyRetryMs: 30, ...options });
+  return channel;
+}
+/** Resolves once `test` holds (polled); the tests wait for events, never assert on time. */
+async function until(test: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !test(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!test()) throw new Error(`never happened: ${what}`);
+}
 
 afterEach(async () => {
   channel.detach();
@@ -172,5 +184,175 @@ describe('AtChannel over a real pty', () => {
     await channel.sendOk('AT+CIPSTATUS');
     expect(blocks).toHaveLength(1);
     expect(blocks[0]!.equals(binary)).toBe(true);
+  });
+
+  it('writes each command with the profile line ending: CR for SIM7600, CR LF for ESP-AT', async () => {
+    const bytes: Buffer[] = [];
+    module.on('data', (c: Buffer) => bytes.push(c));
+    await channel.sendOk('AT+CWMODE?');
+    rechannel('sim7600');
+    await channel.sendOk('AT+CSQ');
+    expect(Buffer.concat(bytes).toString('latin1')).toBe('AT+CWMODE?\r\nAT+CSQ\r');
+  });
+
+  it('module errors are typed: ERROR, +CMS ERROR: n, NO CARRIER', async () => {
+    rechannel('sim7600');
+    const answers: Record<string, string> = { 'AT+A': 'ERROR', 'AT+CMGS=1': '+CMS ERROR: 500', ATD1: 'NO CARRIER' };
+    handler = (line, reply) => reply(`\r\n${answers[line]}\r\n`);
+    const plain = await channel.send('AT+A');
+    expect(plain).toMatchObject({ ok: false, outcome: 'error', final: 'ERROR', error: { atCode: 'error', code: 'at-error' } });
+    const cms = await channel.send('AT+CMGS=1');
+    expect(cms.error).toMatchObject({ atCode: 'cms', moduleCode: '500' });
+    expect(cms.error!.message).toContain('+CMS ERROR: 500');
+    const nc = await channel.send('ATD1');
+    expect(nc).toMatchObject({ outcome: 'no-carrier', error: { atCode: 'no-carrier' } });
+    await expect(channel.sendOk('AT+A')).rejects.toMatchObject({ atCode: 'error', command: 'AT+A' });
+  });
+
+  it('a URC glued to the echo of the command (+NETOPEN: 0AT+IPADDR) is split: URC to subscribers, echo removed', async () => {
+    rechannel('sim7600');
+    echo = false;
+    const urcs: string[] = [];
+    channel.on('urc', (l: ClassifiedLine) => urcs.push(l.text.trim()));
+    handler = (line, reply) => reply(`\r\n+NETOPEN: 0${line}\r\r\n+IPADDR: 10.17.51.118\r\n\r\nOK\r\n`);
+    const res = await channel.sendOk('AT+IPADDR');
+    expect(res.lines).toEqual(['+IPADDR: 10.17.51.118']);
+    expect(urcs).toEqual(['+NETOPEN: 0']);
+  });
+
+  it('waits for the result URC a command asks for (+NETOPEN after OK), before or after the OK', async () => {
+    rechannel('sim7600');
+    const awaitUrc = { pattern: /^\+NETOPEN: ?(?<err>\d+)$/, timeoutMs: 2000 };
+    handler = (_l, reply) => {
+      reply('\r\nOK\r\n');
+      setTimeout(() => reply('\r\n+NETOPEN: 0\r\n'), 40);
+    };
+    const after = await channel.sendOk('AT+NETOPEN', { awaitUrc });
+    expect(after.urc).toEqual({ line: '+NETOPEN: 0', groups: { err: '0' } });
+    handler = (_l, reply) => reply('\r\n+NETOPEN: 1\r\n\r\nOK\r\n');
+    const before = await channel.sendOk('AT+NETOPEN', { awaitUrc });
+    expect(before.urc?.groups).toEqual({ err: '1' });
+    handler = (_l, reply) => reply('\r\nOK\r\n');
+    await expect(channel.send('AT+NETOPEN', { awaitUrc: { ...awaitUrc, timeoutMs: 100 } })).rejects.toMatchObject({ atCode: 'urc-timeout' });
+  });
+
+  it('a busy module that stays busy fails with module-busy; with retryBusy off the command is written once', async () => {
+    rechannel('esp-at', { busyRetryMs: 20, busyBudgetMs: 150 });
+    handler = (_l, reply) => reply('\r\nbusy p...\r\n');
+    const err = await channel.send('AT+CIPSTART="TCP","10.0.0.1",1883').catch((e: unknown) => e);
+    expect(err).toMatchObject({ atCode: 'module-busy', code: 'at-module-busy' });
+    expect(seen.length).toBeGreaterThan(2);
+    seen.length = 0;
+    handler = (_l, reply) => {
+      reply('\r\nbusy p...\r\n');
+      setTimeout(() => reply('\r\nERROR\r\n'), 80);
+    };
+    const res = await channel.send('AT+CWJAP?', { retryBusy: false });
+    expect(seen).toEqual(['AT+CWJAP?']);
+    expect(res).toMatchObject({ ok: false, lines: ['busy p...'] });
+  });
+
+  it('cancelling: a queued command leaves the queue unsent, a command in flight fails with aborted', async () => {
+    handler = (line, reply) => line !== 'AT+SLOW' && reply('\r\nOK\r\n');
+    const inFlight = new AbortController();
+    const queued = new AbortController();
+    const first = channel.send('AT+SLOW', { signal: inFlight.signal, timeoutMs: 5000 }).catch((e: unknown) => e);
+    const second = channel.send('AT+NEVER', { signal: queued.signal }).catch((e: unknown) => e);
+    const third = channel.send('AT+THIRD');
+    await until(() => seen.includes('AT+SLOW'), 'AT+SLOW written');
+    queued.abort();
+    expect(await second).toMatchObject({ atCode: 'aborted', command: 'AT+NEVER' });
+    inFlight.abort();
+    expect(await first).toMatchObject({ atCode: 'aborted', command: 'AT+SLOW' });
+    expect((await third).ok).toBe(true);
+    expect(seen).toEqual(['AT+SLOW', 'AT+THIRD']);
+  });
+
+  it('garbage from the module never hangs the queue: the command still ends at its final, the next one works', async () => {
+    let seed = 3;
+    const junk = Buffer.from(Array.from({ length: 3000 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24)));
+    handler = (line, reply) => {
+      if (line === 'AT+JUNK') void module.write(junk);
+      reply('\r\nOK\r\n');
+    };
+    expect((await channel.send('AT+JUNK', { timeoutMs: 3000 })).ok).toBe(true);
+    expect((await channel.send('AT')).ok).toBe(true);
+  });
+
+  it('consecutive timeouts are counted and reported dead at the limit; an answer resets the count', async () => {
+    rechannel('esp-at', { deadAfterTimeouts: 2 });
+    const dead: number[] = [];
+    channel.on('dead', (n: number) => dead.push(n));
+    handler = () => undefined;
+    await channel.send('AT', { timeoutMs: 60 }).catch(() => undefined);
+    expect(channel.timeoutsInARow).toBe(1);
+    await channel.send('AT', { timeoutMs: 60 }).catch(() => undefined);
+    expect(dead).toEqual([2]);
+    handler = (_l, reply) => reply('\r\nOK\r\n');
+    await channel.sendOk('AT');
+    expect(channel.timeoutsInARow).toBe(0);
+  });
+
+  it('the link closing fails the command in flight and the queued ones with link-closed', async () => {
+    handler = () => undefined;
+    const first = channel.send('AT+WAIT', { timeoutMs: 5000 }).catch((e: unknown) => e);
+    const second = channel.send('AT+NEXT').catch((e: unknown) => e);
+    await until(() => seen.includes('AT+WAIT'), 'AT+WAIT written');
+    await host.close();
+    expect(await first).toMatchObject({ atCode: 'link-closed' });
+    expect(await second).toMatchObject({ atCode: 'link-closed' });
+    await expect(channel.send('AT')).rejects.toMatchObject({ atCode: 'link-closed' });
+  });
+
+  it('SEND FAIL ends the data phase as a typed send failure', async () => {
+    handler = (line, reply) => {
+      if (!line.startsWith('AT+CIPSEND=')) return;
+      rawSink = () => {
+        rawSink = undefined;
+        reply('\r\nRecv 3 bytes\r\n\r\nSEND FAIL\r\n');
+      };
+      reply('\r\nOK\r\n\r\n> ');
+    };
+    const res = await channel.send('AT+CIPSEND=3', { prompt: true, data: Buffer.from('abc'), dataFinals: getProfile('esp-at').command('socketSend').dataFinals! });
+    expect(res).toMatchObject({ ok: false, final: 'SEND FAIL', error: { atCode: 'send-failed' } });
+  });
+
+  it('CONNECT switches to data mode when asked: bytes then pass as data, and commands wait until it ends', async () => {
+    rechannel('sim7600');
+    const data: Buffer[] = [];
+    channel.on('data', (c: Buffer) => data.push(c));
+    const payload = Buffer.from([0x20, 0x02, 0x00, 0x00, 0x0d, 0x0a, 0x4f, 0x4b]);
+    handler = (_l, reply) => {
+      reply('\r\nCONNECT 115200\r\n');
+      setTimeout(() => void module.write(payload), 20);
+    };
+    const finals = getProfile('sim7600').command('socketOpenTransparent').finals!;
+    const res = await channel.send('AT+CIPOPEN=0,"TCP","10.0.0.1",1883', { finals, enterDataMode: true });
+    expect(res).toMatchObject({ ok: true, outcome: 'connect', groups: { rate: '115200' } });
+    expect(channel.inDataMode).toBe(true);
+    handler = (_l, reply) => reply('\r\nOK\r\n');
+    const later = channel.send('AT+CSQ');
+    await until(() => Buffer.concat(data).length >= payload.length, 'payload as data');
+    expect(Buffer.concat(data).equals(payload)).toBe(true);
+    expect(seen).toEqual(['AT+CIPOPEN=0,"TCP","10.0.0.1",1883']);
+    channel.leaveDataMode();
+    expect((await later).ok).toBe(true);
+  });
+
+  it('a CIPRXGET read collects its binary block in the answer', async () => {
+    rechannel('sim7600');
+    const connack = Buffer.from([0x20, 0x02, 0x0d, 0x0a]);
+    const pushed: unknown[] = [];
+    channel.on('block', (b) => pushed.push(b));
+    handler = (_l, reply) => {
+      reply('\r\n+CIPRXGET: 2,0,4,0\r\n');
+      void module.write(connack);
+      reply('\r\nOK\r\n');
+    };
+    const res = await channel.sendOk('AT+CIPRXGET=2,0,4');
+    expect(res.blocks).toHaveLength(1);
+    expect(res.blocks[0]!.data.equals(connack)).toBe(true);
+    expect(res.lines).toEqual(['+CIPRXGET: 2,0,4,0']);
+    expect(pushed).toEqual([]);
   });
 });

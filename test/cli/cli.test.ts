@@ -14,7 +14,37 @@ describe('atbridge CLI', () => {
   it('--help lists the commands', async () => {
     const { code, stdout } = await atbridge('--help');
     expect(code).toBe(0);
-    for (const name of ['demo', 'pub', 'sub', 'nc', 'emulate']) expect(stdout).toMatch(new RegExp(`^\\s+${name}\\b`, 'm'));
+    for (const name of ['demo', 'pub', 'sub', 'bridge', 'nc', 'doctor', 'ports', 'decode', 'replay', 'emulate']) {
+      expect(stdout).toMatch(new RegExp(`^\\s+${name}\\b`, 'm'));
+    }
+  });
+
+  it('--version prints the package version', async () => {
+    const { code, stdout } = await atbridge('--version');
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('an unknown top-level option is one line and exit code 2', async () => {
+    const { code, stderr } = await atbridge('--bogus');
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toEqual(["atbridge: unknown option '--bogus'"]);
+  });
+
+  it('a missing device is one line, a fix, and the port-missing exit code (10)', async () => {
+    const { code, stderr } = await atbridge('nc', '--device', '/dev/ttyATBRIDGE-NOPE', '--baud', '115200', '--profile', 'sim7600', 'example.com', '80');
+    expect(code).toBe(10);
+    expect(stderr.trim().split('\n')).toEqual([
+      'atbridge: /dev/ttyATBRIDGE-NOPE does not exist',
+      expect.stringMatching(/^ {2}fix: /),
+    ]);
+  });
+
+  it('an unknown firmware profile is a usage error (exit 2) naming the ones there are', async () => {
+    const { code, stderr } = await atbridge('nc', '--device', '/dev/ttyATBRIDGE-NOPE', '--profile', 'nosuch', 'example.com', '80');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/no firmware profile "nosuch"/);
+    expect(stderr).toMatch(/esp-at, sim7600/);
   });
 
   it('an unknown option is one line and exit code 2', async () => {

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AtbridgeError, ExitCode } from '../../src/errors.js';
 import { readTrace } from '../../src/trace/reader.js';
@@ -10,6 +11,8 @@ import { Wire } from '../../src/transport/pair-link.js';
 import { explainOpenError, SerialLink } from '../../src/transport/serial-link.js';
 import { TappedLink } from '../../src/transport/tap.js';
 import { TcpLink } from '../../src/transport/tcp-link.js';
+import { garble, Pacer } from '../../src/transport/pacer.js';
+import { findPortHolders } from '../../src/transport/port-holders.js';
 import { eventually, readBytes, startEchoServer } from '../helpers/echo-server.js';
 import { openPtyPair, type PtyPair } from '../helpers/pty.js';
 
@@ -56,6 +59,32 @@ describe('SerialLink over a real pty', () => {
     expect(err.fix).toMatch(/dialout/);
   });
 
+  it('a real open without permission is port-permission (exit 11), one line, with the dialout fix', async () => {
+    const p = await pty();
+    chmodSync(dirname(p.a), 0o755);
+    // Root opens anything, so the open is made by an unprivileged child (uid nobody) on the built code.
+    const module = resolve('dist/src/transport/serial-link.js');
+    const script = `import(${JSON.stringify(module)}).then((m) => m.SerialLink.open({ path: ${JSON.stringify(p.a)}, baud: 115200 }))
+      .then(() => console.log('{"opened":true}'), (e) => console.log(JSON.stringify({ code: e.code, exitCode: e.exitCode, message: e.message, fix: e.fix })))`;
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    if (!asNobody.uid) chmodSync(p.a, 0o000);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], asNobody);
+    const err = JSON.parse(stdout) as { code: string; exitCode: number; message: string; fix: string };
+    expect(err).toMatchObject({ code: 'port-permission', exitCode: ExitCode.portPermission });
+    expect(err.message).toBe(`permission denied opening ${p.a}`);
+    expect(err.fix).toMatch(/dialout/);
+  });
+
+  it('the other end of a pty (socat holding the master) is not a competitor; a second opener is', async () => {
+    const p = await pty();
+    expect(await findPortHolders(p.a)).toEqual([]);
+    const a = await SerialLink.open({ path: p.a, baud: 115200 });
+    cleanup.push(() => a.close());
+    // This process holds it now; another process asking would be told so.
+    const holders = await findPortHolders(p.a, -1);
+    expect(holders.map((h) => h.pid)).toEqual([process.pid]);
+  });
+
   it('a port another process holds is port-busy (exit 12), naming the process', async () => {
     const p = await pty();
     const holder = spawn('bash', ['-c', `exec 3<>"${p.a}"; echo held; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -81,6 +110,25 @@ describe('TcpLink (ser2net raw mode)', () => {
     echo.dropClients();
     await closed;
     expect(link.isOpen).toBe(false);
+  });
+});
+
+describe('TcpLink errors and close', () => {
+  it('nobody listening is port-missing (exit 10) with a fix; a local close resolves and marks it closed', async () => {
+    const echo = await startEchoServer();
+    const port = echo.port;
+    const link = await TcpLink.open('127.0.0.1', port);
+    expect(link).toMatchObject({ description: `tcp://127.0.0.1:${port}`, baud: undefined, capabilities: { baud: false, dtr: false } });
+    const closed = new Promise<void>((r) => link.once('close', () => r()));
+    await link.close();
+    await closed;
+    expect(link.isOpen).toBe(false);
+    await expect(link.write(Buffer.from('AT\r'))).rejects.toMatchObject({ code: 'link-closed' });
+    await echo.close();
+    const err = (await TcpLink.open('127.0.0.1', port).catch((e: unknown) => e)) as AtbridgeError;
+    expect(err).toMatchObject({ code: 'port-missing', exitCode: ExitCode.portMissing });
+    expect(err.message).toMatch(/^cannot reach tcp:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    expect(err.fix).toMatch(/ser2net/);
   });
 });
 
@@ -113,7 +161,68 @@ describe('in-process wire', () => {
   });
 });
 
+describe('pacer', () => {
+  it('line time follows the framing: 10 bits a byte for 8N1, 11 for 8E1', () => {
+    const deliver = () => undefined;
+    expect(new Pacer({ baud: 9600, enabled: true, deliver }).lineTimeMs(960)).toBe(1000);
+    expect(new Pacer({ baud: 9600, bitsPerByte: 11, enabled: true, deliver }).lineTimeMs(960)).toBe(1100);
+  });
+
+  it('garbling is deterministic for a seed, never the bytes sent, and scales the count with the rates', () => {
+    const sent = Buffer.from('AT+CSQ\r\n'.repeat(8));
+    expect(garble(sent, 115200, 9600, 1).equals(garble(sent, 115200, 9600, 1))).toBe(true);
+    expect(garble(sent, 115200, 9600, 1).length).toBe(Math.round((sent.length * 9600) / 115200));
+    expect(garble(sent, 9600, 115200, 2).length).toBe(sent.length * 12);
+    const slow = garble(sent, 9600, 115200, 3);
+    expect(slow.includes(Buffer.from('AT'))).toBe(false);
+    expect(garble(Buffer.from('A'), 115200, 9600, 4).length).toBe(1);
+  });
+
+  it('clear() drops what is queued and resolves the writers, so nobody waits forever', async () => {
+    const got: Buffer[] = [];
+    const pacer = new Pacer({ baud: 300, enabled: true, deliver: (c) => got.push(c) });
+    const pending = pacer.push(Buffer.alloc(3000, 0x41));
+    pacer.clear();
+    await pending;
+    expect(Buffer.concat(got).length).toBeLessThan(3000);
+    pacer.close();
+  });
+});
+
 describe('tap', () => {
+  it('a TraceWriter on a TappedLink over a real pty records every byte both ways, binary included', async () => {
+    const p = await pty();
+    const host = new TappedLink(await SerialLink.open({ path: p.a, baud: 115200 }));
+    const module = await SerialLink.open({ path: p.b, baud: 115200 });
+    cleanup.push(() => host.close(), () => module.close());
+    const path = join(mkdtempSync(join(tmpdir(), 'atb-tap-')), 't.jsonl');
+    const writer = new TraceWriter(path);
+    host.addTap(writer);
+    let seed = 11;
+    const random = (n: number) => Buffer.from(Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24)));
+    const toModule = [Buffer.from('AT+CSQ\r'), random(3000), Buffer.from('+++')];
+    const toHost = [Buffer.from('\r\n+CSQ: 21,99\r\n\r\nOK\r\n'), random(5000)];
+    const atModule = readBytes(module as never, 3010);
+    const atHost = readBytes(host as never, 5000 + toHost[0]!.length);
+    for (const b of toModule) await host.write(b);
+    for (const b of toHost) await module.write(b);
+    await Promise.all([atModule, atHost]);
+    await host.setBaud(57600);
+    await writer.close();
+    const { events } = await readTrace(path);
+    const tx: Buffer[] = [];
+    const rx: Buffer[] = [];
+    const notes: string[] = [];
+    for await (const e of events) {
+      if (e.dir === 'tx') tx.push(e.data);
+      else if (e.dir === 'rx') rx.push(e.data);
+      else notes.push(e.data.toString());
+    }
+    expect(Buffer.concat(tx).equals(Buffer.concat(toModule))).toBe(true);
+    expect(Buffer.concat(rx).equals(Buffer.concat(toHost))).toBe(true);
+    expect(notes).toEqual(['baud 57600']);
+  });
+
   it('a TraceWriter on a TappedLink records every byte both ways and the notes', async () => {
     const wire = new Wire({ baud: 115200, pacing: false });
     const link = new TappedLink(wire.host);
