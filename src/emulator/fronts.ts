@@ -1,53 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AtbridgeError, ExitCode } from '../errors.js';
-import { Pacer } from '../transport/pacer.js';
 import { SerialLink } from '../transport/serial-link.js';
 import type { Tap } from '../transport/tap.js';
 import { createVirtualModule } from './index.js';
 import type { EmulatorOptions } from './options.js';
-import type { ModulePort } from './port.js';
+import { PacedPort } from './paced-port.js';
 import type { VirtualModule } from './virtual-module.js';
-
-/**
- * A ModulePort over any byte sink: both directions paced at the module's rate. A pty or a TCP
- * connection has no real rate, so a rate change re-paces but cannot garble here (the in-process
- * wire does that).
- */
-export class PacedPort extends EventEmitter implements ModulePort {
-  private readonly out: Pacer;
-  private readonly in: Pacer;
-  constructor(sink: (data: Buffer) => void, baud: number, pacing: boolean, private readonly tap?: Tap) {
-    super();
-    this.out = new Pacer({ baud, enabled: pacing, deliver: (chunk) => sink(chunk) });
-    this.in = new Pacer({ baud, enabled: pacing, deliver: (chunk) => this.emit('data', chunk) });
-  }
-  /** Bytes from the host. */
-  input(data: Buffer): void {
-    this.tap?.tx(data);
-    void this.in.push(data);
-  }
-  write(data: Buffer): Promise<void> {
-    this.tap?.rx(data);
-    return this.out.push(data);
-  }
-  setBaud(baud: number): void {
-    this.out.setBaud(baud);
-    this.in.setBaud(baud);
-  }
-  clearOutput(): void {
-    this.out.clear();
-  }
-  close(): void {
-    this.out.close();
-    this.in.close();
-    this.emit('close');
-  }
-}
 
 export interface RunningFront {
   module: VirtualModule;

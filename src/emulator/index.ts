@@ -8,7 +8,7 @@ import { Sim7600Handler } from './sim7600.js';
 import { VirtualModule } from './virtual-module.js';
 
 export type { AccessPoint, EmulatorOptions, Fault, SimState } from './options.js';
-export { parseEmulatorUrl, parseFault, DEFAULT_OPTIONS } from './options.js';
+export { parseAccessPoint, parseEmulatorUrl, parseFault, withFailures, DEFAULT_OPTIONS, URL_OPTIONS } from './options.js';
 export { VirtualModule } from './virtual-module.js';
 
 export interface EmulatorHandle {
@@ -28,6 +28,7 @@ export function createVirtualModule(port: ModulePort, options: EmulatorOptions, 
     switch (fault.kind) {
       case 'corrupt':
         if (wire) wire.corruptionRate = fault.rate;
+        else port.setCorruption?.(fault.rate);
         return;
       case 'wrong-baud':
         port.setBaud(fault.baud);

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import net from 'node:net';
 
 const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|::1|localhost)$/i;
@@ -22,8 +21,7 @@ export class NetBridge {
 
   connect(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const target = host === 'localhost' || isIP(host) ? host : host;
-      const socket = net.connect({ host: target, port });
+      const socket = net.connect({ host, port });
       socket.setNoDelay(true);
       const fail = (err: Error) => reject(err);
       socket.once('error', fail);
@@ -49,6 +47,15 @@ export class NetBridge {
     this.closedByUs = true;
     this.socket?.destroy();
     this.socket = undefined;
+  }
+
+  /** Stop reading from the network (the module's receive buffer is full: TCP flow control takes over). */
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
   }
 
   get open(): boolean {

@@ -4,6 +4,11 @@ export interface AccessPoint {
   ssid: string;
   password: string;
   rssi?: number;
+  /**
+   * How a join to this AP fails even with the right password, as `+CWJAP:<code>`:
+   * 1 = the AP never answers (the join times out), 4 = the AP refuses the connection.
+   */
+  failCode?: 1 | 4;
 }
 
 export type SimState = 'ready' | 'pin' | 'missing' | 'busy';
@@ -43,6 +48,8 @@ export interface EmulatorOptions {
   accessPoints: AccessPoint[];
   /** Wi-Fi join time. */
   joinMs: number;
+  /** How long a join to an AP that never answers takes to fail with +CWJAP:1 (ESP-AT default 15 s). */
+  joinTimeoutMs: number;
   /** Hosts sockets may reach besides loopback. */
   allowHosts: string[];
   /** Firmware version the module reports (default: the profile's emulator identity). */
@@ -64,6 +71,7 @@ export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
   apn: undefined,
   accessPoints: [{ ssid: 'atbridge-lab', password: 'correct horse', rssi: -52 }],
   joinMs: 20,
+  joinTimeoutMs: 15_000,
   allowHosts: [],
   faults: [],
 };
@@ -74,10 +82,11 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
   if (!m || (m[1] !== 'sim7600' && m[1] !== 'esp-at')) {
     throw new AtbridgeError('bad-device', `"${device}" is not an emulator address; use emu:sim7600 or emu:esp-at`, { exitCode: ExitCode.usage });
   }
-  const options: EmulatorOptions = { ...DEFAULT_OPTIONS, profile: m[1], accessPoints: [...DEFAULT_OPTIONS.accessPoints], faults: [] };
+  const options: EmulatorOptions = { ...DEFAULT_OPTIONS, profile: m[1], accessPoints: [], allowHosts: [], faults: [] };
   const params = new URLSearchParams(m[2] ?? '');
   let ssid: string | undefined;
   let password: string | undefined;
+  const failing: { ssid: string; failCode: 1 | 4 }[] = [];
   for (const [key, value] of params) {
     switch (key) {
       case 'baud': options.baud = int(key, value, 300, 5_000_000); break;
@@ -95,18 +104,49 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'apn': options.apn = value; break;
       case 'ssid': ssid = value; break;
       case 'password': password = value; break;
+      case 'ap': options.accessPoints.push(parseAccessPoint(value)); break;
+      case 'unreachable': failing.push({ ssid: value, failCode: 1 }); break;
+      case 'refuse': failing.push({ ssid: value, failCode: 4 }); break;
+      case 'jointime': options.joinMs = int(key, value, 0, 600_000); break;
+      case 'jointimeout': options.joinTimeoutMs = int(key, value, 0, 600_000); break;
       case 'allow': options.allowHosts.push(...value.split(',')); break;
       case 'firmware': options.firmware = value; break;
       case 'fault': options.faults.push(parseFault(value)); break;
       default:
         throw new AtbridgeError('bad-device', `unknown emulator option "${key}" in ${device.replace(/password=[^&]*/, 'password=***')}`, {
           exitCode: ExitCode.usage,
-          fix: 'options: baud, pacing, latency, rtt, boot, echo, sim, pin, register, apn, ssid, password, allow, firmware, fault',
+          fix: `options: ${URL_OPTIONS.join(', ')}`,
         });
     }
   }
-  if (ssid !== undefined) options.accessPoints = [{ ssid, password: password ?? '', rssi: -50 }];
+  if (ssid !== undefined) options.accessPoints.unshift({ ssid, password: password ?? '', rssi: -50 });
+  if (options.accessPoints.length === 0) options.accessPoints = DEFAULT_OPTIONS.accessPoints.map((ap) => ({ ...ap }));
+  options.accessPoints = withFailures(options.accessPoints, failing);
   return options;
+}
+
+/** Every `emu:` query option, for help text and errors. */
+export const URL_OPTIONS = [
+  'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'ssid', 'password', 'ap',
+  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'fault',
+] as const;
+
+/** `SSID:PASSWORD` (the first ':' separates; write a ':' in the SSID as %3A in a URL). */
+export function parseAccessPoint(text: string): AccessPoint {
+  const at = text.indexOf(':');
+  if (at <= 0) throw bad('ap', text.replace(/:.*$/, ':***'), 'SSID:PASSWORD');
+  return { ssid: text.slice(0, at), password: text.slice(at + 1), rssi: -50 };
+}
+
+/** Marks APs that fail to join (adding an AP that is seen but never joins if it is not listed). */
+export function withFailures(aps: AccessPoint[], failing: readonly { ssid: string; failCode: 1 | 4 }[]): AccessPoint[] {
+  const out = aps.map((ap) => ({ ...ap }));
+  for (const { ssid, failCode } of failing) {
+    const ap = out.find((a) => a.ssid === ssid);
+    if (ap) ap.failCode = failCode;
+    else out.push({ ssid, password: '', rssi: -80, failCode });
+  }
+  return out;
 }
 
 /** `busy:3000`, `corrupt:0.01`, `wrong-baud:9600`, `reboot`, … */

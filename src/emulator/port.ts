@@ -6,6 +6,8 @@ export interface ModulePort {
   setBaud(baud: number): void;
   /** Drop output not yet sent (a reboot empties the UART FIFO). */
   clearOutput(): void;
+  /** Flip bits on the line at this rate per byte, both ways (fault injection). */
+  setCorruption?(rate: number): void;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   on(event: 'dtr', listener: (asserted: boolean) => void): unknown;
   on(event: 'close', listener: () => void): unknown;

@@ -1,58 +1,97 @@
 import type { EmulatorOptions } from './options.js';
+import { Registration, type RegistrationKind } from './registration.js';
 import type { FamilyHandler, Reply, VirtualModule } from './virtual-module.js';
 
 const OK: Reply = { final: 'OK' };
 const ERROR: Reply = { final: 'ERROR' };
+/** A SIM that says "busy" at power-on is ready this long after the banner (sim7600_12, _16). */
+const SIM_BUSY_MS = 3000;
+/**
+ * The manual gives no size for the buffered-receive store; past this the emulator stops reading
+ * the socket (TCP flow control), so a flood cannot grow without bound. Not a module fact.
+ */
+const RX_BUFFER_LIMIT = 64 * 1024;
 
-/** SIMCom SIM7600 as its AT manual and the field logs show it. */
+/** SIMCom SIM7600 as its AT manual (MAN) and the field logs show it. One socket at a time, any link 0-9. */
 export class Sim7600Handler implements FamilyHandler {
-  private cmee = 0;
+  /** Factory AT+CMEE is 1: numeric +CME ERROR codes (MAN AT&F table). */
+  private cmee = 1;
   private simUnlocked = false;
+  private simBusyUntil = 0;
   private netOpen = false;
   private cipMode = 0;
   private rxGet = 0;
-  private apn = 'internet';
+  /** RECV FROM line and +IPD header on pushed data (AT+CIPSRIP / AT+CIPHEAD, both 1 by default). */
+  private showSource = true;
+  private showHeader = true;
+  private contexts = new Map<number, { type: string; apn: string }>();
+  /** Link id of the open socket. */
+  private link = 0;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private noticeSent = false;
-  private registrationLostUntil = 0;
   private baud: number;
+  private simTimer: NodeJS.Timeout | undefined;
+  readonly registration: Registration;
 
   constructor(
     private readonly m: VirtualModule,
     private readonly o: EmulatorOptions,
   ) {
     this.baud = o.baud;
+    this.registration = new Registration(o.registerAfterMs, (line) => m.urc(line));
   }
 
   reset(): void {
-    this.cmee = 0;
+    this.cmee = 1;
     this.simUnlocked = false;
     this.netOpen = false;
     this.cipMode = 0;
     this.rxGet = 0;
-    this.buffered = [];
-    this.bufferedBytes = 0;
-    this.noticeSent = false;
+    this.showSource = true;
+    this.showHeader = true;
+    this.contexts = new Map(this.o.apn !== undefined ? [[1, { type: 'IP', apn: this.o.apn }]] : []);
+    this.dropBuffered();
+    clearTimeout(this.simTimer);
+    this.registration.reset();
   }
 
-  loseRegistration(ms: number): void {
-    this.registrationLostUntil = Date.now() + ms;
+  /** RDY at power-on; the SIM lines once the SIM is ready (later for a busy SIM, never for a missing one). */
+  banner(): readonly string[] {
+    const [first = 'RDY'] = this.m.profile.data.banner.lines;
+    if (this.o.sim === 'ready') return this.m.profile.data.banner.lines;
+    // [guess] the SIM state URC comes with RDY when the card wants a PIN, as +CPIN: READY does.
+    if (this.o.sim === 'pin') return [first, '+CPIN: SIM PIN'];
+    return [first];
+  }
+
+  booted(): void {
+    if (this.o.sim === 'ready') this.registration.startSearching();
+    if (this.o.sim === 'busy') {
+      this.simBusyUntil = Date.now() + SIM_BUSY_MS;
+      this.simTimer = setTimeout(() => this.simBecameReady(), SIM_BUSY_MS);
+    }
+  }
+
+  /** The rest of the banner (sim7600_16: +CPIN: READY, SMS DONE, PB DONE after the SIM error), then the search. */
+  private simBecameReady(): void {
+    void this.m.writeLines(this.m.profile.data.banner.lines.slice(1));
+    this.registration.startSearching();
+  }
+
+  loseRegistration(ms: number | undefined): void {
+    this.registration.lose(ms);
   }
 
   private cme(code: number): Reply {
-    return { final: this.cmee === 0 ? 'ERROR' : `+CME ERROR: ${code}` };
-  }
-
-  private registration(): number {
-    if (this.simState() !== 'ready') return 0;
-    if (Date.now() < this.registrationLostUntil) return 2;
-    return Date.now() - this.m.bootedAt >= this.o.registerAfterMs ? 1 : 2;
+    if (this.cmee === 0) return ERROR;
+    const text = this.m.profile.data.tables['cme']?.[String(code)];
+    return { final: `+CME ERROR: ${this.cmee === 2 && text ? text : code}` };
   }
 
   private simState(): 'ready' | 'pin' | 'missing' | 'busy' {
     if (this.o.sim === 'pin') return this.simUnlocked ? 'ready' : 'pin';
-    if (this.o.sim === 'busy') return Date.now() - this.m.bootedAt < 3000 ? 'busy' : 'ready';
+    if (this.o.sim === 'busy') return Date.now() < this.simBusyUntil ? 'busy' : 'ready';
     return this.o.sim;
   }
 
@@ -70,6 +109,7 @@ export class Sim7600Handler implements FamilyHandler {
       this.cmee = Number(m[1]);
       return OK;
     }
+    if (up === 'AT+CMEE?') return { lines: [`+CMEE: ${this.cmee}`], final: 'OK' };
     if (up === 'AT+CPIN?') {
       const sim = this.simState();
       if (sim === 'missing') return this.cme(10);
@@ -77,74 +117,97 @@ export class Sim7600Handler implements FamilyHandler {
       return { lines: [`+CPIN: ${sim === 'pin' ? 'SIM PIN' : 'READY'}`], final: 'OK' };
     }
     if ((m = /^AT\+CPIN="?(\d{4,8})"?$/.exec(up))) {
-      if (this.simState() !== 'pin') return this.cme(3);
+      const sim = this.simState();
+      if (sim === 'missing') return this.cme(10);
+      if (sim !== 'pin') return this.cme(3);
       if (m[1] !== this.o.pin) return this.cme(16);
       this.simUnlocked = true;
-      return { final: 'OK', after: () => setTimeout(() => this.m.urc('+CPIN: READY'), 5) };
+      return { final: 'OK', after: () => setTimeout(() => this.simBecameReady(), 5) };
     }
     if (up === 'AT+CSQ') return { lines: [this.simState() === 'ready' ? '+CSQ: 21,99' : '+CSQ: 99,99'], final: 'OK' };
-    if ((m = /^AT\+C(E|G)?REG\?$/.exec(up))) return { lines: [`+C${m[1] ?? ''}REG: 0,${this.registration()}`], final: 'OK' };
-    if (/^AT\+C(E|G)?REG=[0-2]$/.test(up)) return OK;
-    if (up === 'AT+COPS?') return { lines: [this.registration() === 1 ? '+COPS: 0,0,"atbridge emulated",7' : '+COPS: 0'], final: 'OK' };
-    if ((m = /^AT\+CGDCONT=1,"IP","([^"]*)"/i.exec(line))) {
-      this.apn = m[1]!;
+    if ((m = /^AT\+(C|CG|CE)REG\?$/.exec(up))) return { lines: [this.registration.query(kindOf(m[1]!))], final: 'OK' };
+    if ((m = /^AT\+(C|CG|CE)REG=([0-2])$/.exec(up))) {
+      this.registration.setReporting(kindOf(m[1]!), Number(m[2]));
       return OK;
     }
-    if (up === 'AT+CGDCONT?') return { lines: [`+CGDCONT: 1,"IP","${this.apn}","0.0.0.0",0,0,0,0`], final: 'OK' };
+    if (up === 'AT+COPS?') return { lines: [this.registration.registered ? '+COPS: 0,0,"atbridge emulated",7' : '+COPS: 0'], final: 'OK' };
+    if (up === 'AT+CGATT?') return { lines: [`+CGATT: ${this.registration.registered ? 1 : 0}`], final: 'OK' };
+    if ((m = /^AT\+CGDCONT=(\d{1,2}),"([A-Z0-9]+)","([^"]*)"/i.exec(line))) {
+      this.contexts.set(Number(m[1]), { type: m[2]!.toUpperCase(), apn: m[3]! });
+      return OK;
+    }
+    if (up === 'AT+CGDCONT?') {
+      const lines = [...this.contexts].sort(([a], [b]) => a - b).map(([cid, c]) => `+CGDCONT: ${cid},"${c.type}","${c.apn}","0.0.0.0",0,0,0,0`);
+      return { lines, final: 'OK' };
+    }
     if ((m = /^AT\+CIPMODE=([01])$/.exec(up))) {
+      // Set before AT+NETOPEN (MAN §11.2.10).
       if (this.netOpen) return ERROR;
       this.cipMode = Number(m[1]);
       return OK;
     }
+    if (up === 'AT+CIPMODE?') return { lines: [`+CIPMODE: ${this.cipMode}`], final: 'OK' };
     if ((m = /^AT\+CIPRXGET=([01])$/.exec(up))) {
       this.rxGet = Number(m[1]);
+      return OK;
+    }
+    if ((m = /^AT\+CIPSRIP=([01])$/.exec(up))) {
+      this.showSource = m[1] === '1';
+      return OK;
+    }
+    if ((m = /^AT\+CIPHEAD=([01])$/.exec(up))) {
+      this.showHeader = m[1] === '1';
       return OK;
     }
     if (up === 'AT+NETOPEN?') return { lines: [`+NETOPEN: ${this.netOpen ? 1 : 0}`], final: 'OK' };
     if (up === 'AT+NETOPEN') {
       if (this.netOpen) return { lines: ['+IP ERROR: Network is already opened'], final: 'ERROR' };
-      const attached = this.registration() === 1;
       return {
         final: 'OK',
         after: () =>
           setTimeout(() => {
-            this.netOpen = attached;
-            this.m.urc(`+NETOPEN: ${attached ? 0 : 1}`);
+            this.netOpen = this.registration.registered;
+            this.m.urc(`+NETOPEN: ${this.netOpen ? 0 : 1}`);
           }, 10 + this.o.rttMs),
       };
     }
     if (up === 'AT+NETCLOSE') {
       if (!this.netOpen) return { lines: ['+NETCLOSE: 2'], final: 'ERROR' };
       this.m.closeSocket();
+      this.dropBuffered();
       this.netOpen = false;
       return { final: 'OK', after: () => this.m.urc('+NETCLOSE: 0') };
     }
     if (up === 'AT+IPADDR') return this.netOpen ? { lines: ['+IPADDR: 10.64.0.2'], final: 'OK' } : { lines: ['+IP ERROR: Network not opened'], final: 'ERROR' };
-    if ((m = /^AT\+CIPOPEN=0,"TCP","([^"]+)",(\d+)$/i.exec(line))) return this.open(m[1]!, Number(m[2]));
-    if ((m = /^AT\+CIPSEND=0,(\d+)$/.exec(up))) return this.send(Number(m[1]));
-    if ((m = /^AT\+CIPRXGET=2,0(?:,(\d+))?$/.exec(up))) return this.read(Number(m[1] ?? 1500));
-    if (up === 'AT+CIPRXGET=4,0') return { lines: [`+CIPRXGET: 4,0,${this.bufferedBytes}`], final: 'OK' };
-    if (up === 'AT+CIPCLOSE=0') {
-      if (!this.m.socket) return { lines: ['+CIPCLOSE: 0,4'], final: 'ERROR' };
+    if ((m = /^AT\+CIPOPEN=(\d+),"TCP","([^"]+)",(\d+)(?:,\d+)?$/i.exec(line))) return this.open(Number(m[1]), m[2]!, Number(m[3]));
+    if ((m = /^AT\+CIPSEND=(\d+),(\d+)$/.exec(up))) return this.send(Number(m[1]), Number(m[2]));
+    if ((m = /^AT\+CIPRXGET=([23]),(\d+)(?:,(\d+))?$/.exec(up))) return this.read(Number(m[2]), m[1] === '3', Number(m[3] ?? 1500));
+    if ((m = /^AT\+CIPRXGET=4,(\d+)$/.exec(up))) return { lines: [`+CIPRXGET: 4,${m[1]},${Number(m[1]) === this.link ? this.bufferedBytes : 0}`], final: 'OK' };
+    if ((m = /^AT\+CIPCLOSE=(\d+)$/.exec(up))) {
+      const link = Number(m[1]);
+      if (!this.m.socket || link !== this.link) return { lines: [`+CIPCLOSE: ${link},4`], final: 'ERROR' };
       this.m.closeSocket();
       this.dropBuffered();
-      // As the field logs show it: OK, CLOSED, then the close result.
-      return { final: 'OK', after: () => this.m.writeLines(['CLOSED', '+CIPCLOSE: 0,0']) };
+      // As the field logs show it (sim7600_09): OK, CLOSED, then the close result.
+      return { final: 'OK', after: () => this.m.writeLines(['CLOSED', `+CIPCLOSE: ${link},0`]) };
     }
-    if (up === 'AT+CIPCLOSE?') return { lines: [`+CIPCLOSE: ${this.m.socket ? 1 : 0},0,0,0,0,0,0,0,0,0`], final: 'OK' };
+    if (up === 'AT+CIPCLOSE?') {
+      const states = Array.from({ length: 10 }, (_, i) => (this.m.socket && i === this.link ? 1 : 0));
+      return { lines: [`+CIPCLOSE: ${states.join(',')}`], final: 'OK' };
+    }
     if (up === 'ATO') {
       if (!this.m.socket || this.cipMode !== 1) return { final: 'NO CARRIER' };
       return { after: () => void this.m.enterTransparent(`\r\nCONNECT ${this.baud}\r\n`) };
     }
-    if (up === 'AT+IPR?') return { lines: [`+IPR: ${this.baud}`], final: 'OK' };
-    if ((m = /^AT\+IPRE?X?=(\d+)$/.exec(up))) {
+    if ((m = /^AT\+IPR(EX)?\?$/.exec(up))) return { lines: [`+IPR${m[1] ?? ''}: ${this.baud}`], final: 'OK' };
+    if ((m = /^AT\+IPR(?:EX)?=(\d+)$/.exec(up))) {
       const rate = Number(m[1]);
       if (!this.m.profile.data.baudChange?.rates.includes(rate)) return ERROR;
       // OK goes out at the old rate; then the UART switches.
       return { final: 'OK', after: () => this.switchBaud(rate) };
     }
     if (up === 'AT+CRESET') return { final: 'OK', after: () => setTimeout(() => this.m.inject({ kind: 'reboot' }), 20) };
-    if (/^AT\+(CSCLK|CFUN|CNMP|CGATT)[=?]/.test(up) || up === 'AT&D1' || up === 'AT&W') return OK;
+    if (/^AT\+(CSCLK|CFUN|CNMP|CGATT|CGACT|CIPSENDMODE|CIPCCFG|CIPTIMEOUT|CGAUTH)=/.test(up) || /^AT(&[DFW]\d?|Z|V1)$/.test(up)) return OK;
     return ERROR;
   }
 
@@ -153,56 +216,75 @@ export class Sim7600Handler implements FamilyHandler {
     this.m.port.setBaud(rate);
   }
 
-  private async open(host: string, port: number): Promise<Reply> {
-    if (!this.netOpen) return { lines: ['+CIPOPEN: 0,2'], final: 'ERROR' };
-    if (this.m.socket) return { lines: ['+CIPOPEN: 0,4'], final: 'ERROR' };
+  private async open(link: number, host: string, port: number): Promise<Reply> {
+    if (link > 9) return { lines: ['+IP ERROR: Invalid parameter'], final: 'ERROR' };
+    if (!this.netOpen) return { lines: [`+CIPOPEN: ${link},2`], final: 'ERROR' };
+    // One socket at a time in this emulator: a second link is "operation not supported".
+    if (this.m.socket) return { lines: [`+CIPOPEN: ${link},4`], final: 'ERROR' };
     if (this.cipMode === 1) {
+      // Transparent mode allows link 0 only (MAN §11.2.10).
+      if (link !== 0) return { lines: [`+CIPOPEN: ${link},3`], final: 'ERROR' };
       const result = await this.m.openSocket(host, port);
       if (result !== 'ok') return { final: 'CONNECT FAIL' };
+      this.link = link;
       return { after: () => void this.m.enterTransparent(`\r\nCONNECT ${this.baud}\r\n`) };
     }
     return {
       final: 'OK',
       after: () => {
-        void this.m.openSocket(host, port).then((result) => this.m.urc(`+CIPOPEN: 0,${result === 'ok' ? 0 : result === 'not-allowed' ? 4 : 1}`));
+        void this.m.openSocket(host, port).then((result) => {
+          if (result === 'ok') this.link = link;
+          this.m.urc(`+CIPOPEN: ${link},${result === 'ok' ? 0 : result === 'not-allowed' ? 4 : 1}`);
+        });
       },
     };
   }
 
-  private send(length: number): Reply {
-    if (!this.m.socket || length < 1 || length > 1500) return ERROR;
+  private send(link: number, length: number): Reply {
+    // After the network dropped every send gives +CIPERROR: 4 (sim7600_05).
+    if (!this.m.socket || link !== this.link) return { lines: ['+CIPERROR: 4'], final: 'ERROR' };
+    if (length < 1 || length > 1500) return ERROR;
     void this.m.expectData(length, (data) => {
-      this.m.socket?.send(data);
-      void this.m.answer({ final: 'OK', after: () => this.m.urc(`+CIPSEND: 0,${length},${length}`) });
+      const socket = this.m.socket;
+      socket?.send(data);
+      const confirmed = socket ? length : -1;
+      void this.m.answer({ final: 'OK', after: () => this.m.urc(`+CIPSEND: ${link},${length},${confirmed}`) });
     });
     return {};
   }
 
-  private read(max: number): Reply {
-    if (this.bufferedBytes === 0) return { lines: ['+IP ERROR: No data'], final: 'ERROR' };
+  private read(link: number, hex: boolean, max: number): Reply {
+    if (link !== this.link || this.bufferedBytes === 0) return { lines: ['+IP ERROR: No data'], final: 'ERROR' };
     const all = Buffer.concat(this.buffered);
-    const take = all.subarray(0, Math.min(max, all.length));
+    const take = all.subarray(0, Math.min(hex ? Math.min(max, 750) : Math.min(max, 1500), all.length));
     const rest = all.subarray(take.length);
     this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
     this.bufferedBytes = rest.length;
     if (rest.length === 0) this.noticeSent = false;
-    return {
-      raw: Buffer.concat([Buffer.from(`\r\n+CIPRXGET: 2,0,${take.length},${rest.length}\r\n`, 'latin1'), take]),
-      final: 'OK',
-    };
+    if (this.bufferedBytes < RX_BUFFER_LIMIT) this.m.socket?.resume();
+    const head = `\r\n+CIPRXGET: ${hex ? 3 : 2},${link},${take.length},${rest.length}\r\n`;
+    const body = hex ? Buffer.from(take.toString('hex').toUpperCase(), 'latin1') : take;
+    return { raw: Buffer.concat([Buffer.from(head, 'latin1'), body]), final: 'OK' };
   }
 
   received(data: Buffer): void {
     if (this.rxGet === 1) {
       this.buffered.push(data);
       this.bufferedBytes += data.length;
+      if (this.bufferedBytes >= RX_BUFFER_LIMIT) this.m.socket?.pause();
+      // One notice, then none until the host has drained the buffer (MAN §11.2.6).
       if (!this.noticeSent) {
         this.noticeSent = true;
-        this.m.urc('+CIPRXGET: 1,0');
+        this.m.urc(`+CIPRXGET: 1,${this.link}`);
       }
       return;
     }
-    void this.m.write(Buffer.concat([Buffer.from(`\r\n+IPD${data.length}\r\n`, 'latin1'), data]));
+    // MAN §11.2.6: RECV FROM:<ip>:<port> (CIPSRIP=1), +IPD<len> (CIPHEAD=1), then the bytes.
+    const target = this.m.socketTarget;
+    let head = '';
+    if (this.showSource && target) head += `\r\nRECV FROM:${target.host}:${target.port}`;
+    if (this.showHeader) head += `\r\n+IPD${data.length}`;
+    void this.m.write(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), data]));
   }
 
   private dropBuffered(): void {
@@ -212,13 +294,17 @@ export class Sim7600Handler implements FamilyHandler {
   }
 
   peerClosed(): void {
-    // In buffered mode the bytes stay readable after the close, as on the real module.
-    this.m.urc('+IPCLOSE: 0,1');
+    // In buffered mode the bytes stay readable after the close.
+    this.m.urc(`+IPCLOSE: ${this.link},1`);
   }
 
-  networkLost(): void {
+  networkLost(_hadSocket: boolean): void {
     this.netOpen = false;
     this.dropBuffered();
     this.m.urc('+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY');
   }
+}
+
+function kindOf(prefix: string): RegistrationKind {
+  return prefix === 'C' ? 'CREG' : prefix === 'CG' ? 'CGREG' : 'CEREG';
 }

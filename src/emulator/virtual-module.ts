@@ -17,13 +17,18 @@ export interface Reply {
 export interface FamilyHandler {
   /** Answers one command line (without its line ending). */
   command(line: string): Reply | Promise<Reply>;
+  /** The power-on banner for the module's present state (SIM, firmware). */
+  banner(): readonly string[];
+  /** The banner is out: start what runs on its own (SIM init, network search). */
+  booted(): void;
   /** Data for the open socket arrived from the network (command mode). */
   received(data: Buffer): void;
   /** The peer closed the socket. */
   peerClosed(): void;
   /** Everything reset (boot). */
   reset(): void;
-  networkLost(): void;
+  /** The data network (PDP context / Wi-Fi) dropped; the socket, if any, is already gone. */
+  networkLost(hadSocket: boolean): void;
 }
 
 /**
@@ -43,6 +48,8 @@ export class VirtualModule extends EventEmitter {
   private line: number[] = [];
   private queue: Promise<void> = Promise.resolve();
   private busyUntil = 0;
+  /** A command is being worked on (ESP-AT answers new lines with `busy p...` meanwhile). */
+  private running = false;
   private dropFinals = 0;
   private delayFinalMs = 0;
   silent = false;
@@ -105,7 +112,8 @@ export class VirtualModule extends EventEmitter {
     const boot = () => {
       this.booted = true;
       this.bootedAt = Date.now();
-      if (withBanner) this.writeLines(this.options.profile === 'esp-at' ? bannerEsp(this.profile) : this.profile.data.banner.lines);
+      if (withBanner) void this.writeLines([...(this.profile.data.emulator?.bootLog ?? []), ...this.handler.banner()]);
+      this.handler.booted();
       this.emit('booted');
     };
     if (this.options.bootMs > 0) this.bootTimer = setTimeout(boot, this.options.bootMs);
@@ -131,11 +139,13 @@ export class VirtualModule extends EventEmitter {
           this.onPeerClosed();
         }
         return;
-      case 'network-lost':
+      case 'network-lost': {
+        const hadSocket = this.socket !== undefined;
         this.closeSocket();
         if (this.transparent) this.leaveTransparent(false);
-        this.handler.networkLost();
+        this.handler.networkLost(hadSocket);
         return;
+      }
       case 'busy':
         this.busyUntil = Date.now() + fault.ms;
         return;
@@ -206,7 +216,10 @@ export class VirtualModule extends EventEmitter {
       if (byte === 0x0d) {
         const text = Buffer.from(this.line).toString('latin1').trim();
         this.line = [];
-        if (text.length > 0) this.enqueue(text);
+        if (text.length === 0) continue;
+        // ESP-AT takes no new command while one runs: each new line gets `busy p...` (espat_07, _11).
+        if (this.running && this.hasBusyText) void this.writeLines(['busy p...']);
+        else this.enqueue(text);
       } else if (byte === 0x0a) {
         continue;
       } else if (byte === 0x08 || byte === 0x7f) {
@@ -217,31 +230,44 @@ export class VirtualModule extends EventEmitter {
     }
   }
 
+  private get hasBusyText(): boolean {
+    return this.profile.data.busy.length > 0;
+  }
+
   /** Commands run one after another, each after the configured latency. */
   private enqueue(text: string): void {
+    this.running = true;
     this.queue = this.queue.then(async () => {
-      if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
-      if (this.silent || this.closed) return;
-      if (Date.now() < this.busyUntil && this.profile.data.busy.length > 0) {
-        await this.writeLines(['busy p...']);
-        return;
-      }
-      if (!/^AT/i.test(text)) {
-        await this.writeLines(['ERROR']);
-        return;
-      }
-      let reply: Reply;
       try {
-        reply = await this.handler.command(text);
-      } catch {
-        reply = { final: 'ERROR' };
+        await this.runCommand(text);
+      } finally {
+        this.running = false;
       }
-      await this.answer(reply);
     });
   }
 
+  private async runCommand(text: string): Promise<void> {
+    if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+    if (this.silent || this.closed) return;
+    if (Date.now() < this.busyUntil) {
+      // ESP-AT says so; a SIM7600 has no such word and simply answers once it is free.
+      if (this.hasBusyText) return void (await this.writeLines(['busy p...']));
+      await sleep(this.busyUntil - Date.now());
+    }
+    if (!/^AT/i.test(text)) return void (await this.writeLines(['ERROR']));
+    let reply: Reply;
+    try {
+      reply = await this.handler.command(text);
+    } catch {
+      reply = { final: 'ERROR' };
+    }
+    await this.answer(reply);
+  }
+
   async answer(reply: Reply): Promise<void> {
-    if (reply.lines?.length) await this.writeLines(reply.lines);
+    // Information text is one block, lines joined by a single CR LF (sim7600_02 AT+SIMCOMATI,
+    // espat_01 AT+GMR); the final result follows after a blank line.
+    if (reply.lines?.length) await this.write(`\r\n${reply.lines.join('\r\n')}\r\n`);
     if (reply.raw) await this.write(reply.raw);
     if (reply.final !== undefined) {
       if (this.dropFinals > 0) {
@@ -365,12 +391,9 @@ export class VirtualModule extends EventEmitter {
     clearTimeout(this.bootTimer);
     clearTimeout(this.plus.timer);
     this.closeSocket();
+    this.handler.reset(); // stops its timers (SIM, registration)
     this.emit('close');
   }
-}
-
-function bannerEsp(profile: ModuleProfile): string[] {
-  return [...(profile.data.emulator?.bootLog ?? []), ...profile.data.banner.lines];
 }
 
 export function sleep(ms: number): Promise<void> {

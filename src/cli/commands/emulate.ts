@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AtbridgeError, ExitCode } from '../../errors.js';
-import { DEFAULT_OPTIONS, parseFault, type EmulatorOptions, type Fault } from '../../emulator/index.js';
+import { DEFAULT_OPTIONS, parseAccessPoint, parseFault, withFailures, type EmulatorOptions, type Fault } from '../../emulator/index.js';
 import { startPtyFront, startTcpFront, type RunningFront } from '../../emulator/fronts.js';
 import { TraceWriter } from '../../trace/writer.js';
 import { action, collect, intOption } from '../run.js';
@@ -19,6 +19,12 @@ interface EmulateOptions {
   register: number;
   ssid?: string;
   password?: string;
+  ap: string[];
+  unreachable: string[];
+  refuse: string[];
+  apn?: string;
+  firmware?: string;
+  echo: boolean;
   allow: string[];
   fault: string[];
   trace?: string;
@@ -42,6 +48,12 @@ export default function register(program: Command): void {
     .option('--register <ms>', 'searching for this long after boot, then registered', intOption('--register', 0, 3_600_000), 1500)
     .option('--ssid <ssid>', 'the access point the ESP-AT module can join', DEFAULT_OPTIONS.accessPoints[0]!.ssid)
     .option('--password <password>', 'its password', DEFAULT_OPTIONS.accessPoints[0]!.password)
+    .option('--ap <ssid:password>', 'another access point it can join (repeatable)', collect, [])
+    .option('--unreachable <ssid>', 'an access point whose join times out: +CWJAP:1 (repeatable)', collect, [])
+    .option('--refuse <ssid>', 'an access point that refuses the join: +CWJAP:4 (repeatable)', collect, [])
+    .option('--apn <apn>', 'the APN already stored in context 1 (SIM7600)')
+    .option('--firmware <version>', 'the firmware version it reports (exercises version quirks)')
+    .option('--no-echo', 'start with echo off (real modules start with it on)')
     .option('--allow <host>', 'let sockets reach this host besides loopback (repeatable)', collect, [])
     .option('--fault <fault>', 'start with a fault: stuck-transparent, silent, busy:MS, wrong-baud:RATE, corrupt:RATE, … (repeatable)', collect, [])
     .option('--trace <file>', 'record what the module saw and said (JSONL)')
@@ -57,6 +69,14 @@ export default function register(program: Command): void {
           throw new AtbridgeError('bad-option', `--sim must be ready, pin, missing or busy, not "${opts.sim}"`, { exitCode: ExitCode.usage });
         }
         const faults: Fault[] = opts.fault.map(parseFault);
+        const listen = opts.listen === undefined ? undefined : /^(.+):(\d{1,5})$/.exec(opts.listen);
+        if (listen === null || (listen && Number(listen[2]) > 65535)) {
+          throw new AtbridgeError('bad-option', `--listen wants HOST:PORT, not "${opts.listen}"`, { exitCode: ExitCode.usage });
+        }
+        const accessPoints = withFailures(
+          [{ ssid: opts.ssid ?? '', password: opts.password ?? '', rssi: -52 }, ...opts.ap.map(parseAccessPoint)],
+          [...opts.unreachable.map((ssid) => ({ ssid, failCode: 1 as const })), ...opts.refuse.map((ssid) => ({ ssid, failCode: 4 as const }))],
+        );
         const options: EmulatorOptions = {
           ...DEFAULT_OPTIONS,
           profile: opts.profile,
@@ -68,20 +88,21 @@ export default function register(program: Command): void {
           sim: opts.sim as EmulatorOptions['sim'],
           pin: opts.pin,
           registerAfterMs: opts.register,
-          accessPoints: [{ ssid: opts.ssid ?? '', password: opts.password ?? '', rssi: -52 }],
+          accessPoints,
+          apn: opts.apn,
+          echo: opts.echo,
           allowHosts: opts.allow,
           faults,
+          ...(opts.firmware !== undefined ? { firmware: opts.firmware } : {}),
         };
         const trace = opts.trace
-          ? new TraceWriter(opts.trace, { profile: opts.profile, baud: opts.baud, source: 'atbridge emulate', secrets: [opts.password, opts.pin] })
+          ? new TraceWriter(opts.trace, { profile: opts.profile, baud: opts.baud, source: 'atbridge emulate', secrets: [...accessPoints.map((ap) => ap.password), opts.pin] })
           : undefined;
         let front: RunningFront;
         if (opts.pty) {
           front = await startPtyFront(opts.pty, options, trace);
         } else {
-          const m = /^(.+):(\d{1,5})$/.exec(opts.listen!);
-          if (!m) throw new AtbridgeError('bad-option', `--listen wants HOST:PORT, not "${opts.listen}"`, { exitCode: ExitCode.usage });
-          front = await startTcpFront(m[1]!, Number(m[2]), options, trace);
+          front = await startTcpFront(listen![1]!, Number(listen![2]), options, trace);
         }
         process.stdout.write(`ready ${front.address}\n`);
         await new Promise<void>((resolve) => {

@@ -1,0 +1,75 @@
+import { EventEmitter } from 'node:events';
+import { Pacer } from '../transport/pacer.js';
+import type { Tap } from '../transport/tap.js';
+import type { ModulePort } from './port.js';
+
+/**
+ * A ModulePort over any byte sink (a pty, a TCP connection): both directions paced at the
+ * module's rate, with optional bit-flip corruption. A pty or a TCP connection carries no rate
+ * of its own, so a rate change re-paces but cannot garble here (the in-process wire does that).
+ */
+export class PacedPort extends EventEmitter implements ModulePort {
+  private readonly out: Pacer;
+  private readonly in: Pacer;
+  private corruptionRate = 0;
+  private seed = 0x2545f491;
+
+  constructor(sink: (data: Buffer) => void, baud: number, pacing: boolean, private readonly tap?: Tap) {
+    super();
+    this.out = new Pacer({ baud, enabled: pacing, deliver: (chunk) => sink(this.corrupt(chunk)) });
+    this.in = new Pacer({ baud, enabled: pacing, deliver: (chunk) => this.emit('data', this.corrupt(chunk)) });
+  }
+
+  /** Bytes from the host. */
+  input(data: Buffer): void {
+    this.tap?.tx(data);
+    void this.in.push(data);
+  }
+
+  write(data: Buffer): Promise<void> {
+    this.tap?.rx(data);
+    return this.out.push(data);
+  }
+
+  setBaud(baud: number): void {
+    this.tap?.note?.(`module baud ${baud}`, { baud });
+    this.out.setBaud(baud);
+    this.in.setBaud(baud);
+  }
+
+  setCorruption(rate: number): void {
+    this.corruptionRate = rate;
+  }
+
+  clearOutput(): void {
+    this.out.clear();
+  }
+
+  close(): void {
+    this.out.close();
+    this.in.close();
+    this.emit('close');
+  }
+
+  private corrupt(chunk: Buffer): Buffer {
+    if (this.corruptionRate <= 0) return chunk;
+    let out: Buffer | undefined;
+    for (let i = 0; i < chunk.length; i++) {
+      if (this.random() < this.corruptionRate) {
+        out ??= Buffer.from(chunk);
+        out[i] = (out[i] ?? 0) ^ (1 << Math.floor(this.random() * 8));
+      }
+    }
+    return out ?? chunk;
+  }
+
+  /** xorshift32: deterministic, so a corrupted run repeats. */
+  private random(): number {
+    let x = this.seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.seed = x >>> 0;
+    return this.seed / 4294967296;
+  }
+}

@@ -1,0 +1,101 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { AtChannel } from '../../src/at/channel.js';
+import { getProfile } from '../../src/profile/index.js';
+import type { Link } from '../../src/transport/link.js';
+import { openDevice } from '../../src/transport/open-device.js';
+
+// `atbridge emulate` as a person runs it: one "ready" line, AT over the pty or TCP, stop on SIGTERM.
+const CLI = process.env.ATBRIDGE_CLI ?? 'dist/src/cli.js';
+const run = promisify(execFile);
+
+function emulate(args: string[]): Promise<{ child: ChildProcess; address: string; stdout: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, 'emulate', ...args], { env: { ...process.env, NO_COLOR: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 10_000);
+    const onData = () => {
+      const m = /^ready (\S+)\n/.exec(stdout);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve({ child, address: m[1]!, stdout: () => stdout, exited });
+    };
+    child.stdout!.on('data', onData);
+    void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+}
+
+async function talk(link: Link, profile: 'sim7600' | 'esp-at', command: string): Promise<string[]> {
+  const channel = new AtChannel(link, getProfile(profile));
+  try {
+    await channel.sendOk('AT', { timeoutMs: 3000 });
+    return (await channel.sendOk(command, { timeoutMs: 3000 })).lines;
+  } finally {
+    channel.detach();
+  }
+}
+
+describe('atbridge emulate', () => {
+  it.each(['sim7600', 'esp-at'] as const)('--profile %s --pty: prints exactly "ready PATH", answers AT, traces without the password, stops on SIGTERM', async (profile) => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-cli-'));
+    const path = join(dir, 'ttyV0');
+    const trace = join(dir, 'emu.jsonl');
+    const emu = await emulate(['--profile', profile, '--pty', path, '--boot', '0', '--no-pacing', '--trace', trace, '--password', 'hunter2-secret']);
+    expect(emu.address).toBe(path);
+    const device = await openDevice(path, { baud: 115200 });
+    try {
+      const lines = await talk(device.link, profile, profile === 'sim7600' ? 'ATI' : 'AT+CWJAP="atbridge-lab","hunter2-secret"');
+      // The join's WIFI CONNECTED / WIFI GOT IP are URCs to the channel; its OK is the proof.
+      if (profile === 'sim7600') expect(lines).toContain('Model: SIMCOM_SIM7600G-H');
+    } finally {
+      await device.close();
+    }
+    emu.child.kill('SIGTERM');
+    expect(await emu.exited).toBe(0);
+    expect(emu.stdout()).toBe(`ready ${path}\n`);
+    const events = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events[0]).toMatchObject({ type: 'atbridge-trace', profile });
+    expect(events.some((e) => e.dir === 'tx')).toBe(true);
+    expect(events.some((e) => e.dir === 'rx')).toBe(true);
+    expect(readFileSync(trace, 'utf8')).not.toContain('hunter2-secret');
+  });
+
+  it('--listen 127.0.0.1:0 serves the module over raw TCP (ser2net style)', async () => {
+    const emu = await emulate(['--profile', 'esp-at', '--listen', '127.0.0.1:0', '--boot', '0', '--no-pacing']);
+    const device = await openDevice(`tcp://${emu.address}`, { baud: 115200 });
+    try {
+      expect((await talk(device.link, 'esp-at', 'AT+GMR'))[0]).toMatch(/^AT version:/);
+    } finally {
+      await device.close();
+      emu.child.kill('SIGINT');
+      expect(await emu.exited).toBe(0);
+    }
+  });
+
+  it.each([
+    [['--profile', 'nope', '--pty', '/tmp/x'], /--profile must be sim7600 or esp-at/],
+    [['--profile', 'sim7600'], /exactly one of --pty PATH or --listen HOST:PORT/],
+    [['--profile', 'sim7600', '--listen', 'nowhere'], /--listen wants HOST:PORT/],
+    [['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--fault', 'melt'], /emulator option fault="melt"/],
+    [['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--baud', '12'], /--baud must be an integer/],
+    [['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--sim', 'gone'], /--sim must be/],
+    [['--profile', 'esp-at', '--listen', '127.0.0.1:0', '--ap', 'nocolon'], /emulator option ap=/],
+  ])('%s is a one-line usage error (exit 2)', async (args, message) => {
+    const r = await run(process.execPath, [CLI, 'emulate', ...args], { env: { ...process.env, NO_COLOR: '1' } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n').filter((l) => !l.trim().startsWith('fix:'))).toHaveLength(1);
+  });
+});
