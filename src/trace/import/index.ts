@@ -1,0 +1,153 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { AtbridgeError, ExitCode } from '../../errors.js';
+import type { TraceEvent, TraceHeader } from '../events.js';
+import { TRACE_VERSION } from '../events.js';
+import { readTrace, TraceFormatError } from '../reader.js';
+import { TOOL } from '../../version.js';
+import { detectFormat } from './detect.js';
+import { guessProfile } from './guess-profile.js';
+import { importInterceptty } from './interceptty.js';
+import { importLogicCsv } from './logic-csv.js';
+import { importRaw } from './raw.js';
+import { importSocat } from './socat.js';
+import { importTranscript } from './transcript.js';
+import { CAPTURE_FORMATS, type CaptureFormat, type ImportOptions, type OpenedCapture, type ProfileGuess } from './types.js';
+
+export { CAPTURE_FORMATS, detectFormat, guessProfile };
+export type { CaptureFormat, ImportOptions, OpenedCapture, ProfileGuess };
+
+/** How much of the file is read up front to detect the format and guess the profile. */
+const HEAD_BYTES = 256 * 1024;
+
+export interface OpenCaptureOptions extends ImportOptions {
+  format?: CaptureFormat | 'auto';
+}
+
+/**
+ * Opens any supported capture as a stream of trace events (constant memory): detects the
+ * format unless given, guesses the profile from the content unless the header names one.
+ * A missing file or a malformed one fails with one line (AtbridgeError, exit code badInput).
+ */
+export async function openCapture(path: string, options: OpenCaptureOptions = {}): Promise<OpenedCapture> {
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new AtbridgeError('bad-input', `${path} is not a file`, { exitCode: ExitCode.badInput });
+    size = info.size;
+  } catch (err) {
+    if (err instanceof AtbridgeError) throw err;
+    throw new AtbridgeError('bad-input', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
+      exitCode: ExitCode.badInput,
+    });
+  }
+  const head = await readHead(path);
+  const requested = options.format ?? 'auto';
+  if (requested !== 'auto' && !(CAPTURE_FORMATS as readonly string[]).includes(requested)) {
+    throw new AtbridgeError('bad-option', `--format must be auto or one of ${CAPTURE_FORMATS.join(', ')}, not "${String(requested)}"`, { exitCode: ExitCode.usage });
+  }
+  const format = requested === 'auto' ? detectFormat(head, path) : requested;
+  let read = 0;
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  stream.on('data', (chunk) => (read += chunk.length));
+  const source = `${format}:${basename(path)}`;
+  const made: TraceHeader = { type: 'atbridge-trace', version: TRACE_VERSION, tool: TOOL, start: new Date(0).toISOString(), source };
+
+  let header: TraceHeader | undefined = made;
+  let events: AsyncGenerator<TraceEvent>;
+  switch (format) {
+    case 'jsonl': {
+      const trace = await readTrace(stream).catch((err: unknown) => {
+        throw badFile(path, format, err);
+      });
+      header = trace.header;
+      events = trace.events;
+      break;
+    }
+    case 'raw':
+      events = importRaw(stream, options.rawDirection);
+      break;
+    case 'socat':
+      events = importSocat(stream);
+      break;
+    case 'interceptty':
+      events = importInterceptty(stream);
+      break;
+    case 'logic-csv':
+      events = importLogicCsv(stream);
+      break;
+    case 'transcript':
+      events = importTranscript(stream, { fenced: /^\s*(?:```|~~~)/m.test(head.toString('latin1')) });
+      break;
+  }
+  const named = header?.profile;
+  const all = guarded(events, path, format, () => stream.destroy());
+  // Guess from decoded bytes, not the file: interceptty and CSV spell one byte per line.
+  const { sample, rest } = await peekEvents(all, SAMPLE_BYTES);
+  const sampleText = Buffer.concat(sample.filter((e) => e.dir !== 'note').map((e) => e.data)).toString('latin1');
+  const profile: ProfileGuess = named === 'sim7600' || named === 'esp-at' ? named : guessProfile(sampleText, head);
+  return {
+    format,
+    header,
+    profile,
+    perLine: format === 'transcript',
+    size,
+    bytesRead: () => read,
+    events: rest,
+  };
+}
+
+/** Turns a parse failure deep in a stream into one clear line naming the file and format. */
+async function* guarded(events: AsyncGenerator<TraceEvent>, path: string, format: CaptureFormat, close: () => void): AsyncGenerator<TraceEvent> {
+  try {
+    yield* events;
+  } catch (err) {
+    throw badFile(path, format, err);
+  } finally {
+    close();
+  }
+}
+
+function badFile(path: string, format: CaptureFormat, err: unknown): AtbridgeError {
+  const why = err instanceof TraceFormatError || err instanceof Error ? err.message : String(err);
+  return new AtbridgeError('bad-input', `${path} is not a valid ${format} capture: ${why}`, {
+    exitCode: ExitCode.badInput,
+    fix: format === 'jsonl' ? 'pass --format to read it as another format (transcript, raw, socat, interceptty, logic-csv)' : undefined,
+    cause: err,
+  });
+}
+
+const SAMPLE_BYTES = 64 * 1024;
+
+/** Reads events until `maxBytes` of data, and gives back a stream that replays them first. */
+async function peekEvents(events: AsyncGenerator<TraceEvent>, maxBytes: number): Promise<{ sample: TraceEvent[]; rest: AsyncGenerator<TraceEvent> }> {
+  const sample: TraceEvent[] = [];
+  let bytes = 0;
+  let ended = false;
+  while (bytes < maxBytes && sample.length < 10_000) {
+    const next = await events.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    sample.push(next.value);
+    bytes += next.value.data.length;
+  }
+  async function* rest(): AsyncGenerator<TraceEvent> {
+    yield* sample;
+    if (!ended) yield* events;
+  }
+  return { sample, rest: rest() };
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await handle.read(buf, 0, HEAD_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}

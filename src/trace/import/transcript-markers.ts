@@ -1,0 +1,88 @@
+/**
+ * The ways people mark who said what in a pasted serial log, as seen in issues and forums.
+ * Patterns run on the latin1 view of the line's bytes, so offsets are byte offsets and a
+ * UTF-8 marker such as » is matched by its bytes.
+ */
+const u = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+
+export interface MarkedLine {
+  dir: 'tx' | 'rx' | 'note';
+  /** The part of the line after the marker (latin1 view). */
+  rest: string;
+}
+
+/** A prefix whose meaning is fixed: `>> ` host, `<< ` module, `AT> ` (mbed ATParser) host… */
+const PREFIXES: { re: RegExp; dir: 'tx' | 'rx' | 'note' }[] = [
+  { re: /^(?:>>|-->|->|=>)\s?/, dir: 'tx' },
+  { re: /^(?:<<|<--|<-|<=)\s?/, dir: 'rx' },
+  { re: /^AT>(?: |$)/, dir: 'tx' },
+  { re: /^AT[<=](?: |$)/, dir: 'rx' },
+  { re: new RegExp(`^${u('»')}\\s?`), dir: 'tx' },
+  { re: new RegExp(`^${u('«')}\\s?`), dir: 'rx' },
+  // SSCOM-style serial assistants: 发→◇ (sent) / 收←◆ (received).
+  { re: new RegExp(`^(?:${u('发→◇')}|${u('发→')}|${u('发送')}(?::|${u('：')})?|SEND\\s*[:>]|SENT\\s*[:>]|TX\\s*[:>]|Tx\\s*[:>]|Send\\s*[:>]|Sent\\s*[:>])\\s?`, 'i'), dir: 'tx' },
+  { re: new RegExp(`^(?:${u('收←◆')}|${u('收←')}|${u('接收')}(?::|${u('：')})?|RECV\\s*[:<>]|RCVD\\s*[:<>]|RECEIVED?\\s*[:<>]|RX\\s*[:<>]|Rx\\s*[:<>]|Recv\\s*:)\\s?`, 'i'), dir: 'rx' },
+];
+
+/** Tags in brackets before a TX:/RX: marker: `[serial (WiFi)] TX: …`. */
+const TAGS = /^(?:\[[^\]]{1,40}\]\s*)+/;
+
+/** WiFiEspAT debug output: `esp> AT+CWJAP=… ...sent`, `esp> OK ...matched`, `esp INFO: …`. */
+const ESP_DEBUG = /(?:^|[^A-Za-z])esp> (.*?)(?: \.\.\.(\w+))?\s*$/;
+const LIBRARY_NOTE = /^(?:esp (?:INFO|ERROR|WARN|DEBUG)\b|### |\[\d+\] ###|\/\/|#(?:\s|$))/;
+
+export function markedDirection(line: string): MarkedLine | undefined {
+  const esp = ESP_DEBUG.exec(line);
+  if (esp) {
+    const text = esp[1]!;
+    const verdict = esp[2];
+    // `esp> ?` is the library printing an unexpected byte; not traffic.
+    if (verdict === undefined && (text === '?' || text === '')) return { dir: 'note', rest: line };
+    return { dir: verdict === 'sent' ? 'tx' : 'rx', rest: text };
+  }
+  if (LIBRARY_NOTE.test(line)) return { dir: 'note', rest: line };
+  for (const attempt of [line, line.replace(TAGS, '')]) {
+    for (const p of PREFIXES) {
+      const m = p.re.exec(attempt);
+      if (m) return { dir: p.dir, rest: attempt.slice(m[0].length) };
+    }
+  }
+  return undefined;
+}
+
+/** Explicit line-end markers: `(\r)(\n)`, `<\r><\n>`, `<CR><LF>`, `[CR][LF]`. */
+const LINE_END_MARKER = /\(\\r\)|\(\\n\)|<\\r>|<\\n>|<CR>|<LF>|\[CR\]|\[LF\]/g;
+
+export function hasLineEndMarkers(text: string): boolean {
+  LINE_END_MARKER.lastIndex = 0;
+  return LINE_END_MARKER.test(text);
+}
+
+export function replaceLineEndMarkers(text: string): string {
+  return text.replace(LINE_END_MARKER, (m) => (/r|CR/.test(m) ? '\r' : '\n'));
+}
+
+/** A Python bytes literal as printed by pyserial scripts: `b'AT\r\n'`. */
+const PY_BYTES = /\bb'((?:[^'\\]|\\.)*)'|\bb"((?:[^"\\]|\\.)*)"/;
+
+export function pythonBytes(line: string): { before: string; bytes: Buffer } | undefined {
+  const m = PY_BYTES.exec(line);
+  if (!m) return undefined;
+  const body = m[1] ?? m[2] ?? '';
+  const out: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '\\' || i + 1 >= body.length) {
+      out.push(c.charCodeAt(0) & 0xff);
+      continue;
+    }
+    const n = body[++i]!;
+    if (n === 'x' && /^[0-9a-f]{2}$/i.test(body.slice(i + 1, i + 3))) {
+      out.push(Number.parseInt(body.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out.push(({ r: 0x0d, n: 0x0a, t: 0x09, '0': 0 } as Record<string, number>)[n] ?? n.charCodeAt(0));
+  }
+  return { before: line.slice(0, m.index), bytes: Buffer.from(out) };
+}
+
+export const SENT_WORDS = new RegExp(`${u('发送')}|send|sent|tx|write`, 'i');

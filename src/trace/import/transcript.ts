@@ -1,0 +1,166 @@
+import type { Readable } from 'node:stream';
+import { looksLikeCommand } from '../../at/classify.js';
+import type { TraceEvent } from '../events.js';
+import { readByteLines, withoutCr } from './byte-lines.js';
+import { hasLineEndMarkers, markedDirection, pythonBytes, replaceLineEndMarkers, SENT_WORDS } from './transcript-markers.js';
+import { RelativeClock, stripTimestamp } from './transcript-time.js';
+
+export interface TranscriptOptions {
+  /** The file has Markdown code fences (seen in its first part): text outside them is prose. */
+  fenced?: boolean;
+}
+
+/** Lines a GitHub issue export puts around the log: `owner/repo · issue #1 · open`, `user · comment · date`. */
+const ISSUE_META = /^\S.{0,80} \u00b7 (?:issue|pull request|description|comment|answer)\b/;
+const FENCE = /^\s*(?:```+|~~~+)\s*([\w+-]*)\s*$/;
+const INLINE_FENCE = /^\s*```+\s*(.*?)\s*```+\s*$/;
+/** After a '>' prompt the host sends payload; these commands ask for one. */
+const PAYLOAD_COMMANDS = /SEND|CERTDOWN|FSWRITE|HTTPDATA|PUBRAW|CMQTTTOPIC|CMQTTPAYLOAD|CMQTTSUBTOPIC|CMQTTWILL/i;
+
+/**
+ * A serial log as people paste it: one line per line of text, directions marked in one of many
+ * ways or not at all. Unmarked lines are inferred: a line that is an AT command is the host's,
+ * unless it repeats the command just sent (the module's echo); everything else is the module's.
+ * Each line becomes one event (the decoder ends a line at each event). Text outside Markdown
+ * fences, issue headers and library debug prints become notes, so they never read as traffic.
+ */
+export async function* importTranscript(stream: Readable, options: TranscriptOptions = {}): AsyncGenerator<TraceEvent> {
+  const clock = new RelativeClock();
+  let lineNo = 0;
+  let inFence = false;
+  let quoteRun = false;
+  /** The host's last command, while no module line has followed it (an equal line is its echo). */
+  let awaitingEcho: string | undefined;
+  let lastCommand = '';
+  let afterPrompt = false;
+
+  const event = (dir: TraceEvent['dir'], data: Buffer | string, t: number | undefined): TraceEvent => ({
+    t,
+    dir,
+    data: typeof data === 'string' ? Buffer.from(data, dir === 'note' ? 'utf8' : 'latin1') : data,
+    line: lineNo,
+  });
+
+  for await (const raw of readByteLines(stream)) {
+    lineNo++;
+    let text = withoutCr(raw).toString('latin1');
+    if (lineNo <= 2 && /^(?:source|what): /.test(text)) {
+      yield event('note', withoutCr(raw), undefined);
+      continue;
+    }
+    const inline = INLINE_FENCE.exec(text);
+    if (inline && inline[1]) text = inline[1];
+    else if (FENCE.test(text)) {
+      inFence = !inFence;
+      quoteRun = false;
+      continue;
+    }
+    // A log quoted with Markdown '>' outside the fences is still a log.
+    const quotedLog = /^>(?: |$)/.test(text) && (quoteRun || looksQuoted(text.slice(2)));
+    if (!quotedLog && quoteRun && options.fenced && !inFence) quoteRun = false;
+    if ((options.fenced && !inFence && !inline && !quotedLog) || ISSUE_META.test(Buffer.from(text, 'latin1').toString('utf8'))) {
+      if (text.trim() !== '') yield event('note', withoutCr(raw), undefined);
+      continue;
+    }
+    // Inline-code backticks around a pasted line.
+    text = text.replace(/^`+|`+$/g, '');
+
+    const stamped = stripTimestamp(text);
+    const t = clock.at(stamped.ms);
+    text = stamped.rest;
+
+    const py = pythonBytes(text);
+    if (py) {
+      const dir = SENT_WORDS.test(py.before) || py.before.trim() === '' ? 'tx' : 'rx';
+      if (dir === 'tx') {
+        const cmd = py.bytes.toString('latin1').trim();
+        if (looksLikeCommand(cmd)) {
+          awaitingEcho = cmd;
+          lastCommand = cmd;
+        }
+      } else awaitingEcho = undefined;
+      yield event(dir, py.bytes, t);
+      continue;
+    }
+
+    // A Markdown quote (`> AT+CGREG?`) around a log, unless it is the module's '>' prompt.
+    const quoted = /^> ?(.*)$/.exec(text);
+    let quoteStripped = false;
+    if (quoted && (quoteRun ? true : looksQuoted(quoted[1]!))) {
+      quoteRun = true;
+      quoteStripped = true;
+      text = quoted[1]!;
+    } else if (!quoted) quoteRun = false;
+
+    let dir: TraceEvent['dir'] | undefined;
+    const marked = markedDirection(text);
+    if (marked) {
+      dir = marked.dir;
+      text = marked.rest;
+      if (dir !== 'note' && /^[\d:.\s]*$/.test(text) && text.trim() !== '') dir = 'note';
+    }
+    if (dir === 'note') {
+      yield event('note', Buffer.from(text, 'latin1'), t);
+      continue;
+    }
+
+    const explicitEnds = hasLineEndMarkers(text);
+    if (explicitEnds) text = replaceLineEndMarkers(text);
+    const body = explicitEnds ? text.replace(/[\r\n]+$/, '') : text;
+    const command = stripComment(body.trim());
+
+    // Prompt and payload on one line: `>MQTTGsmClientTest`, `> 1`, `>-----BEGIN CERTIFICATE-----`.
+    const promptPayload = /^>\s?(\S.*)$/.exec(body);
+    if (dir !== 'tx' && promptPayload && PAYLOAD_COMMANDS.test(lastCommand) && !quoteStripped) {
+      awaitingEcho = undefined;
+      afterPrompt = false;
+      yield event('rx', '> ', t);
+      yield event('tx', promptPayload[1]!, t);
+      continue;
+    }
+    // The payload typed on the line after a bare '>' prompt.
+    if (dir === undefined && afterPrompt && body.trim() !== '' && !looksLikeCommand(command)) {
+      afterPrompt = false;
+      yield event('tx', body, t);
+      continue;
+    }
+    afterPrompt = PAYLOAD_COMMANDS.test(lastCommand) && /^>\s*$/.test(body);
+    // `+++` typed to leave transparent mode, often with a comment after it.
+    if (dir !== 'rx' && /^\+\+\+(?:\s|$)/.test(body)) {
+      yield event('tx', '+++', t);
+      continue;
+    }
+
+    if (dir === undefined) {
+      if (looksLikeCommand(command)) {
+        dir = awaitingEcho !== undefined && awaitingEcho.toUpperCase() === command.toUpperCase() ? 'rx' : 'tx';
+      } else dir = 'rx';
+    }
+    if (dir === 'tx') {
+      if (looksLikeCommand(command)) {
+        awaitingEcho = command;
+        lastCommand = command;
+        yield event('tx', explicitEnds ? text.replace(body, command) : `${command}\r\n`, t);
+      } else yield event('tx', explicitEnds ? text : body, t);
+      continue;
+    }
+    awaitingEcho = undefined;
+    yield event('rx', explicitEnds ? text : `${body}\r\n`, t);
+  }
+}
+
+/** `> AT+CGREG?`, `> +CGREG: 0,5`, `> OK`: quoted log lines, not a prompt followed by payload. */
+function looksQuoted(rest: string): boolean {
+  const r = rest.trim();
+  return r === '' ? false : looksLikeCommand(r) || /^(?:OK|ERROR|\+[A-Z]+:|AT[<>=] |\[)/.test(r);
+}
+
+/** `AT+CSQ //查询信号` and `AT+CIPOPEN=…  设置 TCP`: a comment after a typed command. */
+function stripComment(text: string): string {
+  if (!/^AT/i.test(text)) return text;
+  return text
+    .replace(/\s*\/\/.*$/, '')
+    .replace(/\s{2,}[^\x00-\x7f].*$/, '')
+    .replace(/\s+[^\x00-\x7f].*$/, (m) => (/^\s+[\u00c0-\u00ff]/.test(m) ? '' : m))
+    .trim();
+}

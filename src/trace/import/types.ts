@@ -1,0 +1,29 @@
+import type { TraceEvent, TraceHeader } from '../events.js';
+
+/** The capture formats `--format` accepts ('auto' detects one of the others). */
+export const CAPTURE_FORMATS = ['jsonl', 'raw', 'transcript', 'socat', 'interceptty', 'logic-csv'] as const;
+export type CaptureFormat = (typeof CAPTURE_FORMATS)[number];
+
+/** Which module family a capture talks to, guessed from its content when not given. */
+export type ProfileGuess = 'sim7600' | 'esp-at';
+
+export interface ImportOptions {
+  /** Direction of a raw dump: one side only, or both sides merged on one wire (default). */
+  rawDirection?: 'rx' | 'tx' | 'merged';
+}
+
+/** A capture opened for reading: events stream in constant memory. */
+export interface OpenedCapture {
+  format: CaptureFormat;
+  /** Our JSONL header, or one made up for a foreign capture. */
+  header: TraceHeader | undefined;
+  /** Profile named by the header, else guessed from the first part of the file. */
+  profile: ProfileGuess;
+  /** Each event is one whole line (pasted transcripts): a line ends at the event even without CR/LF. */
+  perLine: boolean;
+  /** File size in bytes (for progress), when known. */
+  size: number | undefined;
+  /** Bytes of the file read so far (for progress). */
+  bytesRead(): number;
+  events: AsyncGenerator<TraceEvent>;
+}

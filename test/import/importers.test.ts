@@ -1,0 +1,179 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { openCapture } from '../../src/trace/import/index.js';
+import { detectFormat } from '../../src/trace/import/detect.js';
+import { importTranscript } from '../../src/trace/import/transcript.js';
+import { parseValue } from '../../src/trace/import/logic-csv.js';
+import { Readable } from 'node:stream';
+import type { TraceEvent } from '../../src/trace/events.js';
+import { decodeAll, find, tempFile } from '../decode/helpers.js';
+
+const CAPTURES = new URL('../../fixtures/captures/', import.meta.url).pathname;
+
+async function collect(events: AsyncIterable<TraceEvent>): Promise<TraceEvent[]> {
+  const out: TraceEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+async function transcript(text: string): Promise<{ dir: string; text: string }[]> {
+  const events = await collect(importTranscript(Readable.from([Buffer.from(text, 'utf8')])));
+  return events.map((e) => ({ dir: e.dir, text: e.data.toString(e.dir === 'note' ? 'utf8' : 'latin1') }));
+}
+
+describe('format detection', () => {
+  it.each([
+    ['socat-v-sim7600-mqtt.log', 'socat'],
+    ['socat-x-esp-at-mqtt.log', 'socat'],
+    ['interceptty-sim7600-cme10.log', 'interceptty'],
+    ['logic2-esp-at-cwjap-wrong-password.csv', 'logic-csv'],
+    ['logic1-sim7600-creg-searching.csv', 'logic-csv'],
+    ['esp-at-merged.raw', 'raw'],
+  ])('%s → %s, guessing the profile from the bytes', async (file, format) => {
+    const capture = await openCapture(CAPTURES + file);
+    expect(capture.format).toBe(format);
+    expect(capture.profile).toBe(/sim7600/.test(file) ? 'sim7600' : 'esp-at');
+    await collect(capture.events);
+  });
+
+  it('tells JSONL, raw wire bytes and a pasted transcript apart', () => {
+    expect(detectFormat(Buffer.from('{"type":"atbridge-trace","version":1}\n{"t":0,"dir":"tx","data":"AT\\r"}\n'))).toBe('jsonl');
+    expect(detectFormat(Buffer.from('AT\r\r\nOK\r\n'))).toBe('raw');
+    expect(detectFormat(Buffer.from('AT\nOK\n'))).toBe('transcript');
+  });
+});
+
+describe('socat importer (real socat output)', () => {
+  it('-x gives exact bytes and both directions, with MQTT decodable inside', async () => {
+    const { entries } = await decodeAll(`${CAPTURES}socat-x-esp-at-mqtt.log`);
+    expect(find(entries, 'AT+CWJAP="atbridge-lab","*************"')?.dir ?? find(entries, /^AT\+CWJAP=/)?.dir).toBe('tx');
+    const packets = entries.flatMap((e) => (e.mqtt ?? []).map((p) => `${e.dir} ${p.type}`));
+    expect(packets).toContain('tx CONNECT');
+    expect(packets).toContain('rx CONNACK');
+    expect(packets).toContain('tx SUBSCRIBE');
+    expect(packets).toContain('tx PUBLISH');
+    const publish = entries.flatMap((e) => e.mqtt ?? []).find((p) => p.type === 'PUBLISH');
+    expect(publish).toMatchObject({ topic: 'lab/temp', qos: 1, payloadPreview: '21.5' });
+  });
+
+  it('-v text (data runs into the next header) splits on length=', async () => {
+    const capture = await openCapture(`${CAPTURES}socat-v-sim7600-mqtt.log`);
+    const events = await collect(capture.events);
+    expect(events[0]).toMatchObject({ dir: 'tx' });
+    expect(events[0]!.data.toString('latin1')).toBe('AT\r');
+    expect(events[1]!.data.toString('latin1')).toBe('A');
+    expect(events.some((e) => e.dir === 'rx' && e.data.toString('latin1').includes('+CIPOPEN: 0,0'))).toBe(true);
+  });
+});
+
+describe('interceptty, logic-analyzer CSV and raw importers', () => {
+  it('interceptty: < is the host, > the module; CME 10 means no SIM', async () => {
+    const { entries } = await decodeAll(`${CAPTURES}interceptty-sim7600-cme10.log`);
+    expect(find(entries, 'AT+CSQ')).toMatchObject({ dir: 'tx', kind: 'command' });
+    expect(find(entries, '+CME ERROR: 10')).toMatchObject({ kind: 'final', outcome: 'error', meaning: 'SIM not inserted' });
+  });
+
+  it('Logic 2 export with two analyzers: directions from the names, times from start_time', async () => {
+    const { entries } = await decodeAll(`${CAPTURES}logic2-esp-at-cwjap-wrong-password.csv`);
+    expect(find(entries, /^AT\+CWJAP=/)).toMatchObject({ dir: 'tx', kind: 'command' });
+    expect(find(entries, '+CWJAP:2')).toMatchObject({ meaning: 'wrong password' });
+    const fail = find(entries, 'FAIL')!;
+    expect(fail.kind).toBe('final');
+    expect(fail.rttMs).toBeGreaterThan(5000);
+  });
+
+  it('Logic 1 export, one channel of hex values', async () => {
+    const { entries, profile } = await decodeAll(`${CAPTURES}logic1-sim7600-creg-searching.csv`);
+    expect(profile).toBe('sim7600');
+    expect(find(entries, '+CREG: 0,2')).toMatchObject({ meaning: 'not registered, searching' });
+  });
+
+  it('parses the value spellings analyzers use', () => {
+    expect([parseValue('0x41'), parseValue("'A'"), parseValue('\\r'), parseValue("' '"), parseValue('0b00001010'), parseValue("'13'")]).toEqual([0x41, 0x41, 13, 32, 10, 13]);
+  });
+
+  it('raw merged dump: commands are recognised in the one stream', async () => {
+    const { entries } = await decodeAll(`${CAPTURES}esp-at-merged.raw`);
+    expect(find(entries, 'AT+GMR')).toMatchObject({ dir: 'tx', kind: 'command', inferred: true });
+    expect(entries.filter((e) => e.kind === 'final' && e.outcome === 'ok').length).toBeGreaterThan(3);
+  });
+});
+
+describe('transcript styles as people paste them', () => {
+  it('unmarked: AT lines are the host, a repeat right after is the echo', async () => {
+    expect(await transcript('AT+CSQ\nAT+CSQ\n+CSQ: 20,99\nOK\nAT+CSQ\n')).toEqual([
+      { dir: 'tx', text: 'AT+CSQ\r\n' },
+      { dir: 'rx', text: 'AT+CSQ\r\n' },
+      { dir: 'rx', text: '+CSQ: 20,99\r\n' },
+      { dir: 'rx', text: 'OK\r\n' },
+      { dir: 'tx', text: 'AT+CSQ\r\n' },
+    ]);
+  });
+
+  it('>> / << and --> / <-- prefixes, » / «, AT> / AT<', async () => {
+    const out = await transcript('>> AT\n<< OK\n--> ATI\n<-- SIMCOM\n» AT+GMR\n« OK\nAT> AT+RST\nAT< OK\n');
+    expect(out.map((e) => e.dir)).toEqual(['tx', 'rx', 'tx', 'rx', 'tx', 'rx', 'tx', 'rx']);
+    expect(out[5]!.text).toBe('OK\r\n');
+  });
+
+  it('serial assistant: [time] with send/receive markers; times become ms since the first', async () => {
+    const events = await collect(
+      importTranscript(Readable.from([Buffer.from('[10:00:00.100]发→◇AT+CREG?\n[10:00:00.150]收←◆+CREG: 0,2\n[10:00:00.151]收←◆OK\n', 'utf8')])),
+    );
+    expect(events.map((e) => [e.dir, e.t, e.data.toString('latin1')])).toEqual([
+      ['tx', 0, 'AT+CREG?\r\n'],
+      ['rx', 50, '+CREG: 0,2\r\n'],
+      ['rx', 51, 'OK\r\n'],
+    ]);
+  });
+
+  it('explicit (\\r)(\\n) and <\\r><\\n> markers become the bytes', async () => {
+    const out = await transcript('[serial (WiFi)] TX: AT+CIPSEND=0,4(\\r)(\\n)\n[serial (WiFi)] RX: OK(\\r)(\\n)\nSDK version:2.1.0<\\r><\\n>\n');
+    expect(out).toEqual([
+      { dir: 'tx', text: 'AT+CIPSEND=0,4\r\n' },
+      { dir: 'rx', text: 'OK\r\n' },
+      { dir: 'rx', text: 'SDK version:2.1.0\r\n' },
+    ]);
+  });
+
+  it('WiFiEspAT debug output and Arduino monitor timestamps', async () => {
+    const out = await transcript('21:56:25.813 -> esp> AT+CWJAP? ...sent\n21:56:25.813 -> esp> OK ...matched\n21:56:26.828 -> esp> ?\n21:56:26.900 -> esp INFO: AP query\n');
+    expect(out).toEqual([
+      { dir: 'tx', text: 'AT+CWJAP?\r\n' },
+      { dir: 'rx', text: 'OK\r\n' },
+      { dir: 'note', text: 'esp> ?' },
+      { dir: 'note', text: 'esp INFO: AP query' },
+    ]);
+  });
+
+  it('prose outside Markdown fences is a note; prompt and payload on one line are split', async () => {
+    const path = tempFile('issue.txt', 'It fails:\n```\nAT+CIPSEND=0,5\n>HELLO\nOK\n```\nthanks\n');
+    const capture = await openCapture(path);
+    const events = (await collect(capture.events)).map((e) => [e.dir, e.data.toString('latin1')]);
+    expect(events).toEqual([
+      ['note', 'It fails:'],
+      ['tx', 'AT+CIPSEND=0,5\r\n'],
+      ['rx', '> '],
+      ['tx', 'HELLO'],
+      ['rx', 'OK\r\n'],
+      ['note', 'thanks'],
+    ]);
+  });
+
+  it('a pyserial print of bytes literals', async () => {
+    const out = await transcript("发送数据 b'AT\\r\\n'\n");
+    expect(out).toEqual([{ dir: 'tx', text: 'AT\r\n' }]);
+  });
+});
+
+describe('bad input', () => {
+  it('a missing file and a broken JSONL are one-line errors with exit code 23', async () => {
+    await expect(openCapture('/nonexistent/x.log')).rejects.toMatchObject({ code: 'bad-input', exitCode: 23 });
+    const path = tempFile('bad.jsonl', '{"type":"atbridge-trace","version":1}\n{"t":0,"dir":"tx"\n');
+    await expect(openCapture(path, { format: 'jsonl' })).rejects.toMatchObject({ code: 'bad-input' });
+  });
+});
+
+it('the captures folder holds a sample of every foreign format', () => {
+  expect(readdirSync(CAPTURES).filter((f) => !f.endsWith('.mjs')).length).toBeGreaterThanOrEqual(6);
+});
