@@ -1,0 +1,304 @@
+import { readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { modemSessionOptions, type ModemCliOptions } from '../cli/modem-options.js';
+import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
+import type { FsyncPolicy } from '../mqtt/durable-queue.js';
+import type { ModemSessionOptions } from '../modem/session-types.js';
+import { parseTopicLine, type Route } from './routes.js';
+import type { RemoteTls } from './remote-link.js';
+
+/**
+ * Settings as mosquitto.conf writes a bridge section: `key value` lines, `#` comments, `topic`
+ * repeatable. The command-line flags are the same keys (`--remote-clientid` = `remote_clientid`);
+ * a flag overrides the file, and `--topic` lines are added to the file's.
+ */
+export type Settings = Map<string, string[]>;
+
+/** Key → what it holds; the order here is the order `--print-config` shows. */
+export const KEYS: Record<string, string> = {
+  connection: 'bridge name: in the status topic and default client ids (default: host name)',
+  local: 'local broker, mqtt://[user[:password]@]host[:port] (default mqtt://127.0.0.1:1883)',
+  remote: 'remote broker reached through the module, mqtt[s]://[user[:password]@]host[:port]',
+  address: 'mosquitto spelling of the remote: host[:port]',
+  device: 'serial device (/dev/serial/by-id/... survives re-plugging), tcp://host:port or emu:...',
+  profile: 'firmware profile: sim7600, esp-at or auto',
+  baud: 'serial rate or auto',
+  set_baud: 'switch the module to this rate after sync',
+  transparent: 'true: carry the socket in transparent mode',
+  recv_mode: 'push or buffered',
+  apn: 'cellular access point name',
+  pin: 'SIM PIN (or ATBRIDGE_SIM_PIN)',
+  wifi_ssid: 'Wi-Fi network (ESP-AT)',
+  wifi_password: 'Wi-Fi password (or ATBRIDGE_WIFI_PASSWORD)',
+  trace: 'JSONL trace of the serial conversation',
+  topic: 'PATTERN [out|in|both [QOS [LOCAL_PREFIX REMOTE_PREFIX]]] (repeatable)',
+  remote_clientid: 'client id at the remote broker (default atbridge-<connection>)',
+  remote_username: 'user name at the remote broker',
+  remote_password: 'password at the remote broker (or ATBRIDGE_REMOTE_PASSWORD)',
+  local_clientid: 'client id at the local broker (default atbridge-local-<connection>)',
+  local_username: 'user name at the local broker',
+  local_password: 'password at the local broker (or ATBRIDGE_LOCAL_PASSWORD)',
+  cleansession: 'true: the remote forgets the session on every reconnect (default false)',
+  keepalive_interval: 'seconds between pings on the remote link (default 60)',
+  restart_timeout: 'BASE [CAP] seconds between remote attempts; with CAP decorrelated jitter (default 5 30)',
+  notifications: 'publish retained 1/0 on the notification topic, 0 by the will (default true)',
+  notification_topic: 'default atbridge/<connection>/state',
+  bridge_protocol_version: 'mqttv311 or mqttv50 (default mqttv311)',
+  try_private: 'announce a bridge to a 3.1.1 remote so it never echoes (default true)',
+  bridge_cafile: 'CA file: TLS to the remote (runs on this host)',
+  bridge_certfile: 'client certificate for TLS',
+  bridge_keyfile: 'client key for TLS',
+  bridge_insecure: 'true: do not check the certificate host name',
+  queue_dir: 'durable queues (default $ATBRIDGE_QUEUE_DIR or ~/.local/state/atbridge/<connection>)',
+  queue_max_messages: 'bound per direction; the oldest unsent are dropped beyond it (default 100000)',
+  queue_max_bytes: 'bound per direction in bytes (default 64 MiB)',
+  queue_max_age: 'seconds; older unsent messages are dropped (default: no limit)',
+  queue_fsync: 'always, interval or never (default always: on disk before the PUBACK)',
+  status_topic: 'retained status JSON on the local broker (default atbridge/<connection>/status)',
+  status_interval: 'seconds between status reports; 0 = off (default 60)',
+  metrics: 'HOST:PORT for Prometheus text at /metrics (off by default)',
+  drain_timeout: 'seconds SIGTERM waits for the queues to drain (default 10)',
+};
+
+const SECRET_KEYS = new Set(['remote_password', 'local_password', 'wifi_password', 'pin']);
+
+export interface BridgeConfig {
+  id: string;
+  local: { host: string; port: number; clientId: string; username?: string; password?: string };
+  remote: {
+    host: string;
+    port: number;
+    tls: RemoteTls | undefined;
+    clientId: string;
+    username?: string;
+    password?: string;
+    clean: boolean;
+    keepalive: number;
+    protocolVersion: 4 | 5;
+    tryPrivate: boolean;
+  };
+  modem: ModemSessionOptions | undefined;
+  routes: Route[];
+  restart: { baseMs: number; capMs: number | undefined };
+  notifications: { enabled: boolean; topic: string };
+  queue: { dir: string; maxMessages?: number; maxBytes?: number; maxAgeMs?: number; fsync: FsyncPolicy };
+  status: { topic: string; intervalMs: number };
+  metrics: string | undefined;
+  drainMs: number;
+}
+
+function usage(message: string, fix?: string): AtbridgeError {
+  return new AtbridgeError('bad-config', message, { exitCode: ExitCode.usage, ...(fix ? { fix } : {}) });
+}
+
+/** Reads a config file; an unknown key or a bad line is one error naming file and line. */
+export function readConfigFile(path: string): Settings {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw usage(`cannot read config file ${path}: ${errorMessage(err)}`);
+  }
+  return parseConfigText(text, path);
+}
+
+export function parseConfigText(text: string, name = 'config'): Settings {
+  const settings: Settings = new Map();
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const m = /^(\S+)(?:\s+(.*))?$/.exec(line)!;
+    const key = m[1]!;
+    const value = (m[2] ?? '').trim();
+    if (!(key in KEYS)) {
+      throw usage(`${name}:${index + 1}: unknown key "${key}"`, `known keys: ${Object.keys(KEYS).join(', ')}`);
+    }
+    if (value === '') throw usage(`${name}:${index + 1}: "${key}" needs a value`);
+    if (key === 'topic') settings.set(key, [...(settings.get(key) ?? []), value]);
+    else settings.set(key, [value]);
+  });
+  return settings;
+}
+
+/** File settings with the command line's on top (topics from both). */
+export function mergeSettings(file: Settings, flags: Settings): Settings {
+  const merged: Settings = new Map(file);
+  for (const [key, values] of flags) {
+    merged.set(key, key === 'topic' ? [...(file.get(key) ?? []), ...values] : values);
+  }
+  return merged;
+}
+
+/** The settings as a config file, secrets masked (for --print-config and logs). */
+export function printSettings(settings: Settings): string {
+  const lines: string[] = [];
+  for (const key of Object.keys(KEYS)) {
+    for (const value of settings.get(key) ?? []) lines.push(`${key} ${maskValue(key, value)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function maskValue(key: string, value: string): string {
+  if (SECRET_KEYS.has(key)) return '***';
+  if (key === 'device') return value.replace(/password=[^&]*/, 'password=***');
+  return value.replace(/^(mqtts?:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
+}
+
+/** Turns settings into a checked configuration; every bad value is a one-line error. */
+export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
+  const get = (key: string) => s.get(key)?.[0];
+  const id = get('connection') ?? hostname();
+  if (/[+#/]/.test(id)) throw usage(`connection "${id}" must not hold '/', '+' or '#' (it becomes part of topics)`);
+
+  const local = parseBrokerUrl(get('local') ?? 'mqtt://127.0.0.1:1883', 'local', false);
+  const remoteText = get('remote') ?? (get('address') !== undefined ? `mqtt://${get('address')!.split(/\s+/)[0]}` : undefined);
+  if (remoteText === undefined) throw usage('no remote broker given', 'pass --remote mqtt://host:port (or remote / address in the config file)');
+  const remote = parseBrokerUrl(remoteText, 'remote', true);
+  const tlsWanted = remote.secure || get('bridge_cafile') !== undefined || get('bridge_certfile') !== undefined;
+  if ((get('bridge_certfile') === undefined) !== (get('bridge_keyfile') === undefined)) throw usage('bridge_certfile and bridge_keyfile go together');
+  const tls: RemoteTls | undefined = tlsWanted
+    ? {
+        ...(get('bridge_cafile') !== undefined ? { cafile: get('bridge_cafile')! } : {}),
+        ...(get('bridge_certfile') !== undefined ? { cert: get('bridge_certfile')! } : {}),
+        ...(get('bridge_keyfile') !== undefined ? { key: get('bridge_keyfile')! } : {}),
+        ...(bool(s, 'bridge_insecure', false) ? { insecure: true } : {}),
+      }
+    : undefined;
+
+  const topics = s.get('topic') ?? [];
+  if (topics.length === 0) throw usage('no topic given: nothing to bridge', "add --topic 'sensors/# out 1' (or topic lines in the config file)");
+  const routes = topics.map(parseTopicLine);
+
+  const restartWords = (get('restart_timeout') ?? '5 30').split(/\s+/);
+  if (restartWords.length > 2) throw usage(`restart_timeout takes BASE [CAP] seconds, not "${get('restart_timeout')}"`);
+  const baseMs = seconds('restart_timeout', restartWords[0]!, 0.01);
+  const capMs = restartWords[1] !== undefined ? seconds('restart_timeout', restartWords[1], baseMs / 1000) : undefined;
+
+  const device = get('device');
+  let modem: ModemSessionOptions | undefined;
+  if (device !== undefined) {
+    const modemCli: ModemCliOptions = { device };
+    const pick = <K extends keyof ModemCliOptions>(field: K, key: string, convert: (v: string) => ModemCliOptions[K]) => {
+      const v = get(key);
+      if (v !== undefined) modemCli[field] = convert(v);
+    };
+    pick('profile', 'profile', String);
+    pick('baud', 'baud', String);
+    pick('setBaud', 'set_baud', (v) => integer('set_baud', v, 300, 5_000_000));
+    pick('transparent', 'transparent', (v) => parseBool('transparent', v));
+    pick('recvMode', 'recv_mode', String);
+    pick('apn', 'apn', String);
+    pick('pin', 'pin', String);
+    pick('wifiSsid', 'wifi_ssid', String);
+    pick('wifiPassword', 'wifi_password', String);
+    pick('trace', 'trace', String);
+    const remotePassword = get('remote_password') ?? remote.password ?? env.ATBRIDGE_REMOTE_PASSWORD;
+    modem = modemSessionOptions(modemCli, remotePassword ? { secrets: [remotePassword] } : {});
+  }
+
+  const protocol = (get('bridge_protocol_version') ?? 'mqttv311').toLowerCase();
+  const protocolVersion = ['mqttv311', '311', '3.1.1'].includes(protocol) ? 4 : ['mqttv50', 'mqttv5', '5', '5.0'].includes(protocol) ? 5 : undefined;
+  if (protocolVersion === undefined) throw usage(`bridge_protocol_version must be mqttv311 or mqttv50, not "${protocol}"`);
+
+  const remoteUser = get('remote_username') ?? remote.username;
+  const remotePassword = get('remote_password') ?? remote.password ?? env.ATBRIDGE_REMOTE_PASSWORD;
+  if (remotePassword !== undefined && remoteUser === undefined) throw usage('remote_password needs remote_username');
+  const localUser = get('local_username') ?? local.username;
+  const localPassword = get('local_password') ?? local.password ?? env.ATBRIDGE_LOCAL_PASSWORD;
+  if (localPassword !== undefined && localUser === undefined) throw usage('local_password needs local_username');
+
+  const fsync = get('queue_fsync') ?? 'always';
+  if (fsync !== 'always' && fsync !== 'interval' && fsync !== 'never') throw usage(`queue_fsync must be always, interval or never, not "${fsync}"`);
+  const maxAge = get('queue_max_age');
+
+  return {
+    id,
+    local: {
+      host: local.host,
+      port: local.port,
+      clientId: get('local_clientid') ?? `atbridge-local-${id}`,
+      ...(localUser !== undefined ? { username: localUser } : {}),
+      ...(localPassword !== undefined ? { password: localPassword } : {}),
+    },
+    remote: {
+      host: remote.host,
+      port: remote.port,
+      tls,
+      clientId: get('remote_clientid') ?? `atbridge-${id}`,
+      ...(remoteUser !== undefined ? { username: remoteUser } : {}),
+      ...(remotePassword !== undefined ? { password: remotePassword } : {}),
+      clean: bool(s, 'cleansession', false),
+      keepalive: integer('keepalive_interval', get('keepalive_interval') ?? '60', 0, 65535),
+      protocolVersion,
+      tryPrivate: bool(s, 'try_private', true),
+    },
+    modem,
+    routes,
+    restart: { baseMs, capMs },
+    notifications: { enabled: bool(s, 'notifications', true), topic: get('notification_topic') ?? `atbridge/${id}/state` },
+    queue: {
+      dir: get('queue_dir') ?? env.ATBRIDGE_QUEUE_DIR ?? join(homedir(), '.local', 'state', 'atbridge', id),
+      maxMessages: integer('queue_max_messages', get('queue_max_messages') ?? '100000', 1),
+      maxBytes: integer('queue_max_bytes', get('queue_max_bytes') ?? String(64 * 1024 * 1024), 1024),
+      ...(maxAge !== undefined ? { maxAgeMs: seconds('queue_max_age', maxAge, 1) } : {}),
+      fsync,
+    },
+    status: { topic: get('status_topic') ?? `atbridge/${id}/status`, intervalMs: seconds('status_interval', get('status_interval') ?? '60', 0) },
+    metrics: get('metrics'),
+    drainMs: seconds('drain_timeout', get('drain_timeout') ?? '10', 0),
+  };
+}
+
+interface BrokerUrl {
+  secure: boolean;
+  host: string;
+  port: number;
+  username: string | undefined;
+  password: string | undefined;
+}
+
+export function parseBrokerUrl(value: string, key: string, tlsAllowed: boolean): BrokerUrl {
+  let url: URL;
+  try {
+    url = new URL(value.includes('://') ? value : `mqtt://${value}`);
+  } catch {
+    throw usage(`${key} must be mqtt://host:port, not "${maskValue(key, value)}"`);
+  }
+  const secure = url.protocol === 'mqtts:';
+  if (url.protocol !== 'mqtt:' && !(secure && tlsAllowed)) {
+    throw usage(`${key} must use ${tlsAllowed ? 'mqtt:// or mqtts://' : 'mqtt://'}, not "${url.protocol}//"`);
+  }
+  if (url.hostname === '') throw usage(`${key} has no host: "${maskValue(key, value)}"`);
+  return {
+    secure,
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port !== '' ? Number(url.port) : secure ? 8883 : 1883,
+    username: url.username !== '' ? decodeURIComponent(url.username) : undefined,
+    password: url.password !== '' ? decodeURIComponent(url.password) : undefined,
+  };
+}
+
+function bool(s: Settings, key: string, fallback: boolean): boolean {
+  const v = s.get(key)?.[0];
+  return v === undefined ? fallback : parseBool(key, v);
+}
+
+function parseBool(key: string, value: string): boolean {
+  if (value === 'true' || value === '1' || value === 'yes') return true;
+  if (value === 'false' || value === '0' || value === 'no') return false;
+  throw usage(`${key} must be true or false, not "${value}"`);
+}
+
+function integer(key: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw usage(`${key} must be a whole number from ${min} to ${max}, not "${value}"`);
+  return n;
+}
+
+/** Seconds (fractions allowed) → ms. */
+function seconds(key: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) throw usage(`${key} must be a number of seconds of at least ${min}, not "${value}"`);
+  return Math.round(n * 1000);
+}

@@ -1,0 +1,127 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AtbridgeError, errorMessage } from '../errors.js';
+import type { OpenedModemSession } from '../modem/session.js';
+import type { ModemSessionOptions } from '../modem/session-types.js';
+import { startTls } from '../mqtt/tls.js';
+
+export interface RemoteTls {
+  cafile?: string;
+  cert?: string;
+  key?: string;
+  insecure?: boolean;
+}
+
+export interface RemoteLinkOptions {
+  host: string;
+  port: number;
+  tls: RemoteTls | undefined;
+  /** Through this module; without it the remote is reached directly from this host. */
+  modem: ModemSessionOptions | undefined;
+  log: (line: string) => void;
+}
+
+const STATUS_TIMEOUT_MS = 5000;
+
+/**
+ * Opens byte streams to the remote broker through the module. One modem session serves every
+ * reconnect; when its device vanished (USB unplugged: the link closed), the session is dropped and
+ * the next connect opens the device again — by its /dev/serial/by-id name, which survives the
+ * ttyUSB renumbering — failing (and so retried with backoff) until it is back.
+ */
+export class RemoteLink {
+  private current: OpenedModemSession | undefined;
+  private opening: Promise<OpenedModemSession> | undefined;
+  private deviceMissingLogged = false;
+  private closed = false;
+
+  constructor(private readonly options: RemoteLinkOptions) {}
+
+  /** The module session now in use (tests reach the emulator through it). */
+  get session(): OpenedModemSession | undefined {
+    return this.current;
+  }
+
+  get description(): string {
+    const scheme = this.options.tls ? 'mqtts' : 'mqtt';
+    const via = this.options.modem ? ` through ${this.options.modem.device.replace(/password=[^&]*/, 'password=***')}` : ' (direct)';
+    return `${scheme}://${this.options.host}:${this.options.port}${via}`;
+  }
+
+  async connect(): Promise<Duplex> {
+    const { host, port, tls } = this.options;
+    const stream = this.options.modem ? await this.throughModem() : await tcpConnect(host, port);
+    if (!tls) return stream;
+    return startTls(stream, { ...tls, servername: host });
+  }
+
+  /** Identity, signal, registration or AP of the module; {} when there is none (yet). */
+  async moduleStatus(): Promise<Record<string, unknown>> {
+    const session = this.current;
+    if (!session) return {};
+    const timeout = new Promise<Record<string, unknown>>((resolve) => setTimeout(() => resolve({}), STATUS_TIMEOUT_MS).unref());
+    return Promise.race([session.status().catch(() => ({})), timeout]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const session = this.current ?? (await this.opening?.catch(() => undefined));
+    this.current = undefined;
+    await session?.close();
+  }
+
+  private async throughModem(): Promise<Duplex> {
+    const session = await this.openSession();
+    try {
+      return await session.connect(this.options.host, this.options.port);
+    } catch (err) {
+      if (session.modem.state === 'closed') {
+        // The device went away under the session: start over from opening it.
+        this.current = undefined;
+        await session.close().catch(() => undefined);
+        this.options.log(`the module's port closed (unplugged?); waiting for ${this.options.modem!.device} to come back`);
+      }
+      throw err;
+    }
+  }
+
+  private openSession(): Promise<OpenedModemSession> {
+    if (this.closed) return Promise.reject(new AtbridgeError('modem-closed', 'the bridge is stopping'));
+    if (this.current && this.current.modem.state !== 'closed') return Promise.resolve(this.current);
+    this.opening ??= (async () => {
+      const { openModemSession } = await import('../modem/session.js');
+      try {
+        const session = await openModemSession({ ...this.options.modem!, onProgress: (line) => this.options.log(`modem: ${line}`) });
+        this.deviceMissingLogged = false;
+        if (this.closed) {
+          await session.close();
+          throw new AtbridgeError('modem-closed', 'the bridge is stopping');
+        }
+        this.current = session;
+        return session;
+      } catch (err) {
+        if (!this.deviceMissingLogged && err instanceof AtbridgeError && err.code.startsWith('port-')) {
+          this.deviceMissingLogged = true;
+          this.options.log(`${errorMessage(err)}; retrying until the device is back`);
+        }
+        throw err;
+      } finally {
+        this.opening = undefined;
+      }
+    })();
+    return this.opening;
+  }
+}
+
+export function tcpConnect(host: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    socket.setNoDelay(true);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+    const onError = (err: Error) => reject(new AtbridgeError('mqtt-connect-failed', `cannot reach ${host}:${port}: ${err.message}`, { cause: err }));
+    socket.once('error', onError);
+  });
+}
