@@ -24,6 +24,8 @@ export interface AtCommandOptions {
   dataFinals?: readonly ResultCodeT[];
   /** A URC that completes the command after its final result (it may also come first). */
   awaitUrc?: { pattern: RegExp; timeoutMs: number };
+  /** Pause after this command's final instead of the channel's (0 when the answer already waited for its URC). */
+  settleMs?: number;
   /** Switch to data (transparent) mode at the prompt or at a CONNECT final. */
   enterDataMode?: boolean;
   /** Resend on `busy p...` (the module ignored the command); default true. */
@@ -441,7 +443,7 @@ export class AtChannel extends EventEmitter {
     clearTimeout(flight.busyTimer);
     if (flight.onAbort) flight.job.options.signal?.removeEventListener('abort', flight.onAbort);
     this.inFlight = undefined;
-    this.settleUntil = performance.now() + (this.settleMs ?? this.profile.data.serial.settleMs);
+    this.settleUntil = performance.now() + (flight.job.options.settleMs ?? this.settleMs ?? this.profile.data.serial.settleMs);
     const { job } = flight;
     if (failure) {
       job.reject(failure);

@@ -16,25 +16,24 @@ export interface AttachOptions {
   pollMs: number;
   transparent: boolean;
   recvMode: 'push' | 'buffered';
+  /** The banner already said +CPIN: READY. */
+  simReady?: boolean;
 }
 
 /** SIM → signal → registration → PDP context → receive mode → NETOPEN. */
 export async function attachCellular(ctx: StepContext, options: AttachOptions): Promise<CellularFacts> {
-  const sim = await waitForSim(ctx);
-  const signal = await run(ctx, 'signal', { optional: true });
-  const rssi = signal.groups.rssi !== undefined ? Number(signal.groups.rssi) : undefined;
-  if (rssi !== undefined) ctx.progress(`signal: CSQ ${rssi}${rssi === 99 ? ' (no signal yet)' : ` (${-113 + 2 * rssi} dBm)`}`);
-  const registration = await waitForRegistration(ctx, options);
+  const sim = options.simReady ? 'READY' : await waitForSim(ctx);
+  let rssi: number | undefined;
+  const registration = await waitForRegistration(ctx, options, async () => {
+    // Signal matters only while the module is not registered: then it explains the wait.
+    if (rssi !== undefined) return;
+    const signal = await run(ctx, 'signal', { optional: true });
+    rssi = signal.groups.rssi !== undefined ? Number(signal.groups.rssi) : undefined;
+    if (rssi !== undefined) ctx.progress(`signal: CSQ ${rssi}${rssi === 99 ? ' (no signal yet)' : ` (${-113 + 2 * rssi} dBm)`}`);
+  });
   await runScript(ctx, 'attach');
   await openNetwork(ctx, options);
-  const network = await runScript(ctx, 'network').catch(() => ({}) as Record<string, string>);
-  return {
-    sim,
-    ...(rssi !== undefined ? { rssi } : {}),
-    registration,
-    ...(network.operator ? { operator: network.operator } : {}),
-    ...(network.ip ? { ip: network.ip } : {}),
-  };
+  return { sim, ...(rssi !== undefined ? { rssi } : {}), registration };
 }
 
 async function waitForSim(ctx: StepContext): Promise<string> {
@@ -45,7 +44,8 @@ async function waitForSim(ctx: StepContext): Promise<string> {
       state = (await run(ctx, 'simStatus')).groups.cpin?.trim() ?? 'UNKNOWN';
     } catch (err) {
       if (!(err instanceof AtError)) throw err;
-      const code = err.moduleCode;
+      // Numeric (AT+CMEE=1) or verbose (AT+CMEE=2) codes alike.
+      const code = err.moduleCode === 'SIM not inserted' ? '10' : err.moduleCode === 'SIM failure' ? '13' : err.moduleCode;
       if (code === '10') throw simError('sim-missing', 'no SIM card: the module says "SIM not inserted" (+CME ERROR: 10)', ExitCode.simMissing, 'insert the SIM (contacts down), power-cycle the module');
       if (code === '13') throw simError('sim-failure', 'the SIM failed (+CME ERROR: 13)', ExitCode.simMissing, 'reseat or replace the SIM');
       // 14 = SIM busy (right after boot), others: give it a moment.
@@ -75,7 +75,7 @@ async function waitForSim(ctx: StepContext): Promise<string> {
 
 const REGISTERED = new Set(['1', '5']);
 
-async function waitForRegistration(ctx: StepContext, options: AttachOptions): Promise<Record<string, string>> {
+async function waitForRegistration(ctx: StepContext, options: AttachOptions, notRegistered: () => Promise<void>): Promise<Record<string, string>> {
   const deadline = Date.now() + options.registrationTimeoutMs;
   let last = '';
   for (;;) {
@@ -83,15 +83,19 @@ async function waitForRegistration(ctx: StepContext, options: AttachOptions): Pr
     for (const name of ctx.profile.script('registration')) {
       const res = await run(ctx, name, { optional: true });
       if (res.ok && res.groups.stat !== undefined) states[name] = res.groups.stat;
+      // Registered on the first technology asked about: the others do not matter for data.
+      if (REGISTERED.has(res.groups.stat ?? '')) break;
     }
-    const summary = Object.entries(states)
-      .map(([name, stat]) => `${name} ${stat} (${ctx.profile.explain('creg', stat) ?? '?'})`)
-      .join(', ');
-    if (summary !== last) {
+    const summary = summaryOf(ctx, states);
+    if (summary !== last && !Object.values(states).some((s) => REGISTERED.has(s))) {
       ctx.progress(`registration: ${summary || 'unknown'}`);
       last = summary;
     }
-    if (Object.values(states).some((s) => REGISTERED.has(s))) return states;
+    if (Object.values(states).some((s) => REGISTERED.has(s))) {
+      if (last === '') ctx.progress(`registration: ${summaryOf(ctx, states)}`);
+      return states;
+    }
+    await notRegistered();
     if (Object.values(states).some((s) => s === '3')) {
       throw new AtbridgeError('registration-denied', `the network denied registration (${summary})`, {
         exitCode: ExitCode.notRegistered,
@@ -117,10 +121,8 @@ async function openNetwork(ctx: StepContext, options: AttachOptions): Promise<vo
     await run(ctx, 'netClose', { optional: true });
     await run(ctx, mode);
   }
-  if (!options.transparent) {
-    const recv = options.recvMode === 'buffered' ? 'recvBuffered' : 'recvPush';
-    if (ctx.profile.hasCommand(recv)) await run(ctx, recv);
-  }
+  // Push is the power-on default; a module left in buffered mode is still read (on its notices).
+  if (!options.transparent && options.recvMode === 'buffered' && ctx.profile.hasCommand('recvBuffered')) await run(ctx, 'recvBuffered');
   ctx.progress('opening the packet data network (NETOPEN)');
   try {
     await run(ctx, 'netOpen');
@@ -133,6 +135,12 @@ async function openNetwork(ctx: StepContext, options: AttachOptions): Promise<vo
     }
     throw err;
   }
+}
+
+function summaryOf(ctx: StepContext, states: Record<string, string>): string {
+  return Object.entries(states)
+    .map(([name, stat]) => `${name} ${stat} (${ctx.profile.explain('creg', stat) ?? '?'})`)
+    .join(', ');
 }
 
 function simError(code: string, message: string, exitCode: number, fix: string): AtbridgeError {

@@ -30,6 +30,8 @@ export async function identifyModule(channel: AtChannel, candidates: ModuleProfi
         allLines.push(...answer);
       }
       lines.push(...answer);
+      // One answer that names the family and the firmware is enough: every round trip counts.
+      if (identify.detect.some((p) => lines.some((l) => new RegExp(p).test(l))) && firstGroup(identify.firmware, lines, 'firmware')) break;
     }
     const detected = identify.detect.some((p) => lines.some((l) => new RegExp(p).test(l)));
     if (!detected) continue;

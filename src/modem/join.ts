@@ -13,12 +13,15 @@ export interface JoinOptions {
   recvMode: 'push' | 'buffered';
 }
 
-/** Station mode → join the AP (unless already on it) → single link, socket mode, receive mode. */
+/**
+ * Already on the wanted AP (the usual case after a restart) costs one query; otherwise station
+ * mode, flash writes off, and the join. Then single link and the socket mode.
+ */
 export async function joinWifi(ctx: StepContext, options: JoinOptions): Promise<WifiFacts> {
-  await runScript(ctx, 'join');
   const wanted = ctx.vars.ssid as string | undefined;
   const current = await run(ctx, 'wifiStatus', { optional: true });
   const currentSsid = current.groups.ssid;
+  let rssi = current.groups.rssi !== undefined ? Number(current.groups.rssi) : undefined;
   if (wanted === undefined && currentSsid === undefined) {
     throw new AtbridgeError('wifi-not-configured', 'the module is not on a Wi-Fi network and no --wifi-ssid was given', {
       exitCode: ExitCode.usage,
@@ -26,6 +29,9 @@ export async function joinWifi(ctx: StepContext, options: JoinOptions): Promise<
     });
   }
   if (wanted !== undefined && currentSsid !== wanted) {
+    await runScript(ctx, 'join');
+    // Joins are written to flash on AT 2.x unless told otherwise; a gateway rejoining for months would wear it.
+    if (ctx.profile.hasCommand('noStore')) await run(ctx, 'noStore', { optional: true });
     ctx.progress(`joining Wi-Fi "${wanted}"`);
     try {
       await run(ctx, 'wifiJoin', { optional: false });
@@ -33,19 +39,14 @@ export async function joinWifi(ctx: StepContext, options: JoinOptions): Promise<
       if (err instanceof AtError) throw joinError(ctx, wanted, err);
       throw err;
     }
+    rssi = undefined;
   } else {
     ctx.note(`join: already on "${currentSsid}"`);
   }
-  const status = await run(ctx, 'signal', { optional: true });
-  const ssid = status.groups.ssid ?? wanted ?? '';
-  const rssi = status.groups.rssi !== undefined ? Number(status.groups.rssi) : undefined;
   await runScript(ctx, options.transparent ? 'netOpenTransparent' : 'netOpenCommand');
-  if (!options.transparent) {
-    const recv = options.recvMode === 'buffered' ? 'recvBuffered' : 'recvPush';
-    if (ctx.profile.hasCommand(recv)) await run(ctx, recv, { optional: options.recvMode === 'push' });
-  }
-  const network = await runScript(ctx, 'network').catch(() => ({}) as Record<string, string>);
-  return { ssid, ...(rssi !== undefined ? { rssi } : {}), ...(network.ip ? { ip: network.ip } : {}) };
+  // Push is the power-on default; a module left in passive mode is still read (on its notices).
+  if (!options.transparent && options.recvMode === 'buffered' && ctx.profile.hasCommand('recvBuffered')) await run(ctx, 'recvBuffered');
+  return { ssid: currentSsid ?? wanted ?? '', ...(rssi !== undefined ? { rssi } : {}) };
 }
 
 function joinError(ctx: StepContext, ssid: string, err: AtError): AtbridgeError {

@@ -70,6 +70,8 @@ export class Modem extends EventEmitter {
   private backend: CommandModeBackend | TransparentBackend | undefined;
   private bringingUp: Promise<void> | undefined;
   private needsBringUp = true;
+  /** The module said +CPIN: READY since it last booted (its banner does): no need to ask. */
+  private simReadySeen = false;
   private closed = false;
   private readonly options: ModemOptions;
 
@@ -120,19 +122,12 @@ export class Modem extends EventEmitter {
     const vars = this.vars({ host, port });
     this.machine.go('socket-opening', `connect ${host}:${port}`);
     try {
-      // A stale connection from an earlier run would make the open answer ALREADY CONNECTED.
-      await runCommand(this.channel, profile, 'socketClose', vars, { optional: true }).catch(() => undefined);
+      await this.openAtModule(profile, vars);
       if (this.options.transparent) {
-        if (profile.hasCommand('socketOpenTransparent')) {
-          await runCommand(this.channel, profile, 'socketOpenTransparent', vars);
-        } else {
-          await runCommand(this.channel, profile, 'socketOpen', vars);
-          await runCommand(this.channel, profile, 'transparentEnter', vars);
-        }
+        if (!profile.hasCommand('socketOpenTransparent')) await runCommand(this.channel, profile, 'transparentEnter', vars);
         this.backend = new TransparentBackend(this, socket, profile);
         this.machine.go('socket-transparent', `CONNECT to ${host}:${port}`);
       } else {
-        await runCommand(this.channel, profile, 'socketOpen', vars);
         this.backend = new CommandModeBackend(this, socket, profile, vars, this.options.recvMode);
         this.machine.go('socket-command', `connected to ${host}:${port}`);
       }
@@ -147,12 +142,33 @@ export class Modem extends EventEmitter {
     return socket;
   }
 
+  /**
+   * Opens the connection at the module. A connection an earlier run left open (after kill -9,
+   * say) makes the open fail: close it and try once more, rather than closing before every open.
+   */
+  private async openAtModule(profile: ModuleProfile, vars: Vars): Promise<void> {
+    const open = this.options.transparent && profile.hasCommand('socketOpenTransparent') ? 'socketOpenTransparent' : 'socketOpen';
+    try {
+      await runCommand(this.channel, profile, open, vars);
+    } catch (err) {
+      if (!(err instanceof AtError) || !['error', 'cme', 'urc-failed'].includes(err.atCode)) throw err;
+      this.note(`socket: open refused (${err.message}); closing a stale connection and trying again`);
+      await runCommand(this.channel, profile, 'socketClose', vars, { optional: true }).catch(() => undefined);
+      await runCommand(this.channel, profile, open, vars);
+    }
+  }
+
   /** Status for reports: identity, signal, registration or AP, state. */
   async status(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = { state: this.state, ...this.facts };
+    // Signal, operator and address are asked for here, not during bring-up: they are not on the path to a connection.
     if (this.profile && this.machine.is('ready', 'socket-command') && !this.channel.busyWithCommand) {
-      const signal = await runCommand(this.channel, this.profile, 'signal', this.vars(), { optional: true }).catch(() => undefined);
-      if (signal?.groups.rssi !== undefined) out.rssi = Number(signal.groups.rssi);
+      for (const name of [...this.profile.script('signal'), ...this.profile.script('network')]) {
+        const res = await runCommand(this.channel, this.profile, name, this.vars(), { optional: true }).catch(() => undefined);
+        for (const [key, value] of Object.entries(res?.groups ?? {})) {
+          if (['rssi', 'ber', 'operator', 'ip', 'ssid', 'act'].includes(key) && value !== undefined) out[key] = /^-?\d+$/.test(value) ? Number(value) : value;
+        }
+      }
     }
     return out;
   }
@@ -234,9 +250,11 @@ export class Modem extends EventEmitter {
     this.facts.baud = sync.baud;
 
     this.machine.go('identify', 'module answers AT');
-    const ctx0: StepContext = this.stepContext(syncProfile);
-    await runScript(ctx0, 'init').catch(() => undefined); // echo off first, so identification lines are clean
-    const identity = await identifyModule(this.channel, candidates, o.signal);
+    // Init (echo off) first, so identification lines are clean; it runs once.
+    await runScript(this.stepContext(syncProfile), 'init');
+    const identity = this.profile && this.profile.data.quirks.length === 0
+      ? { profile: this.profile, model: undefined, firmware: undefined, lines: [] } // nothing would change: skip the round trips
+      : await identifyModule(this.channel, candidates, o.signal);
     this.profile = identity.profile;
     this.channel.setProfile(identity.profile);
     Object.assign(this.facts, {
@@ -249,10 +267,10 @@ export class Modem extends EventEmitter {
 
     this.machine.go('init', `identified as ${identity.profile.id}`);
     const ctx = this.stepContext(identity.profile);
-    await runScript(ctx, 'init');
     if (o.setBaud !== undefined && o.setBaud !== sync.baud) await this.switchBaud(ctx, o.setBaud);
-    // A connection left open by an earlier run (or recovered from passthrough) is closed now.
-    await run(ctx, 'socketClose', { optional: true }).catch(() => undefined);
+    // A connection recovered from passthrough or left by a fault is closed now; a stale one from
+    // another run is closed when the open is refused.
+    if (sync.recoveredFromTransparent || this.facts.recoveries > 0) await run(ctx, 'socketClose', { optional: true }).catch(() => undefined);
 
     if (identity.profile.family === 'cellular') {
       this.machine.go('attach', 'init done');
@@ -261,6 +279,7 @@ export class Modem extends EventEmitter {
         pollMs: o.registrationPollMs ?? 2000,
         transparent: o.transparent,
         recvMode: o.recvMode,
+        simReady: this.simReadySeen,
       });
     } else {
       this.machine.go('join', 'init done');
@@ -308,6 +327,8 @@ export class Modem extends EventEmitter {
   }
 
   private onLine(line: ClassifiedLine): void {
+    if (line.urc?.event === 'sim') this.simReadySeen = line.urc.groups.code?.trim() === 'READY';
+    if (line.urc?.event === 'boot') this.simReadySeen = false;
     if (line.reboot && !this.machine.is('closed', 'detect-baud', 'sync', 'identify')) {
       this.fault(new AtbridgeError('module-rebooted', `the module restarted (${line.text.trim()}); its connections are gone`));
       return;

@@ -49,6 +49,7 @@ export async function runCommand(
         ...(options.data ? { data: options.data } : {}),
         ...(spec.dataFinals ? { dataFinals: spec.dataFinals } : {}),
         ...(spec.dataMode ? { enterDataMode: true } : {}),
+        ...(spec.settleMs !== undefined ? { settleMs: spec.settleMs } : {}),
         ...(spec.awaitUrc ? { awaitUrc: { pattern: profile.fillPattern(spec.awaitUrc.pattern, vars), timeoutMs: spec.awaitUrc.timeoutMs } } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });

@@ -106,6 +106,8 @@ const CommandSpec = z
     dataMode: z.boolean().optional(),
     /** A URC that completes the command after its final result. */
     awaitUrc: AwaitUrc.optional(),
+    /** Pause after the final before the next command; default serial.settleMs. 0 where the answer's own URC was awaited. */
+    settleMs: z.number().int().min(0).optional(),
     /** Error answers that mean the job is already done (e.g. network already opened). */
     alreadyDone: z.array(Regex).optional(),
     /** Only run when this variable is set. */

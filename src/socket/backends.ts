@@ -62,7 +62,8 @@ export class CommandModeBackend implements SocketBackend {
   }
 
   onDataAvailable(_len: number | undefined): void {
-    if (this.recvMode !== 'buffered' || this.gone) return;
+    // Also in push mode: a module an earlier run left in buffered mode announces data instead of pushing it.
+    if (this.gone) return;
     this.noticePending = true;
     if (this.wantMore) void this.readPending();
   }
@@ -76,7 +77,7 @@ export class CommandModeBackend implements SocketBackend {
       this.gone = true;
       this.socket.remoteClosed();
     };
-    if (this.recvMode === 'buffered') {
+    if (this.recvMode === 'buffered' || this.noticePending) {
       this.noticePending = true;
       void this.readPending(true).finally(finish);
     } else {
