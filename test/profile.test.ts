@@ -27,7 +27,7 @@ describe('firmware profiles', () => {
     expect(() => parseProfile(JSON.stringify(badRegex), 'x.json')).toThrow(/x\.json: field urcs\.0\.pattern: not a valid regular expression/);
     const badRef = structuredClone(good);
     badRef.scripts.init.push('noSuchCommand');
-    expect(() => parseProfile(JSON.stringify(badRef), 'y.json')).toThrow(/field scripts\.init\.2: unknown command "noSuchCommand"/);
+    expect(() => parseProfile(JSON.stringify(badRef), 'y.json')).toThrow(/field scripts\.init\.1: unknown command "noSuchCommand"/);
     expect(() => parseProfile('{', 'z.json')).toThrow(AtbridgeError);
   });
 

@@ -123,6 +123,7 @@ async function openNetwork(ctx: StepContext, options: AttachOptions): Promise<vo
   }
   // Push is the power-on default; a module left in buffered mode is still read (on its notices).
   if (!options.transparent && options.recvMode === 'buffered' && ctx.profile.hasCommand('recvBuffered')) await run(ctx, 'recvBuffered');
+  if (!options.transparent && options.recvMode === 'push' && ctx.profile.hasCommand('hideSource')) await run(ctx, 'hideSource', { optional: true });
   ctx.progress('opening the packet data network (NETOPEN)');
   try {
     await run(ctx, 'netOpen');

@@ -160,17 +160,25 @@ export class Modem extends EventEmitter {
 
   /** Status for reports: identity, signal, registration or AP, state. */
   async status(): Promise<Record<string, unknown>> {
-    const out: Record<string, unknown> = { state: this.state, ...this.facts };
-    // Signal, operator and address are asked for here, not during bring-up: they are not on the path to a connection.
+    // Identity, signal, operator and address are asked for here, not during bring-up: they are
+    // not on the path to a connection.
     if (this.profile && this.machine.is('ready', 'socket-command') && !this.channel.busyWithCommand) {
+      if (this.facts.model === undefined) {
+        const identity = await identifyModule(this.channel, [this.profile]).catch(() => undefined);
+        if (identity?.model) this.facts.model = identity.model;
+        if (identity?.firmware) this.facts.firmware = identity.firmware;
+      }
+      const found: Record<string, string | number> = {};
       for (const name of [...this.profile.script('signal'), ...this.profile.script('network')]) {
         const res = await runCommand(this.channel, this.profile, name, this.vars(), { optional: true }).catch(() => undefined);
         for (const [key, value] of Object.entries(res?.groups ?? {})) {
-          if (['rssi', 'ber', 'operator', 'ip', 'ssid', 'act'].includes(key) && value !== undefined) out[key] = /^-?\d+$/.test(value) ? Number(value) : value;
+          if (['rssi', 'operator', 'ip', 'ssid'].includes(key) && value !== undefined) found[key] = /^-?\d+$/.test(value) ? Number(value) : value;
         }
       }
+      const where = this.facts.cellular ?? this.facts.wifi;
+      if (where) Object.assign(where, found);
     }
-    return out;
+    return { state: this.state, ...this.facts };
   }
 
   async close(): Promise<void> {

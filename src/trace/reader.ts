@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import { ReadlineParser } from '@serialport/parser-readline';
 import type { TraceEvent, TraceHeader, TraceRecord } from './events.js';
 import { fromRecord, isTraceHeader, TRACE_VERSION } from './events.js';
 
@@ -19,21 +19,48 @@ export class TraceFormatError extends Error {
  * so files of any size are read in constant memory.
  */
 export async function* readLines(stream: Readable): AsyncGenerator<string> {
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  for await (const chunk of stream) {
-    const text = carry + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      yield text.slice(start, nl);
-      start = nl + 1;
+  // JSONL is text, so a line parser is right here (unlike the AT stream, which is framed as bytes).
+  // Splitting at the LF byte never cuts a UTF-8 character; a last line without LF still comes out.
+  // Its pushes are read one per 'data' event (a byte-mode stream would merge them), with the parser
+  // paused while a bounded backlog waits, so memory stays constant.
+  const parser = new ReadlineParser({ delimiter: '\n', encoding: 'utf8' });
+  const backlog: string[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    wake?.();
+    wake = undefined;
+  };
+  parser.on('data', (line: string) => {
+    backlog.push(line);
+    if (backlog.length >= 1024) parser.pause();
+    poke();
+  });
+  parser.on('end', () => {
+    ended = true;
+    poke();
+  });
+  const fail = (err: Error) => {
+    failure = err;
+    poke();
+  };
+  parser.on('error', fail);
+  stream.on('error', fail);
+  stream.pipe(parser);
+  let next = 0;
+  for (;;) {
+    if (next < backlog.length) {
+      yield backlog[next++]!;
+      continue;
     }
-    carry = text.slice(start);
+    backlog.length = 0;
+    next = 0;
+    if (failure) throw failure;
+    if (ended) return;
+    if (parser.isPaused()) parser.resume();
+    await new Promise<void>((resolve) => (wake = resolve));
   }
-  carry += decoder.end();
-  if (carry.length > 0) yield carry;
 }
 
 export interface TraceReadResult {
