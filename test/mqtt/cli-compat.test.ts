@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { atbridge, CLI, cliBuilt, killAll, run, start } from './cli-support.js';
-import { uniqueId, until } from './support.js';
+import { atbridge, cliBuilt, killAll, run, messageLines, subscriber } from './cli-support.js';
+import { uniqueId } from './support.js';
 
 let broker: Mosquitto;
 let authBroker: Mosquitto;
@@ -19,18 +19,7 @@ afterAll(async () => {
   await Promise.all([broker?.stop(), authBroker?.stop()]);
 });
 
-/** Lines of a -d run that are messages, not debug chatter. */
-function messageLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l !== '' && !l.startsWith('Client ') && !l.startsWith('Subscribed'));
-}
 
-/** Starts a subscriber (mosquitto_sub or atbridge sub) with -d and waits for its SUBACK. */
-async function subscriber(kind: 'mosquitto' | 'atbridge', args: string[]) {
-  // stdbuf: mosquitto_sub's stdio would otherwise hold its output until exit when stdout is a pipe.
-  const proc = kind === 'mosquitto' ? start('stdbuf', ['-oL', 'mosquitto_sub', ...args, '-d']) : start(process.execPath, [CLI, 'sub', ...args, '-d']);
-  await until(() => proc.stdout().includes('SUBACK'), `${kind} sub to subscribe (${proc.stderr()})`);
-  return proc;
-}
 
 describe.runIf(cliBuilt())('atbridge pub and sub behave like mosquitto_pub and mosquitto_sub', () => {
   it('prints -F, -v, -N and JSON output byte for byte like mosquitto_sub', async () => {

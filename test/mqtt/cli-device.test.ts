@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { atbridge, CLI, cliBuilt, killAll, run, start } from './cli-support.js';
+import { atbridge, CLI, cliBuilt, killAll, run, start, messageLines, subscriber } from './cli-support.js';
 import { uniqueId, until } from './support.js';
 
 let broker: Mosquitto;
@@ -28,17 +28,11 @@ function sentToModule(traceFile: string): Buffer {
   return Buffer.concat(bytes);
 }
 
-async function mosquittoSub(args: string[]) {
-  const proc = start('stdbuf', ['-oL', 'mosquitto_sub', ...args, '-d']);
-  await until(() => proc.stdout().includes('SUBACK'), `mosquitto_sub to subscribe (${proc.stderr()})`);
-  return proc;
-}
-const messages = (out: string) => out.split('\n').filter((l) => l !== '' && !l.startsWith('Client ') && !l.startsWith('Subscribed'));
 
 describe.runIf(cliBuilt())('pub and sub through an emulated module', () => {
   it('TLS runs on the host: the module carries only ciphertext, and the message arrives', async () => {
     const topic = `tunnel/${uniqueId()}`;
-    const watcher = await mosquittoSub(['-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-C', '2']);
+    const watcher = await subscriber('mosquitto', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-C', '2']);
     const plainTrace = join(dir, 'plain.jsonl');
     const tlsTrace = join(dir, 'tls.jsonl');
     const device = ['--device', 'emu:sim7600?pacing=0'];
@@ -47,7 +41,7 @@ describe.runIf(cliBuilt())('pub and sub through an emulated module', () => {
     const tls = await atbridge(['pub', ...device, '--trace', tlsTrace, '-h', 'localhost', '-p', String(broker.tlsPort), '--cafile', broker.certs!.caFile, '-t', topic, '-m', 'tunnel-payload-456', '-q', '1']);
     expect(tls).toMatchObject({ code: 0 });
     expect(await watcher.exited).toBe(0);
-    expect(messages(watcher.stdout())).toEqual(['plain-payload-123', 'tunnel-payload-456']);
+    expect(messageLines(watcher.stdout())).toEqual(['plain-payload-123', 'tunnel-payload-456']);
     expect(sentToModule(plainTrace).includes('plain-payload-123')).toBe(true); // the check can see plaintext
     expect(sentToModule(plainTrace).includes('hunter2-secret')).toBe(false); // the MQTT password is masked
     expect(sentToModule(tlsTrace).includes('tunnel-payload-456')).toBe(false);
@@ -63,7 +57,7 @@ describe.runIf(cliBuilt())('pub and sub through an emulated module', () => {
     await until(() => sub.stdout().includes('SUBACK'), `the subscription (${sub.stderr()})`);
     for (const qos of ['0', '1', '2']) await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', `${topic}/q${qos}`, '-m', `at qos ${qos}`, '-q', qos]);
     expect(await sub.exited).toBe(0);
-    expect(messages(sub.stdout()).filter((l) => !l.startsWith('modem:'))).toEqual([`${topic}/q0 at qos 0`, `${topic}/q1 at qos 1`, `${topic}/q2 at qos 2`]);
+    expect(messageLines(sub.stdout()).filter((l) => !l.startsWith('modem:'))).toEqual([`${topic}/q0 at qos 0`, `${topic}/q1 at qos 1`, `${topic}/q2 at qos 2`]);
     expect(sub.stdout()).toMatch(/modem: /); // -d shows the modem steps too
   });
 });

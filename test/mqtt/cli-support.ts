@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { until } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI (`npx tsc -p tsconfig.json` first); ATBRIDGE_CLI points elsewhere when needed. */
@@ -26,23 +27,13 @@ export function killAll(): void {
 }
 
 /** Runs a program to its end (with stdin if given); a generous deadline kills a hung one. */
-export function run(command: string, args: string[], options: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  live.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin?.on('error', () => {});
-  child.stdin?.end(options.stdin ?? '');
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
-  return new Promise((resolve) => {
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      live.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
+export async function run(command: string, args: string[], options: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+  const proc = start(command, args);
+  proc.child.stdin?.end(options.stdin ?? '');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
 }
 
 export function atbridge(args: string[], options: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
@@ -65,4 +56,17 @@ export function start(command: string, args: string[]): { child: ChildProcess; s
     }),
   );
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Lines of a -d run that are messages, not debug chatter. */
+export function messageLines(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l !== '' && !l.startsWith('Client ') && !l.startsWith('Subscribed'));
+}
+
+/** Starts a subscriber (mosquitto_sub or atbridge sub) with -d and waits for its SUBACK. */
+export async function subscriber(kind: 'mosquitto' | 'atbridge', args: string[]) {
+  // stdbuf: mosquitto_sub's stdio would otherwise hold its output until exit when stdout is a pipe.
+  const proc = kind === 'mosquitto' ? start('stdbuf', ['-oL', 'mosquitto_sub', ...args, '-d']) : start(process.execPath, [CLI, 'sub', ...args, '-d']);
+  await until(() => proc.stdout().includes('SUBACK'), `${kind} sub to subscribe (${proc.stderr()})`);
+  return proc;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { atbridge, cliBuilt, killAll, start } from './cli-support.js';
-import { uniqueId, until } from './support.js';
+import { atbridge, cliBuilt, killAll, messageLines, subscriber } from './cli-support.js';
+import { uniqueId } from './support.js';
 
 let broker: Mosquitto;
 let hp: string[];
@@ -15,23 +15,14 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-async function mosquittoSub(args: string[]) {
-  // stdbuf: mosquitto_sub's stdio would otherwise hold its output until exit when stdout is a pipe.
-  const proc = start('stdbuf', ['-oL', 'mosquitto_sub', ...args, '-d']);
-  await until(() => proc.stdout().includes('SUBACK'), `mosquitto_sub to subscribe (${proc.stderr()})`);
-  return proc;
-}
 
-function messageLines(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l !== '' && !l.startsWith('Client ') && !l.startsWith('Subscribed'));
-}
 
 describe.runIf(cliBuilt())('TLS on the host, over the byte stream', () => {
   it('--cafile verifies the broker; --insecure skips only the host name check', async () => {
     const topic = `tls/${uniqueId()}`;
     const ca = broker.certs!.caFile;
     const tlsPort = String(broker.tlsPort);
-    const theirs = await mosquittoSub([...hp, '-t', topic, '-C', '2', '-v']);
+    const theirs = await subscriber('mosquitto', [...hp, '-t', topic, '-C', '2', '-v']);
     expect((await atbridge(['pub', '-h', 'localhost', '-p', tlsPort, '--cafile', ca, '-t', topic, '-m', 'verified', '-q', '1'])).code).toBe(0);
     const mismatch = await atbridge(['pub', '-h', '127.0.0.1', '-p', tlsPort, '--cafile', ca, '-t', topic, '-m', 'x']);
     expect(mismatch.code).toBe(1);

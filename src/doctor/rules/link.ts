@@ -1,5 +1,5 @@
 import type { ClassifiedEvent } from '../classify-events.js';
-import type { Conversation, Exchange, Rule } from '../engine.js';
+import type { Exchange, Rule } from '../engine.js';
 import { finalCode, finalOutcome, isBusyLine, isGarbage, trimmed } from './text.js';
 
 /** Commands that got no byte back: `no-response` (error when the module never answered). */
