@@ -58,13 +58,6 @@ export class EspAtHandler implements FamilyHandler {
 
   command(line: string): Reply | Promise<Reply> {
     const up = line.toUpperCase();
-    const identity = this.m.identity(up);
-    if (identity) return { lines: identity, final: 'OK' };
-    if (up === 'AT') return OK;
-    if (up === 'ATE0' || up === 'ATE1') {
-      this.m.echo = up === 'ATE1';
-      return OK;
-    }
     let m: RegExpExecArray | null;
     if (up === 'AT+RST') return { final: 'OK', after: () => setTimeout(() => this.m.inject({ kind: 'reboot' }), 20) };
     if (/^AT\+SYSSTORE=[01]$/.test(up)) return OK;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Pacer } from '../transport/pacer.js';
+import { flipBits, Pacer } from '../transport/pacer.js';
 import type { Tap } from '../transport/tap.js';
 import type { ModulePort } from './port.js';
 
@@ -52,15 +52,7 @@ export class PacedPort extends EventEmitter implements ModulePort {
   }
 
   private corrupt(chunk: Buffer): Buffer {
-    if (this.corruptionRate <= 0) return chunk;
-    let out: Buffer | undefined;
-    for (let i = 0; i < chunk.length; i++) {
-      if (this.random() < this.corruptionRate) {
-        out ??= Buffer.from(chunk);
-        out[i] = (out[i] ?? 0) ^ (1 << Math.floor(this.random() * 8));
-      }
-    }
-    return out ?? chunk;
+    return flipBits(chunk, this.corruptionRate, () => this.random());
   }
 
   /** xorshift32: deterministic, so a corrupted run repeats. */

@@ -97,13 +97,6 @@ export class Sim7600Handler implements FamilyHandler {
 
   command(line: string): Reply | Promise<Reply> {
     const up = line.toUpperCase();
-    const identity = this.m.identity(up);
-    if (identity) return { lines: identity, final: 'OK' };
-    if (up === 'AT') return OK;
-    if (up === 'ATE0' || up === 'ATE1') {
-      this.m.echo = up === 'ATE1';
-      return OK;
-    }
     let m: RegExpExecArray | null;
     if ((m = /^AT\+CMEE=([012])$/.exec(up))) {
       this.cmee = Number(m[1]);

@@ -95,6 +95,18 @@ export class VirtualModule extends EventEmitter {
     return undefined;
   }
 
+  /** What every module answers alike: identification, AT, echo on/off. */
+  private commonCommand(up: string): Reply | undefined {
+    const identity = this.identity(up);
+    if (identity) return { lines: identity, final: 'OK' };
+    if (up === 'AT') return { final: 'OK' };
+    if (up === 'ATE0' || up === 'ATE1') {
+      this.echo = up === 'ATE1';
+      return { final: 'OK' };
+    }
+    return undefined;
+  }
+
   setHandler(handler: FamilyHandler): void {
     this.handler = handler;
   }
@@ -257,7 +269,7 @@ export class VirtualModule extends EventEmitter {
     if (!/^AT/i.test(text)) return void (await this.writeLines(['ERROR']));
     let reply: Reply;
     try {
-      reply = await this.handler.command(text);
+      reply = this.commonCommand(text.toUpperCase()) ?? (await this.handler.command(text));
     } catch {
       reply = { final: 'ERROR' };
     }

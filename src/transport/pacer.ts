@@ -108,6 +108,22 @@ export class Pacer {
 }
 
 /**
+ * Line noise: each byte has `rate` chance of one flipped bit. `random` is the caller's seeded
+ * generator, so a corrupted run repeats. Returns the chunk itself when nothing flipped.
+ */
+export function flipBits(chunk: Buffer, rate: number, random: () => number): Buffer {
+  if (rate <= 0) return chunk;
+  let out: Buffer | undefined;
+  for (let i = 0; i < chunk.length; i++) {
+    if (random() < rate) {
+      out ??= Buffer.from(chunk);
+      out[i] = (out[i] ?? 0) ^ (1 << Math.floor(random() * 8));
+    }
+  }
+  return out ?? chunk;
+}
+
+/**
  * What a receiver sampling at the wrong rate makes of a chunk: a different number of bytes,
  * none of them the ones sent. Deterministic for a given seed so tests repeat.
  */

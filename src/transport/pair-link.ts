@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { LinkCapabilities, LinkSignals } from './link.js';
 import { LinkBase } from './link.js';
-import { garble, Pacer } from './pacer.js';
+import { flipBits, garble, Pacer } from './pacer.js';
 
 export interface WireOptions {
   /** Rate both ends start at. */
@@ -142,15 +142,7 @@ export class Wire {
 
   private distort(chunk: Buffer, sentBaud: number, readBaud: number): Buffer {
     if (sentBaud !== readBaud) return garble(chunk, sentBaud, readBaud, this.seed++);
-    if (this.corruptionRate <= 0) return chunk;
-    let out: Buffer | undefined;
-    for (let i = 0; i < chunk.length; i++) {
-      if (this.random() < this.corruptionRate) {
-        out ??= Buffer.from(chunk);
-        out[i] = (out[i] ?? 0) ^ (1 << Math.floor(this.random() * 8));
-      }
-    }
-    return out ?? chunk;
+    return flipBits(chunk, this.corruptionRate, () => this.random());
   }
 
   /** A small deterministic PRNG (mulberry32) so corruption runs repeat. */

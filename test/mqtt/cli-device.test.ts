@@ -28,7 +28,6 @@ function sentToModule(traceFile: string): Buffer {
   return Buffer.concat(bytes);
 }
 
-
 describe.runIf(cliBuilt())('pub and sub through an emulated module', () => {
   it('TLS runs on the host: the module carries only ciphertext, and the message arrives', async () => {
     const topic = `tunnel/${uniqueId()}`;
