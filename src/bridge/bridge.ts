@@ -11,19 +11,22 @@ import { carriesIn, carriesOut, localFilter, remoteFilter, routeKey, toLocalTopi
 import { Qos2Receipts } from './qos2-receipts.js';
 import { tapStream } from './stream-tap.js';
 
+/** How the bridge's client presents itself to the remote broker. */
+export interface RemoteSessionOptions {
+  clientId: string;
+  username?: string;
+  password?: string;
+  clean: boolean;
+  keepalive: number;
+  protocolVersion: 4 | 5;
+  tryPrivate: boolean;
+}
+
 export interface BridgeOptions {
   /** The connection name: in the status topic and default client ids. */
   id: string;
   local: { host: string; port: number; clientId: string; username?: string; password?: string };
-  remote: {
-    clientId: string;
-    username?: string;
-    password?: string;
-    clean: boolean;
-    keepalive: number;
-    protocolVersion: 4 | 5;
-    tryPrivate: boolean;
-  };
+  remote: RemoteSessionOptions;
   link: RemoteLink;
   routes: Route[];
   /** restart_timeout: base and cap in ms (cap undefined = constant wait). */

@@ -6,6 +6,7 @@ import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
 import type { FsyncPolicy } from '../mqtt/durable-queue.js';
 import type { ModemSessionOptions } from '../modem/session-types.js';
 import { parseTopicLine, type Route } from './routes.js';
+import type { RemoteSessionOptions } from './bridge.js';
 import type { RemoteTls } from './remote-link.js';
 
 /**
@@ -66,18 +67,7 @@ const SECRET_KEYS = new Set(['remote_password', 'local_password', 'wifi_password
 export interface BridgeConfig {
   id: string;
   local: { host: string; port: number; clientId: string; username?: string; password?: string };
-  remote: {
-    host: string;
-    port: number;
-    tls: RemoteTls | undefined;
-    clientId: string;
-    username?: string;
-    password?: string;
-    clean: boolean;
-    keepalive: number;
-    protocolVersion: 4 | 5;
-    tryPrivate: boolean;
-  };
+  remote: RemoteSessionOptions & { host: string; port: number; tls: RemoteTls | undefined };
   modem: ModemSessionOptions | undefined;
   routes: Route[];
   restart: { baseMs: number; capMs: number | undefined };
