@@ -19,8 +19,6 @@ afterAll(async () => {
   await Promise.all([broker?.stop(), authBroker?.stop()]);
 });
 
-
-
 describe.runIf(cliBuilt())('atbridge pub and sub behave like mosquitto_pub and mosquitto_sub', () => {
   it('prints -F, -v, -N and JSON output byte for byte like mosquitto_sub', async () => {
     const topic = `fmt/${uniqueId()}`;

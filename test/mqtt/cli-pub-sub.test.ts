@@ -19,8 +19,6 @@ afterAll(async () => {
   await Promise.all([broker?.stop(), authBroker?.stop()]);
 });
 
-
-
 describe.runIf(cliBuilt())('atbridge pub and sub against mosquitto and its clients', () => {
   it.each([0, 1, 2])('atbridge pub -q %i reaches mosquitto_sub, and mosquitto_pub reaches atbridge sub', async (qos) => {
     const topic = `cli/${uniqueId()}`;

@@ -15,8 +15,6 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-
-
 describe.runIf(cliBuilt())('TLS on the host, over the byte stream', () => {
   it('--cafile verifies the broker; --insecure skips only the host name check', async () => {
     const topic = `tls/${uniqueId()}`;
