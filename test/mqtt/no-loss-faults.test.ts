@@ -25,16 +25,18 @@ let faultsInjected = 0;
 beforeAll(async () => {
   broker = await startMosquitto();
   front = await startTcpFront('127.0.0.1', 0, { ...DEFAULT_OPTIONS, profile: 'sim7600', pacing: false });
-  counter = spawn('mosquitto_sub', ['-h', broker.host, '-p', String(broker.port), '-t', 'noloss/#', '-q', '2', '-v', '-i', 'noloss-counter']);
+  // stdbuf: line-buffered, so every message shows up as it arrives.
+  counter = spawn('stdbuf', ['-oL', 'mosquitto_sub', '-h', broker.host, '-p', String(broker.port), '-t', 'noloss/#', '-q', '2', '-v', '-i', 'noloss-counter']);
   let partial = '';
   counter.stdout!.on('data', (d: Buffer) => {
     const lines = (partial + d.toString()).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) seen.set(line, (seen.get(line) ?? 0) + 1);
   });
-  // mosquitto_sub has subscribed once a retained probe comes back.
+  // mosquitto_sub has subscribed once the probe comes back; retained, so it comes back even
+  // when the subscription lands after the publish.
   await new Promise<void>((resolve) => {
-    const probe = spawn('mosquitto_pub', ['-h', broker.host, '-p', String(broker.port), '-t', 'noloss/probe', '-m', 'up', '-q', '1']);
+    const probe = spawn('mosquitto_pub', ['-h', broker.host, '-p', String(broker.port), '-t', 'noloss/probe', '-m', 'up', '-q', '1', '-r']);
     probe.on('close', () => resolve());
   });
   await eventually(() => seen.has('noloss/probe up'), 10_000, 'counter subscribed');
