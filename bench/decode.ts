@@ -1,4 +1,4 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { writeCapture } from './capture.js';
 import { measureNode } from './proc.js';
 
 export interface DecodeResult {
-  /** What was timed: `atbridge decode --json`, or readTrace + AtFramer when decode is not built yet. */
+  /** What was timed. */
   tool: string;
   captureBytes: number;
   events: number;
@@ -21,13 +21,6 @@ export interface DecodeResult {
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'src', 'cli.js');
 
-/** Does the built CLI have `decode`? */
-async function hasDecode(): Promise<boolean> {
-  if (!existsSync(join(here, '..', 'src', 'cli', 'commands', 'decode.js'))) return false;
-  const probe = await measureNode([cli, 'decode', '--help']);
-  return probe.code === 0 && /--json/.test(probe.stdout + probe.stderr);
-}
-
 export async function decodeSpeed(targetBytes = 200 * 1024 * 1024): Promise<DecodeResult> {
   const file = join(tmpdir(), `atbridge-bench-capture-${process.pid}.jsonl`);
   const g0 = performance.now();
@@ -35,12 +28,10 @@ export async function decodeSpeed(targetBytes = 200 * 1024 * 1024): Promise<Deco
   const generateSeconds = (performance.now() - g0) / 1000;
   const captureBytes = statSync(file).size;
   try {
-    const real = await hasDecode();
-    const args = real ? [cli, 'decode', '--json', file] : [join(here, 'decode-child.js'), file];
-    const m = await measureNode(args);
+    const m = await measureNode([cli, 'decode', '--json', file]);
     const ok = m.code === 0;
     const result: DecodeResult = {
-      tool: real ? 'atbridge decode --json' : 'readTrace + AtFramer (bench/decode-child; atbridge decode not built yet)',
+      tool: 'atbridge decode --json',
       captureBytes,
       events,
       generateSeconds,

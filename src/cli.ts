@@ -8,11 +8,17 @@ import { VERSION } from './version.js';
 /** Order in --help; each command lives in src/cli/commands/<name>.ts and registers itself. */
 const ORDER = ['demo', 'pub', 'sub', 'bridge', 'nc', 'doctor', 'ports', 'decode', 'replay', 'emulate'];
 
-function commandModules(): string[] {
+/**
+ * The command modules to load: only the named command's when the first argument names one (a
+ * decode need not load the broker, serial and MQTT stacks: faster start, less memory), else all.
+ */
+function commandModules(argv: string[]): string[] {
   const dir = new URL('./cli/commands/', import.meta.url);
-  const names = readdirSync(dir)
+  const all = readdirSync(dir)
     .filter((f) => f.endsWith('.js'))
     .map((f) => f.slice(0, -3));
+  const named = argv.slice(2)[0];
+  const names = named !== undefined && all.includes(named) ? [named] : all;
   const rank = (n: string) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
   return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((n) => new URL(`${n}.js`, dir).href);
 }
@@ -25,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
     .showSuggestionAfterError(true)
     .exitOverride();
   program.configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'atbridge: ')) });
-  for (const href of commandModules()) {
+  for (const href of commandModules(argv)) {
     const mod = (await import(href)) as { default: (program: Command) => void };
     mod.default(program);
   }
