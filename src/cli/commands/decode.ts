@@ -35,17 +35,20 @@ export default function register(program: Command): void {
         const bar = ProgressBar.wanted(capture.size) ? new ProgressBar(capture.size!) : undefined;
         if (opts.json) await write(out, `${JSON.stringify({ type: 'decode', file, format: capture.format, profile: profile.id })}\n`);
         else await write(out, `# ${file}: ${capture.format}, profile ${profile.id}${opts.profile ? '' : ' (guessed)'}\n`);
+        const format = opts.json ? entryJson : formatEntry;
         let count = 0;
-        let batch = '';
-        for await (const entry of decoded.entries) {
-          batch += `${opts.json ? entryJson(entry) : formatEntry(entry)}\n`;
-          if (++count % 256 === 0) {
-            await write(out, batch);
-            batch = '';
+        let text = '';
+        for await (const batch of decoded.batches) {
+          for (const entry of batch) text += `${format(entry)}\n`;
+          count += batch.length;
+          if (count >= 256) {
+            await write(out, text);
+            text = '';
+            count = 0;
             bar?.update(capture.bytesRead());
           }
         }
-        await write(out, batch);
+        await write(out, text);
         bar?.done();
       }),
     );
