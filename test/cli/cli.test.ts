@@ -54,6 +54,21 @@ describe('atbridge CLI', () => {
     expect(stderr).toMatch(/^atbridge: unknown option '--no-such-option'/);
   });
 
+  it('a mistyped emulator address for doctor is a usage error (exit 2), not a module finding', async () => {
+    const { code, stdout, stderr } = await atbridge('doctor', '--device', 'emu:esp-at?fault=wrong-baud');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^atbridge: emulator option fault="wrong-baud" is not valid/)]);
+  });
+
+  it('a command loaded on its own still has its help, and `help CMD` works too', async () => {
+    for (const args of [['decode', '--help'], ['help', 'decode']]) {
+      const { code, stdout } = await atbridge(...args);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^Usage: atbridge decode \[options\] <file>/);
+    }
+  });
+
   it('an unknown command suggests the nearest one', async () => {
     const { code, stderr } = await atbridge('emulat');
     expect(code).toBe(2);

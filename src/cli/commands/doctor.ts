@@ -5,6 +5,7 @@ import type { CheckResult } from '../../doctor/live/report.js';
 import { runLiveDoctor } from '../../doctor/live/run-live.js';
 import { loadCapture } from '../../doctor/load-capture.js';
 import { renderCheck, renderFindings } from '../../doctor/render.js';
+import { parseEmulatorUrl } from '../../emulator/options.js';
 import { AtbridgeError, ExitCode } from '../../errors.js';
 import { listProfileIds } from '../../profile/index.js';
 import { action, intOption } from '../run.js';
@@ -60,6 +61,8 @@ export default function register(program: Command): void {
         if (opts.log !== undefined && opts.device !== undefined) throw usage('give either --device or --log, not both');
         if (opts.log === undefined && opts.device === undefined) throw usage('no --device or --log given');
         const profile = opts.profile === 'auto' ? undefined : checkProfile(opts.profile);
+        // A mistyped emulator address is the user's input, not a finding about a module.
+        if (opts.device?.startsWith('emu:')) parseEmulatorUrl(opts.device);
         let checks: CheckResult[] = [];
         let findings: Finding[];
         if (opts.log !== undefined) {
