@@ -74,6 +74,8 @@ export class EventClassifier {
 
   private onTx(data: Buffer): void {
     const text = data.toString('latin1');
+    // A transcript may not show the payload at all: a command line means it is over (as decode reads it).
+    if (this.inData && this.options.perLine && looksLikeCommand(text.trim())) this.inData = false;
     if (this.inData) {
       this.inData = false;
       this.emit('tx', 'data', text);

@@ -42,6 +42,9 @@ describe('doctor --log rules over trace events', () => {
   it('only garbage back: baud-mismatch; garbage amid a working session: line-corruption', async () => {
     expect(await ids([tx('AT\r'), rx('\xff\xfe\x8a\x13\xe0\x91\r\n'), tx('AT\r'), rx('\x80\x81\xfa\xfb\r\n')], 'sim7600')).toContain('baud-mismatch:error');
     expect(await ids([tx('AT\r'), rx('\r\nOK\r\n'), tx('AT+CSQ\r'), rx('\xff\xfe\x8a\x13\xe0\x91\r\n\r\n+CSQ: 20,99\r\n\r\nOK\r\n')], 'sim7600')).toEqual(['line-corruption:warning']);
+    // A person's comment in UTF-8 (here Chinese, as pasted logs carry) is prose, not noise.
+    const comment = Buffer.from('//服务器发回的数据\r\n', 'utf8').toString('latin1');
+    expect(await ids([tx('AT\r'), rx('\r\nOK\r\n'), rx(comment), tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')], 'sim7600')).toEqual([]);
   });
 
   it('SMS DONE long after the session started: module-rebooted; right after power-on: nothing', async () => {
@@ -101,6 +104,38 @@ const EXPECTED: Record<string, string[]> = {
   'espat_27_v1.7.4-no-mqtt-commands-error.txt': ['command-rejected'],
   'espat_28_mqttconn-disconnected-error-tencent.txt': ['mqtt-connect-refused'],
   'espat_31_esp32-err-code-cwlap-wifi-off.txt': ['command-rejected'],
+  // Echo on, a server set up; 'no change' is a success answer. The CIPSEND errors are only in prose.
+  'espat_02_v1.3-server-echo-on-cipsend-error.txt': [],
+  // 0,CLOSED and WIFI DISCONNECT come with the host's own AT+RST: expected, not faults.
+  'espat_15_rst-boot-log-closed-wifi-disconnect.txt': [],
+  // SAVETRANSLINK answered ERROR once; later the port shows garbage (the reboot loop the user reports).
+  'espat_16_udp-passthrough-savetranslink-reboot-loop.txt': ['command-rejected', 'line-corruption'],
+  // The CLOSED lines follow the host's AT+RESTORE; the CIPSEND errors are only in prose.
+  'espat_17_esp32-server-cipdinfo-ipd-cipsend-error.txt': [],
+  // The missing +IPD is a firmware bug visible only by its absence; every command succeeds.
+  'espat_18_passive-mode-no-ipd-after-link-conn.txt': [],
+  // One CIPRECVDATA answered ERROR in a hand-written example: a warning at most.
+  'espat_19_udp-passive-mode-data-loss.txt': [],
+  // The session typed by hand works; the host's failures are only described.
+  'espat_23_manual-cwjap-def-vs-host-failures.txt': [],
+  // Every reboot follows the host's AT+RST (one after "busy now ..."): busy, not rebooted.
+  'espat_24_v0.9-rst-busy-now-no-change-arduino-forum.txt': ['module-busy'],
+  'espat_29_v0.9.2.4-linked-http-get-cipclose-reset.txt': [],
+  // busy p... after restart is only in prose; the traced commands all answer OK.
+  'espat_32_v3.4-busy-p-after-restart.txt': [],
+  // Broken firmware (MEM CHECK FAIL / invalid). Known gap: the join's answers (+CWJAP:1, FAIL) are
+  // glued onto the command line (line breaks lost in the copy), so wifi-join-timeout is not raised.
+  'espat_34_aithinker-invalid-mem-check-fail-cwjap1-fail.txt': ['module-rebooted'],
+  // A walkthrough with Chinese comments (UTF-8 prose, not line noise); every step succeeds.
+  'sim7600_09_tcp-and-transparent-walkthrough-csdn.txt': [],
+  // The paste has no command line, only "+CMQTTSTART: 23" (decode explains it) and "ERROR," in prose.
+  'sim7600_14_cmqttstart-err23-already-started.txt': [],
+};
+/** Findings a person would not give, which the rules once did: they must stay gone. */
+const NOT_EXPECTED: Record<string, string[]> = {
+  'espat_24_v0.9-rst-busy-now-no-change-arduino-forum.txt': ['module-rebooted'],
+  'sim7600_09_tcp-and-transparent-walkthrough-csdn.txt': ['line-corruption'],
+  'espat_15_rst-boot-log-closed-wifi-disconnect.txt': ['module-rebooted', 'wifi-disconnected', 'peer-closed'],
 };
 /** Ids that must NOT appear at error level for a log (a healthy session). */
 const HEALTHY = new Set(Object.entries(EXPECTED).filter(([, v]) => v.length === 0).map(([k]) => k));
@@ -109,14 +144,15 @@ const importerBuilt = existsSync(new URL('../../src/trace/import/index.ts', impo
 
 describe.skipIf(!importerBuilt)('doctor --log on every captured log in fixtures/logs', () => {
   const logs = readdirSync(new URL('../../fixtures/logs/', import.meta.url)).filter((f) => f.endsWith('.txt'));
-  it('the table covers at least 25 logs', () => {
-    expect(Object.keys(EXPECTED).filter((k) => logs.includes(k)).length).toBeGreaterThanOrEqual(25);
+  it('the table covers every log', () => {
+    expect(logs.filter((f) => !(f in EXPECTED))).toEqual([]);
   });
   it.each(Object.entries(EXPECTED))('%s → %j', async (file, expected) => {
     const capture = await loadCapture(new URL(`../../fixtures/logs/${file}`, import.meta.url).pathname);
     const a = await analyzeEvents(capture.events, { perLine: capture.perLine, ...(capture.profile ? { profile: capture.profile } : {}) });
     const found = a.findings.map((f) => f.id);
     for (const id of expected) expect(found, JSON.stringify(a.findings, null, 1)).toContain(id);
+    for (const id of NOT_EXPECTED[file] ?? []) expect(found, JSON.stringify(a.findings, null, 1)).not.toContain(id);
     if (HEALTHY.has(file)) expect(hasError(a.findings), JSON.stringify(a.findings, null, 1)).toBe(false);
     void readFileSync;
   });

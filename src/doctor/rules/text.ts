@@ -8,13 +8,34 @@ export const isRx = (e: ClassifiedEvent): boolean => e.dir === 'rx';
 /** More than a quarter of the characters are control or high bytes: a wrong rate or a bad line. */
 export function isGarbage(text: string): boolean {
   const t = text.replace(/[\r\n\t]/g, '');
-  if (t.length === 0) return false;
+  if (t.length === 0 || isUtf8Prose(t)) return false;
   let bad = 0;
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
     if (c < 0x20 || c > 0x7e) bad++;
   }
   return bad * 4 >= t.length;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Bytes (as latin1) that are well-formed UTF-8 with several multi-byte characters and few '?'s:
+ * a person's words pasted with the log (a Chinese comment), not line noise.
+ */
+function isUtf8Prose(latin1: string): boolean {
+  let high = 0;
+  for (let i = 0; i < latin1.length; i++) if (latin1.charCodeAt(i) >= 0x80) high++;
+  if (high < 4) return false;
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.from(latin1, 'latin1'));
+  } catch {
+    return false;
+  }
+  // Noise a terminal decoded as UTF-8 when it was pasted shows replacement marks and '?'s.
+  const marks = text.match(/[?\uFFFD\u0080-\u009f]/g)?.length ?? 0;
+  return marks * 10 < text.length;
 }
 
 export function finalOutcome(e: ClassifiedEvent | undefined): 'ok' | 'error' | 'connect' | 'no-carrier' | undefined {
