@@ -97,8 +97,8 @@ const EXPECTED: Record<string, string[]> = {
   'espat_11_busy-p-during-cwjap-and-cipstart.txt': ['module-busy'],
   'espat_13_rst-garbage-then-ready-cipstatus5.txt': ['wifi-join-failed'],
   'espat_20_esp32-passthrough-server-vendor-example.txt': [],
-  // Known gap: the five unanswered wake-up ATs are read as echoes, so no-response (info) is not raised.
-  'espat_22_wake-probe-at-ate0-timestamped.txt': [],
+  // Five wake-up ATs 150 ms apart are five commands (an echo comes at once), unanswered.
+  'espat_22_wake-probe-at-ate0-timestamped.txt': ['no-response'],
   'espat_25_v0.9-busy-inet-wrong-syntax-link-scargill.txt': ['module-busy', 'send-failed'],
   'espat_26_mqtt-connected-then-sub-disconnect.txt': ['peer-closed'],
   'espat_27_v1.7.4-no-mqtt-commands-error.txt': ['command-rejected'],

@@ -21,6 +21,13 @@ async function transcript(text: string): Promise<{ dir: string; text: string }[]
   return events.map((e) => ({ dir: e.dir, text: e.data.toString(e.dir === 'note' ? 'utf8' : 'latin1') }));
 }
 
+describe('transcript direction by time', () => {
+  it('the same command line back at once is its echo; the same line 150 ms later is the host again', async () => {
+    const lines = await transcript('[10:00:00.000] AT\n[10:00:00.150] AT\n[10:00:01.000] AT\n[10:00:01.000] AT\n[10:00:01.001] OK\n');
+    expect(lines.map((l) => `${l.dir} ${l.text.trim()}`)).toEqual(['tx AT', 'tx AT', 'tx AT', 'rx AT', 'rx OK']);
+  });
+});
+
 describe('format detection', () => {
   it.each([
     ['socat-v-sim7600-mqtt.log', 'socat'],

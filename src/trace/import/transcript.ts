@@ -24,6 +24,9 @@ const PAYLOAD_COMMANDS = /SEND|CERTDOWN|FSWRITE|HTTPDATA|PUBRAW|CMQTTTOPIC|CMQTT
  * Each line becomes one event (the decoder ends a line at each event). Text outside Markdown
  * fences, issue headers and library debug prints become notes, so they never read as traffic.
  */
+/** An echo arrives within a few character times; 100 ms covers slow rates and logger jitter. */
+const ECHO_WITHIN_MS = 100;
+
 export async function* importTranscript(stream: Readable, options: TranscriptOptions = {}): AsyncGenerator<TraceEvent> {
   const clock = new RelativeClock();
   let lineNo = 0;
@@ -31,6 +34,8 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
   let quoteRun = false;
   /** The host's last command, while no module line has followed it (an equal line is its echo). */
   let awaitingEcho: string | undefined;
+  /** When that command was sent, if the transcript has times. */
+  let sentAt: number | undefined;
   let lastCommand = '';
   let afterPrompt = false;
 
@@ -133,12 +138,15 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
 
     if (dir === undefined) {
       if (looksLikeCommand(command)) {
-        dir = awaitingEcho !== undefined && awaitingEcho.toUpperCase() === command.toUpperCase() ? 'rx' : 'tx';
+        // With times, an echo comes back at once; the same line much later is the host trying again.
+        const prompt = t === undefined || sentAt === undefined || t - sentAt <= ECHO_WITHIN_MS;
+        dir = awaitingEcho !== undefined && awaitingEcho.toUpperCase() === command.toUpperCase() && prompt ? 'rx' : 'tx';
       } else dir = 'rx';
     }
     if (dir === 'tx') {
       if (looksLikeCommand(command)) {
         awaitingEcho = command;
+        sentAt = t;
         lastCommand = command;
         yield event('tx', explicitEnds ? text.replace(body, command) : `${command}\r\n`, t);
       } else yield event('tx', explicitEnds ? text : body, t);
