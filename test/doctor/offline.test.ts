@@ -37,6 +37,9 @@ describe('doctor --log rules over trace events', () => {
   it('+CWJAP:2 is wifi-wrong-password; +CWJAP:3 wifi-ap-not-found', async () => {
     expect(await ids([tx('AT+CWJAP="lab","x"\r\n'), rx('\r\n+CWJAP:2\r\n\r\nERROR\r\n')], 'esp-at')).toEqual(['wifi-wrong-password:error']);
     expect(await ids([tx('AT+CWJAP="lab","x"\r\n'), rx('\r\n+CWJAP:3\r\n\r\nFAIL\r\n')], 'esp-at')).toEqual(['wifi-ap-not-found:error']);
+    // The join answered late, while a probe AT was in flight: still the join's failure, not AT's.
+    const late = [tx('AT+CWJAP="lab","x"\r\n'), rx('\r\nbusy p...\r\n'), tx('AT\r\n'), rx('\r\n+CWJAP:4\r\n\r\nERROR\r\n')];
+    expect(await ids(late, 'esp-at')).toEqual(['wifi-join-failed:error', 'module-busy:warning']);
   });
 
   it('only garbage back: baud-mismatch; garbage amid a working session: line-corruption', async () => {
@@ -93,8 +96,8 @@ const EXPECTED: Record<string, string[]> = {
   'espat_07_cwjap-busy-p-then-mqtt.txt': ['module-busy'],
   'espat_08_cipstart-busy-p-error-closed.txt': ['module-busy', 'socket-open-failed'],
   'espat_09_cwjap-query-no-ap-v2.1.txt': ['wifi-disconnected'],
-  // +CWJAP:4 then ERROR arrives amid busy p... floods; the join rule does not see it yet (known gap).
-  'espat_11_busy-p-during-cwjap-and-cipstart.txt': ['module-busy'],
+  // +CWJAP:4 then ERROR arrive late, while the host's probe AT is in flight amid busy p... floods.
+  'espat_11_busy-p-during-cwjap-and-cipstart.txt': ['module-busy', 'wifi-join-failed'],
   'espat_13_rst-garbage-then-ready-cipstatus5.txt': ['wifi-join-failed'],
   'espat_20_esp32-passthrough-server-vendor-example.txt': [],
   // Five wake-up ATs 150 ms apart are five commands (an echo comes at once), unanswered.

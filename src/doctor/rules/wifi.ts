@@ -15,6 +15,7 @@ export function wifiRule(): Rule {
   let joinedOnce = false;
   let stationUp = false;
   let lastFailedJoinAt = -100;
+  let lastJoinSsid: string | undefined;
   return {
     name: 'wifi',
     onEvent(e, c) {
@@ -25,6 +26,14 @@ export function wifiRule(): Rule {
       if (status === '5') status5.push(e);
       else if (status !== undefined && status !== '0' && status !== '1') stationUp = true;
       if (text === 'No AP') noAp.push(e);
+      // A join's result arriving while another command is in flight: the host probed (AT) before
+      // the join had finished, and the module answers the join late amid busy p... lines.
+      const late = /^\+CWJAP:([1-4])$/.exec(text);
+      if (late && c.current && !JOIN.test(c.current.command)) {
+        failures.push({ id: BY_CODE[late[1]!]!, e, ssid: lastJoinSsid });
+        c.current.explained = true;
+        lastFailedJoinAt = c.commands;
+      }
       if (text === 'WIFI DISCONNECT') {
         const duringJoin = c.current !== undefined && /^AT\+CW(?:JAP|QAP)/i.test(c.current.command);
         if (!duringJoin && !c.afterHostReset && c.commands - lastFailedJoinAt > 1) drops.push(e);
@@ -33,6 +42,7 @@ export function wifiRule(): Rule {
     onExchange(ex, c) {
       if (!JOIN.test(ex.command)) return;
       const ssid = /^AT\+CWJAP\w*="((?:[^"\\]|\\.)*)"/i.exec(ex.command)?.[1];
+      lastJoinSsid = ssid;
       const coded = ex.replies.map((r) => /^\+CWJAP:([1-4])$/.exec(trimmed(r))).find((m) => m);
       if (coded) {
         failures.push({ id: BY_CODE[coded[1]!]!, e: ex.replies.find((r) => /^\+CWJAP:[1-4]$/.test(trimmed(r)))!, ssid });
