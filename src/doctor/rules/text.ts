@@ -26,16 +26,18 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 function isUtf8Prose(latin1: string): boolean {
   let high = 0;
   for (let i = 0; i < latin1.length; i++) if (latin1.charCodeAt(i) >= 0x80) high++;
-  if (high < 4) return false;
+  if (high < 2) return false;
   let text: string;
   try {
     text = UTF8.decode(Buffer.from(latin1, 'latin1'));
   } catch {
     return false;
   }
-  // Noise a terminal decoded as UTF-8 when it was pasted shows replacement marks and '?'s.
+  // Noise a terminal decoded as UTF-8 when it was pasted shows replacement marks and '?'s, or
+  // (decoded as Latin-1, then pasted) a run of symbols like ÿ Ü º; words are not made of those.
   const marks = text.match(/[?\uFFFD\u0080-\u009f]/g)?.length ?? 0;
-  return marks * 10 < text.length;
+  const latin1Symbols = text.match(/[\u00a0-\u00ff]/g)?.length ?? 0;
+  return marks * 10 < text.length && latin1Symbols * 4 < text.length;
 }
 
 export function finalOutcome(e: ClassifiedEvent | undefined): 'ok' | 'error' | 'connect' | 'no-carrier' | undefined {
