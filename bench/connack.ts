@@ -22,7 +22,9 @@ const BANNER: Record<Family, RegExp> = { sim7600: /\r\nRDY\r\n/, 'esp-at': /\r\n
 
 /**
  * A cold module (powered on with the host), registered from the start: count the AT round trips
- * and the modelled seconds until the broker's CONNACK arrives through the module.
+ * and the modelled seconds until the broker's CONNACK arrives through the module. An ESP-AT
+ * module's counterpart of "registered" is "already on its AP": credentials stored in flash, so it
+ * joins by itself after `ready` (WIFI CONNECTED, WIFI GOT IP), as a deployed gateway's module does.
  */
 export async function timeToConnack(family: Family, mode: Mode, broker: Broker, baud = 115200, latencyMs = 5, rttMs = 100): Promise<ConnackResult> {
   const writes: { t: number; text: string }[] = [];
@@ -39,7 +41,7 @@ export async function timeToConnack(family: Family, mode: Mode, broker: Broker, 
     },
   };
   const t0 = performance.now();
-  const session = await openSession(family, mode, baud, latencyMs, rttMs, [tap]);
+  const session = await openSession(family, mode, baud, latencyMs, rttMs, [tap], undefined, family === 'esp-at' ? 'autojoin=atbridge-lab' : undefined);
   const client = new MqttClient({
     connect: (): Promise<Duplex> => session.connect(broker.host, broker.port),
     protocolVersion: 4,

@@ -54,14 +54,15 @@ export interface CaseResult {
   variant?: string;
 }
 
-export function emulatorUrl(family: Family, baud: number, latencyMs: number, rttMs: number, pacing = true): string {
-  return `emu:${family}?baud=${baud}&pacing=${pacing ? 1 : 0}&latency=${latencyMs}&rtt=${rttMs}`;
+/** `extra`: more emulator options, e.g. `autojoin=atbridge-lab`. */
+export function emulatorUrl(family: Family, baud: number, latencyMs: number, rttMs: number, pacing = true, extra?: string): string {
+  return `emu:${family}?baud=${baud}&pacing=${pacing ? 1 : 0}&latency=${latencyMs}&rtt=${rttMs}${extra ? `&${extra}` : ''}`;
 }
 
-export async function openSession(family: Family, mode: Mode, baud: number, latencyMs: number, rttMs: number, taps = [] as Tap[], hostProfile?: string): Promise<OpenedModemSession> {
+export async function openSession(family: Family, mode: Mode, baud: number, latencyMs: number, rttMs: number, taps = [] as Tap[], hostProfile?: string, extra?: string): Promise<OpenedModemSession> {
   return openModemSession(
     {
-      device: emulatorUrl(family, baud, latencyMs, rttMs),
+      device: emulatorUrl(family, baud, latencyMs, rttMs, true, extra),
       profile: hostProfile ?? family,
       baud,
       transparent: mode === 'transparent',

@@ -49,7 +49,14 @@ export class EspAtHandler implements FamilyHandler {
     return this.m.profile.data.banner.lines;
   }
 
-  booted(): void {}
+  /** Stored credentials (autojoin=SSID): the module is back on its AP shortly after `ready`. */
+  booted(): void {
+    const ap = this.o.accessPoints.find((a) => a.ssid === this.o.autoJoin && a.failCode === undefined);
+    if (!ap) return;
+    this.joined = ap;
+    this.m.urc('WIFI CONNECTED');
+    this.m.urc('WIFI GOT IP');
+  }
 
   /** `CLOSED` or `<id>,CLOSED`, and the same for CONNECT. */
   private tagged(word: string): string {

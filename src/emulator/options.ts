@@ -54,6 +54,8 @@ export interface EmulatorOptions {
   allowHosts: string[];
   /** Firmware version the module reports (default: the profile's emulator identity). */
   firmware?: string;
+  /** ESP-AT: credentials stored in flash for this SSID, so the module joins it at every boot. */
+  autoJoin?: string;
   /** Faults present from power-on. */
   faults: Fault[];
 }
@@ -111,6 +113,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'jointimeout': options.joinTimeoutMs = int(key, value, 0, 600_000); break;
       case 'allow': options.allowHosts.push(...value.split(',')); break;
       case 'firmware': options.firmware = value; break;
+      case 'autojoin': options.autoJoin = value; break;
       case 'fault': options.faults.push(parseFault(value)); break;
       default:
         throw new AtbridgeError('bad-device', `unknown emulator option "${key}" in ${device.replace(/password=[^&]*/, 'password=***')}`, {
@@ -128,7 +131,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
 /** Every `emu:` query option, for help text and errors. */
 export const URL_OPTIONS = [
   'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'ssid', 'password', 'ap',
-  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'fault',
+  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault',
 ] as const;
 
 /** `SSID:PASSWORD` (the first ':' separates; write a ':' in the SSID as %3A in a URL). */
