@@ -69,11 +69,12 @@ describe('atbridge emulate', () => {
     expect(readFileSync(trace, 'utf8')).not.toContain('hunter2-secret');
   });
 
-  it('--listen 127.0.0.1:0 serves the module over raw TCP (ser2net style)', async () => {
-    const emu = await emulate(['--profile', 'esp-at', '--listen', '127.0.0.1:0', '--boot', '0', '--no-pacing']);
+  it('--listen 127.0.0.1:0 serves the module over raw TCP (ser2net style); --autojoin puts it on the AP from boot', async () => {
+    const emu = await emulate(['--profile', 'esp-at', '--listen', '127.0.0.1:0', '--boot', '0', '--no-pacing', '--autojoin', 'atbridge-lab']);
     const device = await openDevice(`tcp://${emu.address}`, { baud: 115200 });
     try {
       expect((await talk(device.link, 'esp-at', 'AT+GMR'))[0]).toMatch(/^AT version:/);
+      expect((await talk(device.link, 'esp-at', 'AT+CWJAP?'))[0]).toMatch(/^\+CWJAP:"atbridge-lab"/);
     } finally {
       await device.close();
       emu.child.kill('SIGINT');

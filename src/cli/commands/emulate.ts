@@ -24,6 +24,7 @@ interface EmulateOptions {
   refuse: string[];
   apn?: string;
   firmware?: string;
+  autojoin?: string;
   echo: boolean;
   allow: string[];
   fault: string[];
@@ -51,6 +52,7 @@ export default function register(program: Command): void {
     .option('--ap <ssid:password>', 'another access point it can join (repeatable)', collect, [])
     .option('--unreachable <ssid>', 'an access point whose join times out: +CWJAP:1 (repeatable)', collect, [])
     .option('--refuse <ssid>', 'an access point that refuses the join: +CWJAP:4 (repeatable)', collect, [])
+    .option('--autojoin <ssid>', 'credentials for this access point stored in flash: on it from every boot (ESP-AT)')
     .option('--apn <apn>', 'the APN already stored in context 1 (SIM7600)')
     .option('--firmware <version>', 'the firmware version it reports (exercises version quirks)')
     .option('--no-echo', 'start with echo off (real modules start with it on)')
@@ -94,6 +96,7 @@ export default function register(program: Command): void {
           allowHosts: opts.allow,
           faults,
           ...(opts.firmware !== undefined ? { firmware: opts.firmware } : {}),
+          ...(opts.autojoin !== undefined ? { autoJoin: opts.autojoin } : {}),
         };
         const trace = opts.trace
           ? new TraceWriter(opts.trace, { profile: opts.profile, baud: opts.baud, source: 'atbridge emulate', secrets: [...accessPoints.map((ap) => ap.password), opts.pin] })

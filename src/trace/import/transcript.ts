@@ -17,6 +17,9 @@ const INLINE_FENCE = /^\s*```+\s*(.*?)\s*```+\s*$/;
 /** After a '>' prompt the host sends payload; these commands ask for one. */
 const PAYLOAD_COMMANDS = /SEND|CERTDOWN|FSWRITE|HTTPDATA|PUBRAW|CMQTTTOPIC|CMQTTPAYLOAD|CMQTTSUBTOPIC|CMQTTWILL/i;
 
+/** An echo arrives within a few character times; 100 ms covers slow rates and logger jitter. */
+const ECHO_WITHIN_MS = 100;
+
 /**
  * A serial log as people paste it: one line per line of text, directions marked in one of many
  * ways or not at all. Unmarked lines are inferred: a line that is an AT command is the host's,
@@ -24,9 +27,6 @@ const PAYLOAD_COMMANDS = /SEND|CERTDOWN|FSWRITE|HTTPDATA|PUBRAW|CMQTTTOPIC|CMQTT
  * Each line becomes one event (the decoder ends a line at each event). Text outside Markdown
  * fences, issue headers and library debug prints become notes, so they never read as traffic.
  */
-/** An echo arrives within a few character times; 100 ms covers slow rates and logger jitter. */
-const ECHO_WITHIN_MS = 100;
-
 export async function* importTranscript(stream: Readable, options: TranscriptOptions = {}): AsyncGenerator<TraceEvent> {
   const clock = new RelativeClock();
   let lineNo = 0;
