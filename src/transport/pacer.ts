@@ -1,7 +1,9 @@
 /**
  * Delivers bytes no faster than a serial line would: each byte takes bitsPerByte/baud seconds.
- * Delivery times are computed from an absolute clock, so timer jitter never accumulates and
- * throughput measured through a paced link is honest. With pacing off, bytes pass on the next tick.
+ * Like a UART, the line starts on a byte as soon as it is queued and the line is free; a timer
+ * that fires late delivers everything the line would have carried by then, so event-loop jitter
+ * never slows the emulated line and throughput measured through it is honest. With pacing off,
+ * bytes pass on the next tick.
  */
 export interface PacerOptions {
   baud: number;
@@ -18,7 +20,7 @@ export class Pacer {
   private readonly bitsPerByte: number;
   private enabled: boolean;
   private readonly deliver: (chunk: Buffer) => void;
-  private readonly queue: { chunk: Buffer; done: () => void }[] = [];
+  private readonly queue: { chunk: Buffer; queuedAt: number; done: () => void }[] = [];
   private wireFreeAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
@@ -50,7 +52,7 @@ export class Pacer {
   push(chunk: Buffer): Promise<void> {
     if (chunk.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.queue.push({ chunk, done: resolve });
+      this.queue.push({ chunk, queuedAt: performance.now(), done: resolve });
       if (!this.busy) this.pump();
     });
   }
@@ -87,11 +89,15 @@ export class Pacer {
       });
       return;
     }
-    const sliceBytes = Math.max(1, Math.floor((this.baud / this.bitsPerByte) * (SLICE_MS / 1000)));
+    const bytesPerMs = this.baud / this.bitsPerByte / 1000;
+    const now = performance.now();
+    const start = Math.max(head.queuedAt, this.wireFreeAt);
+    // Behind schedule (a late timer): everything the line would have carried by now goes at once.
+    const due = Math.floor((now - start) * bytesPerMs);
+    const sliceBytes = Math.max(1, Math.floor(bytesPerMs * SLICE_MS), due);
     const slice = head.chunk.subarray(0, sliceBytes);
     const rest = head.chunk.subarray(slice.length);
-    const now = performance.now();
-    this.wireFreeAt = Math.max(now, this.wireFreeAt) + this.lineTimeMs(slice.length);
+    this.wireFreeAt = start + this.lineTimeMs(slice.length);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.closed) return;
