@@ -30,6 +30,12 @@ export interface AtCommandOptions {
   enterDataMode?: boolean;
   /** Resend on `busy p...` (the module ignored the command); default true. */
   retryBusy?: boolean;
+  /**
+   * After this command times out, send one `AT` and wait for quiet before the next command, so a
+   * late final is not taken as the next command's answer (default true; probes that are themselves
+   * `AT` turn it off, or a baud scan would pay for a sync at every wrong rate).
+   */
+  resyncAfterTimeout?: boolean;
   signal?: AbortSignal;
 }
 
@@ -69,6 +75,8 @@ interface Job {
   reject: (err: AtError) => void;
   /** Drops the queued-abort listener once the job leaves the queue. */
   dequeued?: () => void;
+  /** The channel's own resync `AT`: its timeout neither counts nor asks for another resync. */
+  internal?: boolean;
 }
 
 type Phase = 'final' | 'prompt' | 'data' | 'urc';
@@ -100,13 +108,20 @@ export interface AtChannelEvents {
   prompt: [];
   timeout: [command: string, consecutive: number];
   dead: [consecutive: number];
+  /** A resync (one `AT`, then quiet) is starting because `after` timed out. */
+  resync: [after: string];
   close: [];
 }
+
+/** How long the resync `AT` may take, and the silence after it that swallows a late final. */
+const RESYNC_TIMEOUT_MS = 500;
+const RESYNC_QUIET_MS = 100;
 
 /**
  * One command in flight over a Link: writes the command, strips the echo, collects the answer
  * until a final result code, routes URCs to listeners at any time (even mid-command), resends
  * on `busy p...`, and waits a settle time after each final so late URCs arrive first.
+ * After a timeout it resyncs (one `AT`, then quiet) so a late final never answers the next command.
  * In data (transparent) mode the channel only passes bytes; the socket owns the line then.
  */
 export class AtChannel extends EventEmitter {
@@ -117,6 +132,8 @@ export class AtChannel extends EventEmitter {
   private settleUntil = 0;
   private pumpTimer: NodeJS.Timeout | undefined;
   private consecutiveTimeouts = 0;
+  /** The command that timed out, while a resync is owed before the next command. */
+  private resyncAfter: string | undefined;
   private closed = false;
   private readonly settleMs: number | undefined;
   private readonly busyRetryMs: number;
@@ -266,6 +283,14 @@ export class AtChannel extends EventEmitter {
       }
       return;
     }
+    if (this.resyncAfter !== undefined) {
+      const after = this.resyncAfter;
+      this.resyncAfter = undefined;
+      this.emit('resync', after);
+      const done = () => undefined;
+      this.start({ text: 'AT', options: { timeoutMs: RESYNC_TIMEOUT_MS, retryBusy: false, settleMs: RESYNC_QUIET_MS }, resolve: done, reject: done, internal: true });
+      return;
+    }
     this.queue.shift();
     job.dequeued?.();
     this.start(job);
@@ -319,6 +344,11 @@ export class AtChannel extends EventEmitter {
       this.finish(flight, undefined, new AtError('urc-timeout', text, `${text}: the module said OK but never reported the result`, { lines: flight.lines }));
       return;
     }
+    if (flight.job.internal) {
+      this.finish(flight, undefined, new AtError('timeout', text, `${text}: no answer to the resync`));
+      return;
+    }
+    if (flight.job.options.resyncAfterTimeout !== false) this.resyncAfter = text;
     this.consecutiveTimeouts++;
     const heard = flight.lines.length > 0 ? ` (heard: ${flight.lines.slice(-3).join(' | ')})` : '';
     this.finish(flight, undefined, new AtError('timeout', text, `${text}: no final result from the module${heard}`, { lines: flight.lines }));

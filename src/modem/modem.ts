@@ -92,6 +92,7 @@ export class Modem extends EventEmitter {
     this.channel.on('block', (block: BlockFrame) => this.onBlock(block));
     this.channel.on('data', (chunk: Buffer) => this.backend instanceof TransparentBackend && this.backend.onData(chunk));
     this.channel.on('dead', (n: number) => this.onDead(n));
+    this.channel.on('resync', (after: string) => link.note(`resync: ${after} timed out; AT, then quiet, so a late answer is not taken for the next command`));
     this.channel.on('close', () => this.fault(new AtbridgeError('link-closed', `${link.description} closed`, { exitCode: ExitCode.portMissing })));
   }
 

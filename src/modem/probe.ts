@@ -4,7 +4,7 @@ import { AtError } from '../at/errors.js';
 /** Sends `AT` and says whether a clean OK came back. Never throws for silence or garbage. */
 export async function probeAt(channel: AtChannel, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   try {
-    const res = await channel.send('AT', { timeoutMs, retryBusy: false, ...(signal ? { signal } : {}) });
+    const res = await channel.send('AT', { timeoutMs, retryBusy: false, resyncAfterTimeout: false, ...(signal ? { signal } : {}) });
     return res.ok;
   } catch (err) {
     if (err instanceof AtError && (err.atCode === 'timeout' || err.atCode === 'module-busy')) return false;

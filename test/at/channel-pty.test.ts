@@ -97,6 +97,27 @@ describe('AtChannel over a real pty', () => {
     expect((await channel.send('AT')).ok).toBe(true);
   });
 
+  it('after a timeout the late final does not answer the next command: one AT resync, then quiet', async () => {
+    let late = false;
+    handler = (line, say) => {
+      if (line === 'AT+SLOW' || line === 'AT+PROBE') return void (late = line === 'AT+SLOW');
+      // The module finishes AT+SLOW just as the next command arrives: its OK comes first.
+      if (late) say('\r\nOK\r\n');
+      late = false;
+      say(line === 'AT+CSQ' ? '\r\n+CSQ: 20,99\r\n\r\nOK\r\n' : '\r\nOK\r\n');
+    };
+    const resyncs: string[] = [];
+    channel.on('resync', (after: string) => resyncs.push(after));
+    await expect(channel.send('AT+SLOW', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'timeout' });
+    expect((await channel.sendOk('AT+CSQ')).lines).toEqual(['+CSQ: 20,99']);
+    expect(seen).toEqual(['AT+SLOW', 'AT', 'AT+CSQ']);
+    expect(resyncs).toEqual(['AT+SLOW']);
+    // A probe that times out (resyncAfterTimeout: false) costs no resync.
+    await expect(channel.send('AT+PROBE', { timeoutMs: 100, resyncAfterTimeout: false })).rejects.toMatchObject({ atCode: 'timeout' });
+    expect((await channel.sendOk('AT+CSQ')).lines).toEqual(['+CSQ: 20,99']);
+    expect(seen.slice(3)).toEqual(['AT+PROBE', 'AT+CSQ']);
+  });
+
   it('module errors are typed values with the code and its meaning', async () => {
     channel.setProfile(getProfile('sim7600'));
     handler = (_l, say) => say('\r\n+CME ERROR: 10\r\n');

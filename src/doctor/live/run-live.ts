@@ -225,7 +225,7 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     const deadline = performance.now() + 15_000;
     while (performance.now() < deadline) {
       try {
-        const res = await channel.send('AT', { timeoutMs: Math.max(probeMs, 1000) });
+        const res = await channel.send('AT', { timeoutMs: Math.max(probeMs, 1000), resyncAfterTimeout: false });
         if (res.ok) return true;
       } catch (err) {
         if (!(err instanceof AtError)) throw err;
