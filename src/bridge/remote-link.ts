@@ -22,6 +22,8 @@ export interface RemoteLinkOptions {
 }
 
 const STATUS_TIMEOUT_MS = 5000;
+/** Fixes name the bridge's own keys (the flags are the same words with dashes). */
+const BRIDGE_TLS_OPTIONS = { cafile: 'bridge_cafile', insecure: 'bridge_insecure true', files: 'bridge_cafile/bridge_certfile/bridge_keyfile' };
 
 /**
  * Opens byte streams to the remote broker through the module. One modem session serves every
@@ -52,7 +54,7 @@ export class RemoteLink {
     const { host, port, tls } = this.options;
     const stream = this.options.modem ? await this.throughModem() : await tcpConnect(host, port);
     if (!tls) return stream;
-    return startTls(stream, { ...tls, servername: host });
+    return startTls(stream, { ...tls, servername: host, optionNames: BRIDGE_TLS_OPTIONS });
   }
 
   /** Identity, signal, registration or AP of the module; {} when there is none (yet). */

@@ -13,7 +13,11 @@ export interface TlsOptions {
   insecure?: boolean;
   /** Name the certificate must carry (default: the host connected to). */
   servername: string;
+  /** How the caller spells the options in fixes (the bridge says bridge_cafile, pub says --cafile). */
+  optionNames?: { cafile: string; insecure: string; files: string };
 }
+
+const CLI_OPTION_NAMES = { cafile: '--cafile', insecure: '--insecure', files: '--cafile/--cert/--key' };
 
 /**
  * Runs TLS on the host over an already open byte stream, so the module's plain TCP socket
@@ -33,7 +37,7 @@ export function startTls(socket: Duplex, options: TlsOptions): Promise<tls.TLSSo
     const secure = tls.connect(context);
     const onError = (err: Error) => {
       secure.destroy();
-      reject(new AtbridgeError('tls-failed', `TLS handshake with the broker failed: ${err.message}`, { fix: tlsFix(err), cause: err }));
+      reject(new AtbridgeError('tls-failed', `TLS handshake with the broker failed: ${err.message}`, { fix: tlsFix(err, options.optionNames ?? CLI_OPTION_NAMES), cause: err }));
     };
     secure.once('error', onError);
     secure.once('secureConnect', () => {
@@ -55,9 +59,9 @@ function isIpAddress(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }
 
-function tlsFix(err: Error): string {
+function tlsFix(err: Error, names: { cafile: string; insecure: string; files: string }): string {
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'connect by the name in the certificate, or use --insecure to skip the host name check';
-  if (code.includes('CERT') || code.includes('SELF_SIGNED') || code.includes('ISSUER') || code.includes('VERIFY')) return 'pass the broker\'s CA with --cafile';
-  return 'check the broker has TLS on this port and the --cafile/--cert/--key files match';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `connect by the name in the certificate, or use ${names.insecure} to skip the host name check`;
+  if (code.includes('CERT') || code.includes('SELF_SIGNED') || code.includes('ISSUER') || code.includes('VERIFY')) return `pass the broker's CA with ${names.cafile}`;
+  return `check the broker has TLS on this port and the ${names.files} files match`;
 }

@@ -11,13 +11,19 @@ import { tcp, uniqueId } from '../mqtt/support.js';
 
 export const EMULATED_MODULE = 'emu:sim7600?pacing=0';
 
+export interface InProcessOptions {
+  /** Reach the remote over its TLS listener (mqtts://localhost, the name in its test certificate; its CA as bridge_cafile). */
+  tls?: boolean;
+  device?: string;
+}
+
 /** A bridge in this process, configured through the same config-file path the CLI uses. */
-export function inProcessBridge(local: Mosquitto, remote: Mosquitto, lines: string[], log: string[] = []): Bridge {
+export function inProcessBridge(local: Mosquitto, remote: Mosquitto, lines: string[], log: string[] = [], options: InProcessOptions = {}): Bridge {
   const text = [
     `connection ${uniqueId('br')}`,
     `local mqtt://127.0.0.1:${local.port}`,
-    `remote mqtt://127.0.0.1:${remote.port}`,
-    `device ${process.env.ATBRIDGE_BRIDGE_DEVICE ?? EMULATED_MODULE}`,
+    ...(options.tls ? [`remote mqtts://localhost:${remote.tlsPort!}`, `bridge_cafile ${remote.certs!.caFile}`] : [`remote mqtt://127.0.0.1:${remote.port}`]),
+    `device ${options.device ?? process.env.ATBRIDGE_BRIDGE_DEVICE ?? EMULATED_MODULE}`,
     'restart_timeout 0.1 0.5',
     'keepalive_interval 10',
     'queue_fsync interval',
@@ -26,7 +32,7 @@ export function inProcessBridge(local: Mosquitto, remote: Mosquitto, lines: stri
     ...lines,
   ].join('\n');
   const config = resolveConfig(parseConfigText(text));
-  const link = new RemoteLink({ host: config.remote.host, port: config.remote.port, tls: undefined, modem: config.modem, log: (l) => log.push(l) });
+  const link = new RemoteLink({ host: config.remote.host, port: config.remote.port, tls: config.remote.tls, modem: config.modem, log: (l) => log.push(l) });
   return new Bridge({ ...config, link, log: (l) => log.push(l) });
 }
 
