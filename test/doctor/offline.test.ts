@@ -126,9 +126,9 @@ const EXPECTED: Record<string, string[]> = {
   'espat_29_v0.9.2.4-linked-http-get-cipclose-reset.txt': [],
   // busy p... after restart is only in prose; the traced commands all answer OK.
   'espat_32_v3.4-busy-p-after-restart.txt': [],
-  // Broken firmware (MEM CHECK FAIL / invalid). Known gap: the join's answers (+CWJAP:1, FAIL) are
-  // glued onto the command line (line breaks lost in the copy), so wifi-join-timeout is not raised.
-  'espat_34_aithinker-invalid-mem-check-fail-cwjap1-fail.txt': ['module-rebooted'],
+  // Broken firmware (MEM CHECK FAIL / invalid), and the join times out (+CWJAP:1) — read from a copy
+  // that lost its line breaks (`AT+CWJAP="ap-2","…" WIFI CONNECTED +CWJAP:1 FAIL WIFI DISCONNECT`).
+  'espat_34_aithinker-invalid-mem-check-fail-cwjap1-fail.txt': ['module-rebooted', 'wifi-join-timeout'],
   // A walkthrough with Chinese comments (UTF-8 prose, not line noise); every step succeeds.
   'sim7600_09_tcp-and-transparent-walkthrough-csdn.txt': [],
   // The paste has no command line, only "+CMQTTSTART: 23" (decode explains it) and "ERROR," in prose.

@@ -28,6 +28,21 @@ describe('transcript direction by time', () => {
   });
 });
 
+describe('transcript that lost its line breaks', () => {
+  it('a command followed by answers on one line becomes the command and each answer', async () => {
+    const lines = await transcript('AT+CWMODE? +CWMODE:1 OK\nAT+CWJAP="ap 2","my OK pw" WIFI CONNECTED +CWJAP:1 FAIL WIFI DISCONNECT\n');
+    expect(lines.map((l) => `${l.dir} ${l.text.trim()}`)).toEqual([
+      'tx AT+CWMODE?', 'rx +CWMODE:1', 'rx OK',
+      'tx AT+CWJAP="ap 2","my OK pw"', 'rx WIFI CONNECTED', 'rx +CWJAP:1', 'rx FAIL', 'rx WIFI DISCONNECT',
+    ]);
+  });
+
+  it('leaves lines alone that are not a command and its answers', async () => {
+    const lines = await transcript('AT+CSQ to check the signal\n+CSQ: 20,99 OK then\nAT version:2.2.0.0 OK\n');
+    expect(lines.map((l) => l.text.trim())).toEqual(['AT+CSQ to check the signal', '+CSQ: 20,99 OK then', 'AT version:2.2.0.0 OK']);
+  });
+});
+
 describe('format detection', () => {
   it.each([
     ['socat-v-sim7600-mqtt.log', 'socat'],

@@ -136,6 +136,15 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
       continue;
     }
 
+    // A copy that lost its line breaks: `AT+CWMODE? +CWMODE:1 OK` is a command and its answers.
+    const flat = dir === undefined && !explicitEnds ? splitFlattened(command) : undefined;
+    if (flat) {
+      lastCommand = flat.command;
+      awaitingEcho = undefined;
+      yield event('tx', `${flat.command}\r\n`, t);
+      for (const answer of flat.answers) yield event('rx', `${answer}\r\n`, t);
+      continue;
+    }
     if (dir === undefined) {
       if (looksLikeCommand(command)) {
         // With times, an echo comes back at once; the same line much later is the host trying again.
@@ -155,6 +164,29 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     awaitingEcho = undefined;
     yield event('rx', explicitEnds ? text : `${body}\r\n`, t);
   }
+}
+
+/** Where an answer starts inside a flattened line: a final, a URC or info line, a boot line. */
+const FLAT_ANSWER = /^(?:OK|ERROR|FAIL|SEND (?:OK|FAIL)|NO CARRIER|CONNECT|CLOSED|busy [ps]\.\.\.|WIFI (?:CONNECTED|DISCONNECT|GOT IP)|\+[A-Z][A-Z0-9]*:|ets [A-Z][a-z]{2} )(?=\s|$|[^A-Za-z])/;
+
+/**
+ * `AT+CWJAP="ap","pw" WIFI CONNECTED +CWJAP:1 FAIL` → the command and each answer line, when a
+ * command is followed on the same line by something that can only be the module's answer.
+ * Splits at spaces outside double quotes; undefined when the line is anything else.
+ */
+export function splitFlattened(line: string): { command: string; answers: string[] } | undefined {
+  const cuts: number[] = [];
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && /\s/.test(c) && !/\s/.test(line[i + 1] ?? ' ') && FLAT_ANSWER.test(line.slice(i + 1))) cuts.push(i);
+  }
+  if (cuts.length === 0) return undefined;
+  const command = line.slice(0, cuts[0]).trim();
+  if (!looksLikeCommand(command) || /\s/.test(command.replace(/"[^"]*"/g, ''))) return undefined;
+  const answers = cuts.map((at, k) => line.slice(at, cuts[k + 1] ?? line.length).trim()).filter((a) => a !== '');
+  return { command, answers };
 }
 
 /** `> AT+CGREG?`, `> +CGREG: 0,5`, `> OK`: quoted log lines, not a prompt followed by payload. */
