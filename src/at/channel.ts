@@ -66,6 +66,8 @@ export interface AtChannelOptions {
   busyBudgetMs?: number;
   /** Consecutive command timeouts after which the module is reported dead (ModemManager uses 10). */
   deadAfterTimeouts?: number;
+  /** Silence after a resync before the next command (each line heard restarts it); default 100 ms. */
+  resyncQuietMs?: number;
 }
 
 interface Job {
@@ -113,9 +115,14 @@ export interface AtChannelEvents {
   close: [];
 }
 
-/** How long the resync `AT` may take, and the silence after it that swallows a late final. */
+/**
+ * How long the resync `AT` may take (busy p... keeps it going, within the busy budget), the
+ * silence after it that swallows a late final (each line heard restarts it), and the most that
+ * silence may be stretched.
+ */
 const RESYNC_TIMEOUT_MS = 500;
 const RESYNC_QUIET_MS = 100;
+const RESYNC_QUIET_CAP_MS = 2000;
 
 /**
  * One command in flight over a Link: writes the command, strips the echo, collects the answer
@@ -134,11 +141,14 @@ export class AtChannel extends EventEmitter {
   private consecutiveTimeouts = 0;
   /** The command that timed out, while a resync is owed before the next command. */
   private resyncAfter: string | undefined;
+  /** After a resync: until when a line heard still postpones the next command. */
+  private quietCap = 0;
   private closed = false;
   private readonly settleMs: number | undefined;
   private readonly busyRetryMs: number;
   private readonly busyBudgetMs: number;
   private readonly deadAfter: number;
+  private readonly resyncQuietMs: number;
   private readonly onData = (chunk: Buffer) => this.framer.push(chunk);
   private readonly onClose = () => this.shutdown();
 
@@ -153,6 +163,7 @@ export class AtChannel extends EventEmitter {
     this.busyRetryMs = options.busyRetryMs ?? 500;
     this.busyBudgetMs = options.busyBudgetMs ?? 20_000;
     this.deadAfter = options.deadAfterTimeouts ?? 10;
+    this.resyncQuietMs = options.resyncQuietMs ?? RESYNC_QUIET_MS;
     this.framer = new AtFramer(profile, (frame) => this.onFrame(frame));
     link.on('data', this.onData);
     link.on('close', this.onClose);
@@ -287,8 +298,10 @@ export class AtChannel extends EventEmitter {
       const after = this.resyncAfter;
       this.resyncAfter = undefined;
       this.emit('resync', after);
-      const done = () => undefined;
-      this.start({ text: 'AT', options: { timeoutMs: RESYNC_TIMEOUT_MS, retryBusy: false, settleMs: RESYNC_QUIET_MS }, resolve: done, reject: done, internal: true });
+      const done = () => {
+        this.quietCap = performance.now() + RESYNC_QUIET_CAP_MS;
+      };
+      this.start({ text: 'AT', options: { timeoutMs: RESYNC_TIMEOUT_MS, settleMs: this.resyncQuietMs }, resolve: done, reject: done, internal: true });
       return;
     }
     this.queue.shift();
@@ -316,10 +329,15 @@ export class AtChannel extends EventEmitter {
       onAbort: undefined,
     };
     if (options.signal) {
-      flight.onAbort = () => this.finish(flight, undefined, new AtError('aborted', job.text, `${job.text}: cancelled`));
+      flight.onAbort = () => {
+        // The module may still answer it: that answer must not be taken for the next command's.
+        if (!job.internal && options.resyncAfterTimeout !== false) this.resyncAfter = job.text;
+        this.finish(flight, undefined, new AtError('aborted', job.text, `${job.text}: cancelled`));
+      };
       options.signal.addEventListener('abort', flight.onAbort, { once: true });
     }
     this.inFlight = flight;
+    if (!job.internal) this.quietCap = 0;
     this.arm(flight, options.timeoutMs ?? this.profile.timeoutFor(job.text));
     this.writeCommand(flight);
   }
@@ -357,6 +375,9 @@ export class AtChannel extends EventEmitter {
   }
 
   private onFrame(frame: Frame): void {
+    if (!this.inFlight && performance.now() < this.quietCap) {
+      this.settleUntil = Math.max(this.settleUntil, Math.min(performance.now() + this.resyncQuietMs, this.quietCap));
+    }
     switch (frame.kind) {
       case 'data':
         this.emit('data', frame.data);
@@ -478,7 +499,8 @@ export class AtChannel extends EventEmitter {
     if (failure) {
       job.reject(failure);
     } else {
-      this.consecutiveTimeouts = 0;
+      // The resync's OK shows the module hears AT, not that its commands work: no reset.
+      if (!job.internal) this.consecutiveTimeouts = 0;
       const final = finalLine?.final ?? { outcome: 'ok' as const, groups: {} };
       const outcome = outcomeOverride ?? final.outcome;
       const ok = outcome === 'ok' || outcome === 'connect' || outcome === 'prompt';

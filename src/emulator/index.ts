@@ -8,7 +8,7 @@ import { Sim7600Handler } from './sim7600.js';
 import { VirtualModule } from './virtual-module.js';
 
 export type { AccessPoint, EmulatorOptions, Fault, SimState } from './options.js';
-export { parseAccessPoint, parseEmulatorUrl, parseFault, withFailures, DEFAULT_OPTIONS, URL_OPTIONS } from './options.js';
+export { checkAutoJoin, parseAccessPoint, parseEmulatorUrl, parseFault, withFailures, DEFAULT_OPTIONS, URL_OPTIONS } from './options.js';
 export { VirtualModule } from './virtual-module.js';
 
 export interface EmulatorHandle {

@@ -125,6 +125,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
   if (ssid !== undefined) options.accessPoints.unshift({ ssid, password: password ?? '', rssi: -50 });
   if (options.accessPoints.length === 0) options.accessPoints = DEFAULT_OPTIONS.accessPoints.map((ap) => ({ ...ap }));
   options.accessPoints = withFailures(options.accessPoints, failing);
+  checkAutoJoin(options);
   return options;
 }
 
@@ -188,4 +189,16 @@ function bool(key: string, value: string): boolean {
 
 function bad(key: string, value: string, expected: string): AtbridgeError {
   return new AtbridgeError('bad-device', `emulator option ${key}="${value}" is not valid; expected ${expected}`, { exitCode: ExitCode.usage });
+}
+
+/** `autojoin` must name an access point the module can join, or it would quietly boot off Wi-Fi. */
+export function checkAutoJoin(options: Pick<EmulatorOptions, 'autoJoin' | 'accessPoints'>): void {
+  if (options.autoJoin === undefined) return;
+  const ap = options.accessPoints.find((a) => a.ssid === options.autoJoin);
+  if (ap && ap.failCode === undefined) return;
+  const joinable = options.accessPoints.filter((a) => a.failCode === undefined).map((a) => a.ssid);
+  throw new AtbridgeError('bad-device', `emulator option autojoin="${options.autoJoin}" is not an access point it can join`, {
+    exitCode: ExitCode.usage,
+    fix: `name one of: ${joinable.join(', ') || '(none)'}`,
+  });
 }

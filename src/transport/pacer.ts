@@ -98,8 +98,7 @@ export class Pacer {
     const slice = head.chunk.subarray(0, sliceBytes);
     const rest = head.chunk.subarray(slice.length);
     this.wireFreeAt = start + this.lineTimeMs(slice.length);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    this.schedule(() => {
       if (this.closed) return;
       this.bytes += slice.length;
       this.deliver(slice);
@@ -109,7 +108,17 @@ export class Pacer {
         head.done();
       }
       this.pump();
-    }, Math.max(0, this.wireFreeAt - now));
+    });
+  }
+
+  /** Runs `deliver` once the line time is over; a timer may fire a little early, so check and wait again. */
+  private schedule(deliver: () => void): void {
+    const wait = this.wireFreeAt - performance.now();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.closed && performance.now() < this.wireFreeAt) return this.schedule(deliver);
+      deliver();
+    }, Math.max(0, wait));
   }
 }
 

@@ -118,6 +118,30 @@ describe('AtChannel over a real pty', () => {
     expect(seen.slice(3)).toEqual(['AT+PROBE', 'AT+CSQ']);
   });
 
+  it('the quiet after a resync lasts while the module keeps talking: a slow second OK is not the next answer', async () => {
+    rechannel('esp-at', { resyncQuietMs: 300 }); // wide margins: the module's gaps below are 200 ms
+    echo = false;
+    let late = false;
+    /** The module answers in order: nothing new before it has finished the resync. */
+    let busyUntil = 0;
+    handler = (line, say) => {
+      if (line === 'AT+SLOW') return void (late = true);
+      if (line === 'AT' && late) {
+        late = false;
+        // AT+SLOW's late OK at once, then the resync's own echo and OK, 200 ms apart (a slow module).
+        say('\r\nOK\r\n');
+        setTimeout(() => say('AT\r'), 200);
+        setTimeout(() => say('\r\nOK\r\n'), 400);
+        busyUntil = performance.now() + 410;
+        return;
+      }
+      const answer = line === 'AT+CSQ' ? '\r\n+CSQ: 20,99\r\n\r\nOK\r\n' : '\r\nOK\r\n';
+      setTimeout(() => say(answer), Math.max(0, busyUntil - performance.now()));
+    };
+    await expect(channel.send('AT+SLOW', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'timeout' });
+    expect((await channel.sendOk('AT+CSQ')).lines).toEqual(['+CSQ: 20,99']);
+  });
+
   it('module errors are typed values with the code and its meaning', async () => {
     channel.setProfile(getProfile('sim7600'));
     handler = (_l, say) => say('\r\n+CME ERROR: 10\r\n');
@@ -286,7 +310,7 @@ describe('AtChannel over a real pty', () => {
     inFlight.abort();
     expect(await first).toMatchObject({ atCode: 'aborted', command: 'AT+SLOW' });
     expect((await third).ok).toBe(true);
-    expect(seen).toEqual(['AT+SLOW', 'AT+THIRD']);
+    expect(seen).toEqual(['AT+SLOW', 'AT', 'AT+THIRD']); // a resync: the module may still answer AT+SLOW
   });
 
   it('garbage from the module never hangs the queue: the command still ends at its final, the next one works', async () => {
@@ -312,6 +336,17 @@ describe('AtChannel over a real pty', () => {
     handler = (_l, reply) => reply('\r\nOK\r\n');
     await channel.sendOk('AT');
     expect(channel.timeoutsInARow).toBe(0);
+  });
+
+  it('a module that answers the resync AT but times out every real command still counts toward dead', async () => {
+    rechannel('esp-at', { deadAfterTimeouts: 2 });
+    const dead: number[] = [];
+    channel.on('dead', (n: number) => dead.push(n));
+    handler = (line, say) => line === 'AT' && say('\r\nOK\r\n');
+    await expect(channel.send('AT+CIPSTATUS', { timeoutMs: 80 })).rejects.toMatchObject({ atCode: 'timeout' });
+    await expect(channel.send('AT+CIPSTATUS', { timeoutMs: 80 })).rejects.toMatchObject({ atCode: 'timeout' });
+    expect(seen).toEqual(['AT+CIPSTATUS', 'AT', 'AT+CIPSTATUS']);
+    expect(dead).toEqual([2]);
   });
 
   it('the link closing fails the command in flight and the queued ones with link-closed', async () => {

@@ -90,6 +90,7 @@ describe('atbridge emulate', () => {
     [['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--baud', '12'], /--baud must be an integer/],
     [['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--sim', 'gone'], /--sim must be/],
     [['--profile', 'esp-at', '--listen', '127.0.0.1:0', '--ap', 'nocolon'], /emulator option ap=/],
+    [['--profile', 'esp-at', '--listen', '127.0.0.1:0', '--autojoin', 'nowhere'], /autojoin="nowhere" is not an access point it can join/],
   ])('%s is a one-line usage error (exit 2)', async (args, message) => {
     const r = await run(process.execPath, [CLI, 'emulate', ...args], { env: { ...process.env, NO_COLOR: '1' } }).then(
       () => ({ code: 0, stderr: '' }),

@@ -26,6 +26,11 @@ describe('transcript direction by time', () => {
     const lines = await transcript('[10:00:00.000] AT\n[10:00:00.150] AT\n[10:00:01.000] AT\n[10:00:01.000] AT\n[10:00:01.001] OK\n');
     expect(lines.map((l) => `${l.dir} ${l.text.trim()}`)).toEqual(['tx AT', 'tx AT', 'tx AT', 'rx AT', 'rx OK']);
   });
+
+  it('with whole-second stamps an echo may cross a second boundary and is still the echo', async () => {
+    const lines = await transcript('[10:00:00] AT+CSQ\n[10:00:01] AT+CSQ\n[10:00:01] +CSQ: 20,99\n[10:00:01] OK\n');
+    expect(lines.map((l) => l.dir)).toEqual(['tx', 'rx', 'rx', 'rx']);
+  });
 });
 
 describe('transcript that lost its line breaks', () => {
@@ -35,6 +40,11 @@ describe('transcript that lost its line breaks', () => {
       'tx AT+CWMODE?', 'rx +CWMODE:1', 'rx OK',
       'tx AT+CWJAP="ap 2","my OK pw"', 'rx WIFI CONNECTED', 'rx +CWJAP:1', 'rx FAIL', 'rx WIFI DISCONNECT',
     ]);
+  });
+
+  it('the module echoing the host command flattened with its answers is the echo, not a second command', async () => {
+    const lines = await transcript('AT+CWMODE?\nAT+CWMODE? +CWMODE:1 OK\n');
+    expect(lines.map((l) => `${l.dir} ${l.text.trim()}`)).toEqual(['tx AT+CWMODE?', 'rx AT+CWMODE?', 'rx +CWMODE:1', 'rx OK']);
   });
 
   it('leaves lines alone that are not a command and its answers', async () => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AtbridgeError, ExitCode } from '../../errors.js';
-import { DEFAULT_OPTIONS, parseAccessPoint, parseFault, withFailures, type EmulatorOptions, type Fault } from '../../emulator/index.js';
+import { checkAutoJoin, DEFAULT_OPTIONS, parseAccessPoint, parseFault, withFailures, type EmulatorOptions, type Fault } from '../../emulator/index.js';
 import { startPtyFront, startTcpFront, type RunningFront } from '../../emulator/fronts.js';
 import { TraceWriter } from '../../trace/writer.js';
 import { action, collect, intOption } from '../run.js';
@@ -98,6 +98,7 @@ export default function register(program: Command): void {
           ...(opts.firmware !== undefined ? { firmware: opts.firmware } : {}),
           ...(opts.autojoin !== undefined ? { autoJoin: opts.autojoin } : {}),
         };
+        checkAutoJoin(options);
         const trace = opts.trace
           ? new TraceWriter(opts.trace, { profile: opts.profile, baud: opts.baud, source: 'atbridge emulate', secrets: [...accessPoints.map((ap) => ap.password), opts.pin] })
           : undefined;

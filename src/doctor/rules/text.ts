@@ -24,6 +24,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * a person's words pasted with the log (a Chinese comment), not line noise.
  */
 function isUtf8Prose(latin1: string): boolean {
+  // Words never carry NULs or other control bytes; a wrong rate reads as exactly those.
+  if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(latin1)) return false;
   let high = 0;
   for (let i = 0; i < latin1.length; i++) if (latin1.charCodeAt(i) >= 0x80) high++;
   if (high < 2) return false;

@@ -72,6 +72,8 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
 
     const stamped = stripTimestamp(text);
     const t = clock.at(stamped.ms);
+    // Whole-second stamps cannot tell an echo from a retry a second later: allow one step.
+    const echoWithin = Math.max(ECHO_WITHIN_MS, stamped.resolutionMs);
     text = stamped.rest;
 
     const py = pythonBytes(text);
@@ -139,16 +141,18 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     // A copy that lost its line breaks: `AT+CWMODE? +CWMODE:1 OK` is a command and its answers.
     const flat = dir === undefined && !explicitEnds ? splitFlattened(command) : undefined;
     if (flat) {
+      // The module's flattened echo of the command just sent, or the host's command and its answers.
+      const echo = awaitingEcho?.toUpperCase() === flat.command.toUpperCase() && (t === undefined || sentAt === undefined || t - sentAt <= echoWithin);
       lastCommand = flat.command;
       awaitingEcho = undefined;
-      yield event('tx', `${flat.command}\r\n`, t);
+      yield event(echo ? 'rx' : 'tx', `${flat.command}\r\n`, t);
       for (const answer of flat.answers) yield event('rx', `${answer}\r\n`, t);
       continue;
     }
     if (dir === undefined) {
       if (looksLikeCommand(command)) {
         // With times, an echo comes back at once; the same line much later is the host trying again.
-        const prompt = t === undefined || sentAt === undefined || t - sentAt <= ECHO_WITHIN_MS;
+        const prompt = t === undefined || sentAt === undefined || t - sentAt <= echoWithin;
         dir = awaitingEcho !== undefined && awaitingEcho.toUpperCase() === command.toUpperCase() && prompt ? 'rx' : 'tx';
       } else dir = 'rx';
     }
