@@ -2,54 +2,33 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bridge } from '../../src/bridge/bridge.js';
 import { RemoteLink } from '../../src/bridge/remote-link.js';
-import type { MqttClient } from '../../src/mqtt/client.js';
 import { readTrace } from '../../src/trace/reader.js';
-import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { inProcessBridge, keys, publisher, Tally, until, watcher } from './support.js';
+import { keys, startWorld, until, type BridgeWorld } from './support.js';
 
 /**
  * The other module family and the other remote scheme: the bridge joins Wi-Fi on an emulated
  * ESP-AT module and runs TLS to the remote's TLS listener on this host, so the module carries
  * only ciphertext (checked on the serial trace).
  */
-let localBroker: Mosquitto;
-let remoteBroker: Mosquitto;
-let bridge: Bridge;
-let atLocal: Tally;
-let atRemote: Tally;
-let localPub: MqttClient;
-let remotePub: MqttClient;
 const trace = join(mkdtempSync(join(tmpdir(), 'atb-bridge-esp-')), 'serial.jsonl');
-const log: string[] = [];
+let world: BridgeWorld;
 
 beforeAll(async () => {
-  [localBroker, remoteBroker] = await Promise.all([startMosquitto(), startMosquitto({ tls: true })]);
-  atLocal = await watcher(localBroker, ['cmd/#']);
-  atRemote = await watcher(remoteBroker, ['sensors/#']);
-  localPub = await publisher(localBroker);
-  remotePub = await publisher(remoteBroker);
-  bridge = inProcessBridge(localBroker, remoteBroker, ['topic sensors/# out 1', 'topic cmd/# in 1', 'wifi_ssid atbridge-lab', 'wifi_password correct horse', `trace ${trace}`], log, {
+  world = await startWorld({
+    lines: ['topic sensors/# out 1', 'topic cmd/# in 1', 'wifi_ssid atbridge-lab', 'wifi_password correct horse', `trace ${trace}`],
+    localFilters: ['cmd/#'],
+    remoteFilters: ['sensors/#'],
     tls: true,
     device: 'emu:esp-at?pacing=0',
   });
-  bridge.start();
-  await until(() => bridge.stats.linkState === 'up' && bridge.stats.localConnected, 'bridge up');
-  await until(async () => {
-    await localPub.publish('sensors/ready', 'x', { qos: 1 });
-    return atRemote.count('sensors/ready x') > 0;
-  }, 'bridge subscribed');
 }, 40_000);
 
-afterAll(async () => {
-  await bridge?.stop(2000);
-  await Promise.all([localPub?.end(true), remotePub?.end(true), atLocal?.client.end(true), atRemote?.client.end(true)]);
-  await Promise.all([localBroker?.stop(), remoteBroker?.stop()]);
-});
+afterAll(() => world?.stop());
 
 describe('bridge through an emulated ESP-AT module, TLS to the remote', () => {
   it('carries sensors/# out and cmd/# in at QoS 1, and the serial line never sees the plaintext', async () => {
+    const { bridge, atLocal, atRemote, localPub, remotePub, remoteBroker } = world;
     await Promise.all(Array.from({ length: 10 }, (_, i) => localPub.publish('sensors/esp', `plain-secret-reading-${i}`, { qos: 1 })));
     await Promise.all(Array.from({ length: 10 }, (_, i) => remotePub.publish('cmd/esp', `plain-secret-command-${i}`, { qos: 1 })));
     const out = keys('sensors/esp', 'plain-secret-reading', 10);
@@ -70,6 +49,7 @@ describe('bridge through an emulated ESP-AT module, TLS to the remote', () => {
   });
 
   it('a certificate that does not name the host is one log line whose fix names the bridge keys', async () => {
+    const { remoteBroker } = world;
     const link = new RemoteLink({ host: '127.0.0.1', port: remoteBroker.tlsPort!, tls: { cafile: remoteBroker.certs!.caFile }, modem: undefined, log: () => undefined });
     const err = await link.connect().then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'tls-failed', fix: expect.stringContaining('bridge_insecure true') });

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QoS } from 'mqtt-packet';
 import type { Bridge } from '../../src/bridge/bridge.js';
 import type { MqttClient } from '../../src/mqtt/client.js';
-import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { inProcessBridge, keys, publisher, Tally, until, watcher } from './support.js';
+import type { Mosquitto } from '../helpers/mosquitto.js';
+import { keys, startWorld, Tally, until, type BridgeWorld } from './support.js';
 
 /**
  * The bridge in this process between two real mosquittos, the remote reached through the emulated
@@ -16,31 +16,21 @@ let atLocal: Tally;
 let atRemote: Tally;
 let localPub: MqttClient;
 let remotePub: MqttClient;
-const log: string[] = [];
 
 const ROUTES = ['topic sensors/# out 1', 'topic cmd/# in 2', 'topic both/# both 2 site/ cloud/site1/', 'topic q0/# out 0', 'topic q2/# out 2'];
 
+let world: BridgeWorld | undefined;
+
 beforeAll(async () => {
-  [localBroker, remoteBroker] = await Promise.all([startMosquitto(), startMosquitto()]);
-  atLocal = await watcher(localBroker, ['site/#', 'cmd/#', 'atbridge/#']);
-  atRemote = await watcher(remoteBroker, ['sensors/#', 'cloud/#', 'q0/#', 'q2/#', 'extra/#', 'atbridge/#']);
-  localPub = await publisher(localBroker);
-  remotePub = await publisher(remoteBroker);
-  bridge = inProcessBridge(localBroker, remoteBroker, ROUTES, log);
-  bridge.start();
-  await until(() => bridge.stats.linkState === 'up' && bridge.stats.localConnected, 'bridge up');
-  // Subscriptions are in place once a message makes the round trip.
-  await until(async () => {
-    await localPub.publish('sensors/ready', 'x', { qos: 1 });
-    return atRemote.count('sensors/ready x') > 0;
-  }, 'bridge subscribed');
+  world = await startWorld({
+    lines: ROUTES,
+    localFilters: ['site/#', 'cmd/#', 'atbridge/#'],
+    remoteFilters: ['sensors/#', 'cloud/#', 'q0/#', 'q2/#', 'extra/#', 'atbridge/#'],
+  });
+  ({ localBroker, remoteBroker, bridge, atLocal, atRemote, localPub, remotePub } = world);
 }, 40_000);
 
-afterAll(async () => {
-  await bridge?.stop(2000);
-  await Promise.all([localPub?.end(true), remotePub?.end(true), atLocal?.client.end(true), atRemote?.client.end(true)]);
-  await Promise.all([localBroker?.stop(), remoteBroker?.stop()]);
-});
+afterAll(() => world?.stop());
 
 function publishAll(client: MqttClient, topic: string, prefix: string, n: number, qos: QoS): Promise<void[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => client.publish(topic, `${prefix}-${i}`, { qos })));

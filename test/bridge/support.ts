@@ -6,7 +6,7 @@ import { Bridge } from '../../src/bridge/bridge.js';
 import { parseConfigText, resolveConfig } from '../../src/bridge/config.js';
 import { RemoteLink } from '../../src/bridge/remote-link.js';
 import { MqttClient } from '../../src/mqtt/client.js';
-import type { Mosquitto } from '../helpers/mosquitto.js';
+import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { tcp, uniqueId } from '../mqtt/support.js';
 
 export const EMULATED_MODULE = 'emu:sim7600?pacing=0';
@@ -89,4 +89,66 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
 
 export function keys(topic: string, prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${topic} ${prefix}-${i}`);
+}
+
+/** Starts the bridge and waits until a sensors/ message makes it across: its subscriptions are in place. */
+export async function startBridging(bridge: Bridge, localPub: MqttClient, atRemote: Tally): Promise<void> {
+  bridge.start();
+  await until(() => bridge.stats.linkState === 'up' && bridge.stats.localConnected, 'bridge up');
+  await until(async () => {
+    await localPub.publish('sensors/ready', 'x', { qos: 1 });
+    return atRemote.count('sensors/ready x') > 0;
+  }, 'bridge subscribed');
+}
+
+/** afterAll: the bridge, then the clients, then the brokers (any of them may not have started). */
+export async function stopAll(bridge: Bridge | undefined, clients: (MqttClient | undefined)[], brokers: (Mosquitto | undefined)[]): Promise<void> {
+  await bridge?.stop(2000);
+  await Promise.all(clients.map((c) => c?.end(true)));
+  await Promise.all(brokers.map((b) => b?.stop()));
+}
+
+/** Two brokers, a watcher and a publisher on each, and a bridge between them, running. */
+export interface BridgeWorld {
+  localBroker: Mosquitto;
+  remoteBroker: Mosquitto;
+  bridge: Bridge;
+  atLocal: Tally;
+  atRemote: Tally;
+  localPub: MqttClient;
+  remotePub: MqttClient;
+  /** What the bridge logged. */
+  log: string[];
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions extends InProcessOptions {
+  /** Config lines: topic lines and any other keys. */
+  lines: string[];
+  /** Filters the watchers subscribe to on each side. */
+  localFilters: string[];
+  remoteFilters: string[];
+}
+
+export async function startWorld(options: WorldOptions): Promise<BridgeWorld> {
+  const [localBroker, remoteBroker] = await Promise.all([startMosquitto(), startMosquitto({ tls: options.tls === true })]);
+  const atLocal = await watcher(localBroker, options.localFilters);
+  const atRemote = await watcher(remoteBroker, options.remoteFilters);
+  const localPub = await publisher(localBroker);
+  const remotePub = await publisher(remoteBroker);
+  const log: string[] = [];
+  const bridge = inProcessBridge(localBroker, remoteBroker, options.lines, log, options);
+  const world: BridgeWorld = {
+    localBroker,
+    remoteBroker,
+    bridge,
+    atLocal,
+    atRemote,
+    localPub,
+    remotePub,
+    log,
+    stop: () => stopAll(bridge, [localPub, remotePub, atLocal.client, atRemote.client], [localBroker, remoteBroker]),
+  };
+  await startBridging(bridge, localPub, atRemote);
+  return world;
 }
