@@ -179,6 +179,7 @@ const FLAT_ANSWER = /^(?:OK|ERROR|FAIL|SEND (?:OK|FAIL)|NO CARRIER|CONNECT|CLOSE
  * Splits at spaces outside double quotes; undefined when the line is anything else.
  */
 export function splitFlattened(line: string): { command: string; answers: string[] } | undefined {
+  if (!/^AT/i.test(line)) return undefined;
   const cuts: number[] = [];
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
