@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { modemSessionOptions, type ModemCliOptions } from '../cli/modem-options.js';
+import { readTlsFiles } from '../mqtt/tls.js';
 import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
 import type { FsyncPolicy } from '../mqtt/durable-queue.js';
 import type { ModemSessionOptions } from '../modem/session-types.js';
@@ -48,6 +49,7 @@ export const KEYS: Record<string, string> = {
   bridge_protocol_version: 'mqttv311 or mqttv50 (default mqttv311)',
   try_private: 'announce a bridge to a 3.1.1 remote so it never echoes (default true)',
   bridge_cafile: 'CA file: TLS to the remote (runs on this host)',
+  bridge_capath: 'directory of CA certificates (PEM): TLS to the remote',
   bridge_certfile: 'client certificate for TLS',
   bridge_keyfile: 'client key for TLS',
   bridge_insecure: 'true: do not check the certificate host name',
@@ -145,16 +147,18 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
   const remoteText = get('remote') ?? (get('address') !== undefined ? `mqtt://${get('address')!.split(/\s+/)[0]}` : undefined);
   if (remoteText === undefined) throw usage('no remote broker given', 'pass --remote mqtt://host:port (or remote / address in the config file)');
   const remote = parseBrokerUrl(remoteText, 'remote', true);
-  const tlsWanted = remote.secure || get('bridge_cafile') !== undefined || get('bridge_certfile') !== undefined;
+  const tlsWanted = remote.secure || get('bridge_cafile') !== undefined || get('bridge_capath') !== undefined || get('bridge_certfile') !== undefined;
   if ((get('bridge_certfile') === undefined) !== (get('bridge_keyfile') === undefined)) throw usage('bridge_certfile and bridge_keyfile go together');
   const tls: RemoteTls | undefined = tlsWanted
     ? {
         ...(get('bridge_cafile') !== undefined ? { cafile: get('bridge_cafile')! } : {}),
+        ...(get('bridge_capath') !== undefined ? { capath: get('bridge_capath')! } : {}),
         ...(get('bridge_certfile') !== undefined ? { cert: get('bridge_certfile')! } : {}),
         ...(get('bridge_keyfile') !== undefined ? { key: get('bridge_keyfile')! } : {}),
         ...(bool(s, 'bridge_insecure', false) ? { insecure: true } : {}),
       }
     : undefined;
+  if (tls) readTlsFiles(tls, { cafile: 'bridge_cafile', capath: 'bridge_capath', cert: 'bridge_certfile', key: 'bridge_keyfile' });
 
   const topics = s.get('topic') ?? [];
   if (topics.length === 0) throw usage('no topic given: nothing to bridge', "add --topic 'sensors/# out 1' (or topic lines in the config file)");

@@ -7,6 +7,7 @@ import { startTls } from '../mqtt/tls.js';
 
 export interface RemoteTls {
   cafile?: string;
+  capath?: string;
   cert?: string;
   key?: string;
   insecure?: boolean;
@@ -23,7 +24,7 @@ export interface RemoteLinkOptions {
 
 const STATUS_TIMEOUT_MS = 5000;
 /** Fixes name the bridge's own keys (the flags are the same words with dashes). */
-const BRIDGE_TLS_OPTIONS = { cafile: 'bridge_cafile', insecure: 'bridge_insecure true', files: 'bridge_cafile/bridge_certfile/bridge_keyfile' };
+const BRIDGE_TLS_OPTIONS = { cafile: 'bridge_cafile or bridge_capath', insecure: 'bridge_insecure true', files: 'bridge_cafile/bridge_certfile/bridge_keyfile' };
 
 /**
  * Opens byte streams to the remote broker through the module. One modem session serves every

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { AtbridgeError, errorMessage } from '../errors.js';
@@ -6,6 +7,8 @@ import { AtbridgeError, errorMessage } from '../errors.js';
 export interface TlsOptions {
   /** PEM file of the CA(s) to trust (mosquitto's --cafile). */
   cafile?: string;
+  /** Directory of PEM CA certificates to trust (mosquitto's --capath). */
+  capath?: string;
   /** Client certificate and key for mutual TLS. */
   cert?: string;
   key?: string;
@@ -17,17 +20,43 @@ export interface TlsOptions {
   optionNames?: { cafile: string; insecure: string; files: string };
 }
 
-const CLI_OPTION_NAMES = { cafile: '--cafile', insecure: '--insecure', files: '--cafile/--cert/--key' };
+const CLI_OPTION_NAMES = { cafile: '--cafile or --capath', insecure: '--insecure', files: '--cafile/--cert/--key' };
+
+/** What the TLS files are called where the user gave them (flags, or the bridge's config keys). */
+export interface TlsFileLabels {
+  cafile: string;
+  capath: string;
+  cert: string;
+  key: string;
+}
+
+const CLI_FILE_LABELS: TlsFileLabels = { cafile: '--cafile', capath: '--capath', cert: '--cert', key: '--key' };
+
+type TlsFiles = Pick<TlsOptions, 'cafile' | 'capath' | 'cert' | 'key'>;
+
+/** Reads the CA, certificate and key files; a missing or empty one is a one-line bad-option error. */
+export function readTlsFiles(files: TlsFiles, labels: TlsFileLabels = CLI_FILE_LABELS): { ca?: Buffer[]; cert?: Buffer; key?: Buffer } {
+  const ca = [...(files.cafile ? [readPem(files.cafile, labels.cafile)] : []), ...(files.capath ? readCaDirectory(files.capath, labels.capath) : [])];
+  return {
+    ...(ca.length > 0 ? { ca } : {}),
+    ...(files.cert ? { cert: readPem(files.cert, labels.cert) } : {}),
+    ...(files.key ? { key: readPem(files.key, labels.key) } : {}),
+  };
+}
 
 /**
  * Runs TLS on the host over an already open byte stream, so the module's plain TCP socket
  * carries only ciphertext and the module never needs certificates or an SSL stack of its own.
  */
 export function startTls(socket: Duplex, options: TlsOptions): Promise<tls.TLSSocket> {
-  const context: tls.ConnectionOptions = { socket, rejectUnauthorized: true };
-  if (options.cafile) context.ca = readPem(options.cafile, '--cafile');
-  if (options.cert) context.cert = readPem(options.cert, '--cert');
-  if (options.key) context.key = readPem(options.key, '--key');
+  let context: tls.ConnectionOptions;
+  try {
+    context = { socket, rejectUnauthorized: true, ...readTlsFiles(options) };
+  } catch (err) {
+    // The connection is open already: close it, or it would keep the process alive.
+    socket.destroy();
+    return Promise.reject(err);
+  }
   // `host` is what the certificate is checked against (tls would assume "localhost" with a bare socket);
   // SNI carries names only, never IP addresses.
   context.host = options.servername;
@@ -53,6 +82,29 @@ function readPem(path: string, option: string): Buffer {
   } catch (err) {
     throw new AtbridgeError('bad-option', `cannot read ${option} ${path}: ${errorMessage(err)}`, { exitCode: 1 });
   }
+}
+
+/** Every PEM certificate file in `dir` (c_rehash links and plain .pem/.crt files alike). */
+function readCaDirectory(dir: string, label: string): Buffer[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw new AtbridgeError('bad-option', `cannot read ${label} ${dir}: ${errorMessage(err)}`, { exitCode: 1 });
+  }
+  const pems: Buffer[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, name);
+    try {
+      if (!statSync(path).isFile()) continue;
+      const pem = readFileSync(path);
+      if (pem.includes('-----BEGIN CERTIFICATE-----')) pems.push(pem);
+    } catch {
+      // An unreadable entry is skipped, as OpenSSL's lookup would.
+    }
+  }
+  if (pems.length === 0) throw new AtbridgeError('bad-option', `${label} ${dir} holds no PEM certificate`, { exitCode: 1 });
+  return pems;
 }
 
 function isIpAddress(host: string): boolean {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DecorrelatedJitter } from '../../src/bridge/backoff.js';
 import { mergeSettings, parseConfigText, printSettings, resolveConfig } from '../../src/bridge/config.js';
@@ -63,6 +66,15 @@ bridge_protocol_version mqttv50
     expect(config.status.topic).toBe('atbridge/pi-gw/status');
     expect(config.queue.fsync).toBe('always');
     expect(config.modem?.device).toBe('emu:sim7600');
+  });
+
+  it('bridge_capath (or bridge_cafile) turns on TLS to the remote; a missing file is named by its key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-capath-'));
+    writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const config = resolveConfig(parseConfigText(`${text}\nbridge_capath ${dir}\n`), {});
+    expect(config.remote.tls).toEqual({ capath: dir });
+    expect(resolveConfig(parseConfigText(text), {}).remote.tls).toBeUndefined();
+    expect(() => resolveConfig(parseConfigText(`${text}\nbridge_cafile /nonexistent/ca.pem\n`), {})).toThrow(/cannot read bridge_cafile \/nonexistent\/ca.pem/);
   });
 
   it('lets flags override keys and add topic lines', () => {

@@ -102,8 +102,9 @@ describe('no loss under faults', () => {
     // pub -l reads stdin 1,000 unacknowledged lines ahead; once 1,200 are through, all 2,000 were
     // read and sit in the durable queue — the kill must not lose any of those.
     await eventually(() => count('noloss/q1', 'a', 2000).missing < 800, 90_000, '1,200 messages through');
-    alive = false;
+    // All six faults land before the kill, however fast this machine moved the first 1,200.
     const before = await storm;
+    alive = false;
     first.kill('SIGKILL');
     await exited(first);
     // The restarted publisher has nothing new on stdin: it only drains what the dead one queued.
@@ -117,7 +118,7 @@ describe('no loss under faults', () => {
     expect(count('noloss/q1', 'a', 2000).missing).toBe(0);
     expect(code).toBe(0);
     faultsInjected += injected;
-    expect(injected).toBeGreaterThanOrEqual(8);
+    expect(before).toBe(6);
   }, 180_000);
 
   it('500 QoS 2 messages: exactly once, through faults', async () => {

@@ -4,6 +4,7 @@ import { AtbridgeError, ExitCode } from '../../errors.js';
 import { intOption } from '../../cli/run.js';
 import type { MqttClientOptions, ProtocolVersion, WillOptions } from '../client.js';
 import { filterProblem, publishTopicProblem } from '../topic.js';
+import { readTlsFiles } from '../tls.js';
 
 /** Options pub and sub share, named and meaning as in mosquitto_pub / mosquitto_sub. */
 export function addConnectionOptions(cmd: Command): Command {
@@ -25,6 +26,7 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--will-qos <qos>', 'QoS of the will', intOption('--will-qos', 0, 2))
     .option('--will-retain', 'retain the will')
     .option('--cafile <file>', 'trust this CA and use TLS (run on this host, over the module\'s plain socket)')
+    .option('--capath <dir>', 'trust the CA certificates (PEM) in this directory and use TLS')
     .option('--cert <file>', 'client certificate for TLS')
     .option('--key <file>', 'client private key for TLS')
     .option('--insecure', 'do not check the broker certificate\'s host name (the chain is still checked)');
@@ -48,6 +50,7 @@ export interface ConnectionCliOptions {
   willQos?: number;
   willRetain?: boolean;
   cafile?: string;
+  capath?: string;
   cert?: string;
   key?: string;
   insecure?: boolean;
@@ -57,7 +60,7 @@ export interface ConnectionCliOptions {
 export interface ConnectionSetup {
   host: string;
   port: number;
-  tls: { cafile?: string; cert?: string; key?: string; insecure?: boolean } | undefined;
+  tls: { cafile?: string; capath?: string; cert?: string; key?: string; insecure?: boolean } | undefined;
   /** The topic from -L, if any. */
   urlTopic: string | undefined;
   client: Omit<MqttClientOptions, 'connect'> & { clientId: string; protocolVersion: ProtocolVersion };
@@ -84,7 +87,7 @@ export function parseProtocolVersion(value: string): ProtocolVersion {
 export function connectionSetup(opts: ConnectionCliOptions, command: 'pub' | 'sub'): ConnectionSetup {
   const protocolVersion = parseProtocolVersion(opts.protocolVersion);
   const url = opts.url ? parseUrl(opts.url) : undefined;
-  const tlsWanted = url?.secure === true || opts.cafile !== undefined || opts.cert !== undefined;
+  const tlsWanted = url?.secure === true || opts.cafile !== undefined || opts.capath !== undefined || opts.cert !== undefined;
   if ((opts.cert === undefined) !== (opts.key === undefined)) throw usageError('--cert and --key must be given together');
   if (opts.id !== undefined && opts.idPrefix !== undefined) throw usageError('-i and -I cannot be used together');
   const clientId = opts.id ?? (opts.idPrefix !== undefined ? `${opts.idPrefix}${process.pid}` : `atbridge-${command}-${process.pid}`);
@@ -107,6 +110,7 @@ export function connectionSetup(opts: ConnectionCliOptions, command: 'pub' | 'su
   const will = willOptions(opts);
   if (will) client.will = will;
   const tls = tlsWanted ? pick(opts) : undefined;
+  if (tls) readTlsFiles(tls); // a missing CA or key file is the user's input: say so before connecting
   return {
     host: url?.host ?? opts.host ?? 'localhost',
     port: url?.port ?? opts.port ?? (tlsWanted ? 8883 : 1883),
@@ -120,6 +124,7 @@ export function connectionSetup(opts: ConnectionCliOptions, command: 'pub' | 'su
 function pick(opts: ConnectionCliOptions): NonNullable<ConnectionSetup['tls']> {
   const tls: NonNullable<ConnectionSetup['tls']> = {};
   if (opts.cafile !== undefined) tls.cafile = opts.cafile;
+  if (opts.capath !== undefined) tls.capath = opts.capath;
   if (opts.cert !== undefined) tls.cert = opts.cert;
   if (opts.key !== undefined) tls.key = opts.key;
   if (opts.insecure) tls.insecure = true;
