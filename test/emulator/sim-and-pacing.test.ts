@@ -69,8 +69,12 @@ describe('pacing, latency and the line rate', () => {
       chunks.length = 0;
       await term.command('AT+GMR', /\r\nOK\r\n/, 5000);
       const said = Buffer.concat(chunks);
-      // 9600 baud is 960 bytes/s: 4 ms slices hold at most 3 bytes.
-      expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(4);
+      // 9600 baud is 960 bytes/s: 4 ms slices hold at most 3 bytes. A timer that fires late
+      // delivers what the line carried meanwhile (a UART does not wait for the host), so only
+      // the typical slice is small; none is ever the whole answer.
+      const sizes = chunks.map((c) => c.length).sort((a, b) => a - b);
+      expect(sizes[Math.floor(sizes.length / 2)]).toBeLessThanOrEqual(4);
+      expect(sizes[sizes.length - 1]).toBeLessThan(said.length / 4);
       expect(chunks.length).toBeGreaterThan(20);
       expect(said.toString('latin1')).toMatch(/^AT\+GMR\r\r\nAT version:/);
       expect(emu.wire.bytesToModule).toBe('AT+GMR\r'.length);
