@@ -12,7 +12,7 @@ export const FINDING_IDS = [
   'no-signal', 'not-registered', 'registration-denied', 'netopen-failed', 'network-closed',
   'wifi-join-timeout', 'wifi-wrong-password', 'wifi-ap-not-found', 'wifi-join-failed', 'wifi-disconnected',
   'socket-open-failed', 'socket-close-failed', 'peer-closed', 'send-failed',
-  'mqtt-connect-refused', 'client-id-conflict', 'keepalive-timeout',
+  'mqtt-connect-refused', 'client-id-conflict', 'keepalive-timeout', 'mqtt-service-failed',
 ] as const;
 
 export type FindingId = (typeof FINDING_IDS)[number];
@@ -76,6 +76,7 @@ export const DEFAULT_FIX: Record<FindingId, string> = {
   'mqtt-connect-refused': 'check the MQTT username, password and client id the broker expects (and TLS settings)',
   'client-id-conflict': 'another client uses the same client id: give each client its own id',
   'keepalive-timeout': 'the broker stopped answering PINGREQ: check the link, and use a keepalive shorter than any NAT/idle timeout',
+  'mqtt-service-failed': 'check the APN and that the data context is up (AT+CGACT?), then AT+CMQTTSTOP and AT+CMQTTSTART again',
 };
 
 export const DEFAULT_SEVERITY: Record<FindingId, Severity> = {
@@ -86,7 +87,7 @@ export const DEFAULT_SEVERITY: Record<FindingId, Severity> = {
   'no-signal': 'error', 'not-registered': 'error', 'registration-denied': 'error', 'netopen-failed': 'error', 'network-closed': 'error',
   'wifi-join-timeout': 'error', 'wifi-wrong-password': 'error', 'wifi-ap-not-found': 'error', 'wifi-join-failed': 'error', 'wifi-disconnected': 'warning',
   'socket-open-failed': 'error', 'socket-close-failed': 'warning', 'peer-closed': 'warning', 'send-failed': 'error',
-  'mqtt-connect-refused': 'error', 'client-id-conflict': 'error', 'keepalive-timeout': 'error',
+  'mqtt-connect-refused': 'error', 'client-id-conflict': 'error', 'keepalive-timeout': 'error', 'mqtt-service-failed': 'error',
 };
 
 export function isFindingId(value: unknown): value is FindingId {

@@ -7,12 +7,14 @@ const QUICK_DROP_MS = 5000;
 
 /**
  * MQTT trouble, from the module's native MQTT URCs (ESP-AT +MQTT…, SIM7600 +CMQTT…) and from
- * MQTT packets carried in socket data: mqtt-connect-refused, client-id-conflict, keepalive-timeout.
+ * MQTT packets carried in socket data: mqtt-connect-refused, client-id-conflict, keepalive-timeout,
+ * mqtt-service-failed (SIM7600's AT+CMQTTSTART answered with a non-zero code).
  */
 export function mqttRule(): Rule {
   const refused: ClassifiedEvent[] = [];
   const dropped: ClassifiedEvent[] = [];
   const lostPing: ClassifiedEvent[] = [];
+  const serviceFailed: ClassifiedEvent[] = [];
   const quickDrops: ClassifiedEvent[] = [];
   let connectedAt: { e: ClassifiedEvent } | undefined;
   let pingPending: ClassifiedEvent | undefined;
@@ -69,6 +71,8 @@ export function mqttRule(): Rule {
         dropped.push(e);
         onLinkGone(e);
       }
+      const start = /^\+CMQTTSTART: ?(\d+)$/.exec(text);
+      if (start && start[1] !== '0') serviceFailed.push(e);
       const ping = /^\+CMQTTPING: ?\d+,(\d+)$/.exec(text);
       if (ping && ping[1] !== '0') lostPing.push(e);
     },
@@ -77,6 +81,7 @@ export function mqttRule(): Rule {
         ex.explained = true;
         if (!refused.some((r) => ex.replies.includes(r))) refused.push(ex.final!);
       }
+      if (/^AT\+CMQTTSTART\b/i.test(ex.command) && ex.replies.some((r) => serviceFailed.includes(r))) ex.explained = true;
       if (/^AT\+MQTT(?:SUB|PUB|UNSUB)/i.test(ex.command) && ex.replies.some((r) => /^\+MQTTDISCONNECTED/.test(trimmed(r)))) ex.explained = true;
     },
     finish(c) {
@@ -92,6 +97,15 @@ export function mqttRule(): Rule {
         c.add('peer-closed', `the broker closed the MQTT connection${during ? ` (after ${during})` : ''}: ${trimmed(dropped[0]!)}`, dropped.slice(0, 4), {
           fix: 'check the broker log: a topic the client may not use, a malformed packet or a duplicate client id make it hang up',
         });
+      }
+      if (serviceFailed.length > 0) {
+        const text = trimmed(serviceFailed[0]!);
+        const code = /(\d+)$/.exec(text)![1]!;
+        const meaning = c.explain(code, 'cmqtt');
+        const alreadyUp = code === '23'
+          ? 'an earlier session left the service (or its network) up: release and stop it before starting (AT+CMQTTDISC=0,60, AT+CMQTTREL=0, AT+CMQTTSTOP), or take 23 as "already started"'
+          : undefined;
+        c.add('mqtt-service-failed', `the module's MQTT service did not start (${text}${meaning ? `: ${meaning}` : ''})`, serviceFailed.slice(0, 4), alreadyUp ? { fix: alreadyUp } : {});
       }
       if (lostPing.length > 0) c.add('keepalive-timeout', `PINGREQ went unanswered before the connection died (${lostPing.length} time${lostPing.length > 1 ? 's' : ''})`, lostPing.slice(0, 4));
     },

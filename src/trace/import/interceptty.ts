@@ -7,7 +7,7 @@ const BYTE_LINE = /^([<>])\s+0x([0-9a-f]{2})/i;
 
 /**
  * interceptty output: one byte per line, `< 0x41 (A)` for bytes the host program wrote to the
- * device, `> 0x4f (O)` for bytes the device sent back. It has no times; consecutive bytes in
+ * device, `> \t0x4f (O)` for bytes the device sent back (its dumpbuff: 1 = back end to front end). It has no times; consecutive bytes in
  * one direction become one event (cut at each LF so memory stays bounded).
  */
 export async function* importInterceptty(stream: Readable): AsyncGenerator<TraceEvent> {
