@@ -5,6 +5,7 @@ import { AtFramer } from '../at/framer.js';
 import type { ModuleProfile } from '../profile/index.js';
 import { commandName } from '../profile/index.js';
 import type { TraceEvent } from '../trace/events.js';
+import { redactCommandLine } from '../trace/redact.js';
 import { busyMeaning, meaningOfAnswer } from './meaning.js';
 import { SocketDecoder } from './mqtt-stream.js';
 import { printable } from './printable.js';
@@ -14,6 +15,17 @@ import type { EntryKind, MqttSummary, SocketData, TimelineEntry } from './timeli
 export interface ConversationOptions {
   /** Each event is one whole line (imported transcripts): end a line at each event. */
   perLine?: boolean;
+  /** Keep each entry's raw text and line classification for `detailOf` (the doctor's rules need them). */
+  details?: boolean;
+}
+
+/**
+ * What an entry was made from: the bytes as latin1 text (secrets included: the entry's own text
+ * masks them), and the classifier's reading of a line.
+ */
+export interface EntryDetail {
+  raw: string;
+  classified?: ClassifiedLine;
 }
 
 /** Host payload still owed after a '>' prompt. */
@@ -37,6 +49,8 @@ export class Conversation {
   private readonly framer: AtFramer;
   private readonly sockets = new SocketDecoder();
   private context: CommandContext | undefined;
+  /** The command in flight as shown: passwords masked (a pasted log still holds them). */
+  private shownCommand = '';
   private commandT: number | undefined;
   private request: SendRequest | undefined;
   private payload: PayloadExpected | undefined;
@@ -45,6 +59,7 @@ export class Conversation {
   /** The link of the last transparent session (ATO resumes it). */
   private transparentLink = '0';
   private out: TimelineEntry[] = [];
+  private readonly details: WeakMap<TimelineEntry, EntryDetail> | undefined;
   private nextIndex = 0;
   private current: { event: TraceEvent; index: number } | undefined;
 
@@ -53,6 +68,12 @@ export class Conversation {
     private readonly options: ConversationOptions = {},
   ) {
     this.framer = new AtFramer(profile, (frame) => this.onFrame(frame));
+    if (options.details) this.details = new WeakMap();
+  }
+
+  /** The raw text and classification behind an entry (only with the `details` option). */
+  detailOf(entry: TimelineEntry): EntryDetail | undefined {
+    return this.details?.get(entry);
   }
 
   /** The command waiting for its final result, if any. */
@@ -93,10 +114,12 @@ export class Conversation {
   private onTx(data: Buffer): void {
     let rest = data;
     while (rest.length > 0) {
+      // A transcript shows no passthrough data, and its next command means that session is over.
+      if (this.transparent && this.options.perLine && looksLikeCommand(rest.toString('latin1').trim())) this.leaveTransparent();
       if (this.transparent) {
         if (rest.toString('latin1').trim() === this.profile.data.escape.sequence) {
           this.leaveTransparent();
-          this.entry('tx', 'data', rest.toString('latin1').trim()).meaning = 'escape from transparent mode';
+          this.entry('tx', 'data', rest.toString('latin1').trim(), { raw: rest }).meaning = 'escape from transparent mode';
         } else this.socketEntry('tx', rest, { link: this.transparent.link, via: 'transparent', bytes: rest.length }, 'up');
         return;
       }
@@ -133,7 +156,7 @@ export class Conversation {
     if (p.request.socket) {
       this.socketEntry('tx', body, { link: p.request.link, via: 'send', bytes: body.length }, 'up');
     } else {
-      const e = this.entry('tx', 'data', printable(body));
+      const e = this.entry('tx', 'data', printable(body), { raw: body });
       e.meaning = `${body.length} bytes of payload for ${commandName(p.request.command)}`;
     }
     if (done) this.payload = undefined;
@@ -161,15 +184,16 @@ export class Conversation {
     const trimmed = text.trim();
     if (looksLikeCommand(trimmed)) {
       this.startCommand(trimmed, true);
-      this.entry('tx', 'command', trimmed);
+      this.entry('tx', 'command', this.shownCommand, { raw: text });
       return;
     }
-    const e = this.entry('tx', 'data', printable(text));
+    const e = this.entry('tx', 'data', printable(text), { raw: text });
     if (trimmed === this.profile.data.escape.sequence) e.meaning = 'escape from transparent mode';
   }
 
   private startCommand(text: string, echoPending: boolean): void {
     this.context = { text, responsePrefix: responsePrefixFor(text), finals: [], echoPending };
+    this.shownCommand = redactCommandLine(text);
     this.commandT = this.current?.event.t;
     this.request = sendRequestOf(text);
   }
@@ -273,7 +297,7 @@ export class Conversation {
     if (line.kind === 'command' || (line.kind === 'echo' && this.context && !sameCommand(trimmed, this.context.text))) {
       // Only the echo shows this command: the host's side was not captured.
       this.startCommand(trimmed, false);
-      const e = this.entry('tx', 'command', trimmed);
+      const e = this.entry('tx', 'command', this.shownCommand, { raw: text, classified: line });
       e.inferred = true;
       if (line.reboot) e.reboot = true;
       return;
@@ -306,7 +330,9 @@ export class Conversation {
 
   private lineEntry(line: ClassifiedLine): TimelineEntry {
     const kind: EntryKind = line.kind === 'command' ? 'command' : line.kind;
-    const e = this.entry('rx', kind, displayLine(line.text.trim()));
+    const e = kind === 'echo'
+      ? this.entry('rx', kind, redactCommandLine(line.text.trim()), { raw: line.text, classified: line })
+      : this.entry('rx', kind, displayLine(line.text.trim()), { raw: line.text, classified: line });
     if (line.reboot) {
       e.reboot = true;
       e.meaning = 'the module (re)started';
@@ -340,18 +366,23 @@ export class Conversation {
   }
 
   private socketEntry(dir: 'tx' | 'rx', data: Buffer, socket: SocketData, direction: 'up' | 'down'): void {
-    const e = this.entry(dir, 'data', printable(data, 80));
+    const e = this.entry(dir, 'data', printable(data, 80), { raw: data });
     e.socket = socket;
     const packets: MqttSummary[] = this.sockets.push(socket.link, direction, data);
     if (packets.length > 0) e.mqtt = packets;
   }
 
-  private entry(dir: TimelineEntry['dir'], kind: EntryKind, text: string): TimelineEntry {
+  /** `from`: what the entry was made of, when its text is not that (bytes are turned into text only on demand). */
+  private entry(dir: TimelineEntry['dir'], kind: EntryKind, text: string, from?: { raw: string | Buffer; classified?: ClassifiedLine }): TimelineEntry {
     const ev = this.current;
     const e: TimelineEntry = { index: this.nextIndex++, event: ev?.index ?? -1, dir, kind, text };
+    if (this.details) {
+      const raw = from === undefined ? text : typeof from.raw === 'string' ? from.raw : from.raw.toString('latin1');
+      this.details.set(e, from?.classified ? { raw, classified: from.classified } : { raw });
+    }
     if (ev?.event.line !== undefined) e.line = ev.event.line;
     if (ev?.event.t !== undefined) e.t = ev.event.t;
-    if (this.context && kind !== 'command' && kind !== 'note') e.command = this.context.text;
+    if (this.context && kind !== 'command' && kind !== 'note') e.command = this.shownCommand;
     this.out.push(e);
     return e;
   }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { printable } from '../decode/printable.js';
+import { redactCommandLine } from '../trace/redact.js';
 import type { ReplayScript, ReplayStep, Reply } from './script.js';
 
 export interface Divergence {
@@ -75,9 +76,13 @@ export class ReplayModule extends EventEmitter {
     }
   }
 
-  private onCommand(line: string): void {
+  private onCommand(raw: string): void {
     const at = this.next;
-    const same = (s: ReplayStep | undefined) => s?.kind === 'command' && s.text.toUpperCase() === line.toUpperCase();
+    // Recordings mask passwords (ours at write time, decode's on display), one '*' per byte:
+    // compare the masked forms, whatever the secret's length.
+    const line = redactCommandLine(raw);
+    const key = (text: string) => redactCommandLine(text).replace(/\*+/g, '*').toUpperCase();
+    const same = (s: ReplayStep | undefined) => s?.kind === 'command' && key(s.text) === key(line);
     if (same(this.script.steps[at])) {
       this.emit('match', at + 1, this.script.steps[at]);
       this.answer(this.script.steps[at]!);

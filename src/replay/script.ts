@@ -32,7 +32,9 @@ export interface ReplayScript {
  * whole script in memory: replay is for session-sized captures.
  */
 export async function buildScript(events: AsyncIterable<TraceEvent>, profile: ModuleProfile, perLine: boolean): Promise<ReplayScript> {
-  const conversation = new Conversation(profile, { perLine });
+  const conversation = new Conversation(profile, { perLine, details: true });
+  // The bytes to send are the recorded ones; the text shown has passwords masked.
+  const recorded = (e: TimelineEntry) => Buffer.from(conversation.detailOf(e)?.raw ?? e.text, 'latin1');
   const script: ReplayScript = { banner: [], steps: [] };
   let stepT: number | undefined;
   let lastT: number | undefined;
@@ -49,10 +51,10 @@ export async function buildScript(events: AsyncIterable<TraceEvent>, profile: Mo
     if (event.dir === 'tx') {
       for (const e of entries) {
         if (e.dir !== 'tx') continue;
-        if (e.kind === 'command') startStep({ kind: 'command', text: e.text, host: Buffer.from(e.text, 'latin1') }, event.t);
+        if (e.kind === 'command') startStep({ kind: 'command', text: e.text, host: Buffer.from(recorded(e).toString('latin1').trim(), 'latin1') }, event.t);
         else {
           const cur = current();
-          const payload = e.socket ? event.data : Buffer.from(e.text, 'latin1');
+          const payload = e.socket ? event.data : recorded(e);
           // Consecutive payload writes with no answer between them are one step.
           if (cur && cur.kind === 'data' && cur.replies.length === 0) cur.host = Buffer.concat([cur.host, payload]);
           else startStep({ kind: 'data', text: payload.toString('latin1'), host: payload }, event.t);
@@ -61,7 +63,7 @@ export async function buildScript(events: AsyncIterable<TraceEvent>, profile: Mo
       continue;
     }
     const inferred = entries.find((e) => e.kind === 'command' && e.inferred);
-    if (inferred) startStep({ kind: 'command', text: inferred.text, host: Buffer.from(inferred.text, 'latin1') }, event.t);
+    if (inferred) startStep({ kind: 'command', text: inferred.text, host: Buffer.from(recorded(inferred).toString('latin1').trim(), 'latin1') }, event.t);
     const data = perLine && !/[\r\n]$/.test(event.data.toString('latin1')) ? Buffer.concat([event.data, Buffer.from('\r\n')]) : event.data;
     const reply: Reply = { delayMs: event.t !== undefined && stepT !== undefined ? Math.max(0, event.t - stepT) : 0, data };
     const step = current();

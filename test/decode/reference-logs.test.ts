@@ -22,6 +22,15 @@ describe('every captured log imports and decodes, with the right profile guessed
 });
 
 describe('kinds and meanings a person reading the logs would give', () => {
+  it('espat_16: a pasted Wi-Fi password is masked everywhere; the next session ends the passthrough one', async () => {
+    const { entries } = await decode('espat_16');
+    expect(find(entries, /^AT\+CWJAP=/)).toMatchObject({ dir: 'tx', kind: 'command', text: 'AT+CWJAP="aiot@xuhongv","**************"' });
+    expect(entries.filter((e) => JSON.stringify(e).includes('xuhong12345678'))).toEqual([]);
+    // The transcript shows no passthrough data; its later commands are commands again.
+    expect(find(entries, 'AT+GMR')).toMatchObject({ dir: 'tx', kind: 'command' });
+    expect(find(entries, 'Bin version:2.0.0(WROOM-02-N)')).toMatchObject({ kind: 'info', command: 'AT+GMR' });
+  });
+
   it('sim7600_18: bare ERROR, then +CME ERROR: SIM not inserted after CMEE=2', async () => {
     const { entries } = await decode('sim7600_18');
     expect(find(entries, 'AT+CPIN?')).toMatchObject({ dir: 'tx', kind: 'command' });

@@ -65,6 +65,27 @@ describe('doctor --log rules over trace events', () => {
   it('an MQTT CONNACK refusing the login in socket data: mqtt-connect-refused', async () => {
     const connack = Buffer.from([0x20, 0x02, 0x00, 0x05]).toString('latin1');
     expect(await ids([tx('AT+CIPSEND=4\r\n'), rx('\r\nOK\r\n> '), tx('abcd'), rx('\r\nSEND OK\r\n'), rx(`\r\n+IPD,4:${connack}`)], 'esp-at')).toEqual(['mqtt-connect-refused:error']);
+    // SIM7600 pushes `+IPD4` on a line of its own, then the bytes; the summary names the packet.
+    const a = await analyzeEvents([tx('AT+CIPSEND=0,4\r'), rx('\r\n>'), tx('abcd'), rx('\r\nOK\r\n'), rx(`\r\n+IPD4\r\n${connack}`)], { profile: 'sim7600' });
+    expect(a.findings.map((f) => f.id)).toEqual(['mqtt-connect-refused']);
+    expect(a.findings[0]!.summary).toMatch(/CONNACK/);
+  });
+
+  it('MQTT in socket data: an unanswered PINGREQ before the close is keepalive-timeout; quick drops after CONNACK twice, client-id-conflict', async () => {
+    const send = (packet: number[]) => {
+      const bytes = Buffer.from(packet).toString('latin1');
+      return [tx(`AT+CIPSEND=${packet.length}\r\n`), rx('\r\nOK\r\n> '), tx(bytes), rx('\r\nSEND OK\r\n')];
+    };
+    const at = (t: number, e: TraceEvent): TraceEvent => ({ ...e, t });
+    const accepted = rx(`\r\n+IPD,4:${Buffer.from([0x20, 0x02, 0x00, 0x00]).toString('latin1')}`);
+    const pingreq = send([0xc0, 0x00]);
+    expect(await ids([...pingreq, rx('\r\nCLOSED\r\n')], 'esp-at')).toContain('keepalive-timeout:error');
+    // An answered ping is fine: only the close is left to report.
+    const answered = await ids([...pingreq, rx(`\r\n+IPD,2:${Buffer.from([0xd0, 0x00]).toString('latin1')}`), rx('\r\nCLOSED\r\n')], 'esp-at');
+    expect(answered).not.toContain('keepalive-timeout:error');
+    expect(answered.length).toBeGreaterThan(0);
+    const session = (t: number) => [at(t, accepted), at(t + 300, rx('\r\nCLOSED\r\n'))];
+    expect(await ids([...session(1000), ...session(9000)], 'esp-at')).toContain('client-id-conflict:error');
   });
 });
 

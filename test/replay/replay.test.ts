@@ -43,6 +43,26 @@ describe('replay script from a recording', () => {
   });
 });
 
+describe('replay and passwords', () => {
+  it('shows a pasted password masked, resends the recorded bytes, and matches a live host against a masked recording', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'atb-replay-')), 'join.txt');
+    writeFileSync(path, 'AT+CWJAP="lab","hunter22"\nWIFI CONNECTED\nWIFI GOT IP\nOK\n');
+    const { script } = await scriptOf(path);
+    expect(script.steps[0]).toMatchObject({ kind: 'command', text: 'AT+CWJAP="lab","********"' });
+    expect(script.steps[0]!.host.toString('latin1')).toBe('AT+CWJAP="lab","hunter22"');
+    // Our own traces are masked when written: the live host's real password still matches.
+    const module = new ReplayModule(script, () => undefined, { speed: 0 });
+    const seen: string[] = [];
+    module.on('match', (step: number) => seen.push(`match ${step}`));
+    module.on('diverge', (d: Divergence) => seen.push(`${d.kind} ${d.got}`));
+    module.start();
+    module.input(Buffer.from('AT+CWJAP="lab","other-secret"\r\n'));
+    module.input(Buffer.from('AT+CWJAP="elsewhere","other-secret"\r\n'));
+    expect(seen).toEqual(['match 1', 'unexpected AT+CWJAP="elsewhere","************"']);
+    module.close();
+  });
+});
+
 describe('replay --emulate over a real socat pty (serialport on both ends)', () => {
   let end: PtyEnd | undefined;
   let host: SerialLink | undefined;

@@ -51,7 +51,7 @@ export function garbageRule(): Rule {
       if (e.dir !== 'rx') return;
       if (e.classified?.reboot || e.classified?.urc?.event === 'boot') lastBootAt = events;
       if (finalCode(e) === '100') corrupted.push(e);
-      if (e.kind === 'data' || e.kind === 'block' || !isGarbage(e.text)) return;
+      if (e.kind === 'data' || !isGarbage(e.text)) return;
       if (c.afterHostReset || events - lastBootAt <= 3) {
         lastBootAt = events; // a burst of boot garbage continues the window
         return;

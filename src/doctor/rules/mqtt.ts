@@ -1,4 +1,3 @@
-import mqttPacket from 'mqtt-packet';
 import type { ClassifiedEvent } from '../classify-events.js';
 import type { Rule } from '../engine.js';
 import { finalOutcome, trimmed } from './text.js';
@@ -7,7 +6,7 @@ const QUICK_DROP_MS = 5000;
 
 /**
  * MQTT trouble, from the module's native MQTT URCs (ESP-AT +MQTT…, SIM7600 +CMQTT…) and from
- * MQTT packets carried in socket data: mqtt-connect-refused, client-id-conflict, keepalive-timeout,
+ * the MQTT packets decode found in socket data: mqtt-connect-refused, client-id-conflict, keepalive-timeout,
  * mqtt-service-failed (SIM7600's AT+CMQTTSTART answered with a non-zero code).
  */
 export function mqttRule(): Rule {
@@ -18,24 +17,8 @@ export function mqttRule(): Rule {
   const quickDrops: ClassifiedEvent[] = [];
   let connectedAt: { e: ClassifiedEvent } | undefined;
   let pingPending: ClassifiedEvent | undefined;
-  const rxParser = mqttPacket.parser({ protocolVersion: 4 });
-  const txParser = mqttPacket.parser({ protocolVersion: 4 });
-  let current: ClassifiedEvent | undefined;
-  rxParser.on('packet', (p) => {
-    if (!current) return;
-    if (p.cmd === 'connack') {
-      const code = p.returnCode ?? p.reasonCode ?? 0;
-      if (code !== 0) refused.push(current);
-      else connectedAt = { e: current };
-    } else if (p.cmd === 'pingresp') {
-      pingPending = undefined;
-    }
-  });
-  txParser.on('packet', (p) => {
-    if (p.cmd === 'pingreq' && current) pingPending ??= current;
-  });
-  rxParser.on('error', () => undefined);
-  txParser.on('error', () => undefined);
+  /** The first refusing CONNACK as mosquitto -d shows it (socket data is binary). */
+  let refusingConnack: string | undefined;
   const onLinkGone = (e: ClassifiedEvent) => {
     if (pingPending) lostPing.push(pingPending);
     pingPending = undefined;
@@ -45,15 +28,18 @@ export function mqttRule(): Rule {
   return {
     name: 'mqtt',
     onEvent(e) {
-      current = e;
       const text = trimmed(e);
-      if (e.dir === 'tx' && e.kind === 'data') {
-        txParser.parse(Buffer.from(e.text, 'latin1'));
-        return;
+      // MQTT carried in socket data, as decode read it.
+      for (const packet of e.mqtt ?? []) {
+        if (e.dir === 'tx' && packet.type === 'PINGREQ') pingPending ??= e;
+        if (e.dir !== 'rx') continue;
+        if (packet.type === 'CONNACK' && packet.code !== 0) {
+          refused.push(e);
+          refusingConnack ??= packet.text;
+        } else if (packet.type === 'CONNACK') connectedAt = { e };
+        else if (packet.type === 'PINGRESP') pingPending = undefined;
       }
       if (e.dir !== 'rx') return;
-      if (e.kind === 'block') rxParser.parse(Buffer.from(e.text.slice(e.text.indexOf(':') + 1 || e.text.length), 'latin1'));
-      if (e.kind === 'data') rxParser.parse(Buffer.from(e.text, 'latin1'));
       if (e.classified?.urc?.event === 'socket-closed' || /^(?:\d+,)?CLOSED$/.test(text)) onLinkGone(e);
       // Native MQTT (ESP-AT 2.x, SIM7600 CMQTT).
       if (/^\+MQTTCONNECTED:/.test(text)) connectedAt = { e };
@@ -86,9 +72,10 @@ export function mqttRule(): Rule {
     },
     finish(c) {
       if (refused.length > 0) {
-        const code = /^\+CMQTTCONNECT: ?\d+,(\d+)$/.exec(trimmed(refused[0]!))?.[1];
+        const first = refused[0]!.mqtt?.some((p) => p.type === 'CONNACK') ? refusingConnack! : trimmed(refused[0]!);
+        const code = /^\+CMQTTCONNECT: ?\d+,(\d+)$/.exec(first)?.[1];
         const meaning = code ? c.explain(code, 'cmqtt') : undefined;
-        c.add('mqtt-connect-refused', `the MQTT connection was refused (${trimmed(refused[0]!)}${meaning ? `: ${meaning}` : ''})`, refused.slice(0, 4));
+        c.add('mqtt-connect-refused', `the MQTT connection was refused (${first}${meaning ? `: ${meaning}` : ''})`, refused.slice(0, 4));
       }
       if (quickDrops.length >= 2) {
         c.add('client-id-conflict', `the broker closed the connection right after accepting it ${quickDrops.length} times: another client probably uses the same client id`, quickDrops.slice(0, 4));
