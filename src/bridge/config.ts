@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { modemSessionOptions, type ModemCliOptions } from '../cli/modem-options.js';
-import { readTlsFiles } from '../mqtt/tls.js';
+import { pskProblem, readTlsFiles } from '../mqtt/tls.js';
 import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
 import type { FsyncPolicy } from '../mqtt/durable-queue.js';
 import type { ModemSessionOptions } from '../modem/session-types.js';
@@ -53,6 +53,8 @@ export const KEYS: Record<string, string> = {
   bridge_certfile: 'client certificate for TLS',
   bridge_keyfile: 'client key for TLS',
   bridge_insecure: 'true: do not check the certificate host name',
+  bridge_identity: 'TLS-PSK identity (with bridge_psk, instead of certificates)',
+  bridge_psk: 'TLS-PSK key in hex (or ATBRIDGE_REMOTE_PSK)',
   queue_dir: 'durable queues (default $ATBRIDGE_QUEUE_DIR or ~/.local/state/atbridge/<connection>)',
   queue_max_messages: 'bound per direction; the oldest unsent are dropped beyond it (default 100000)',
   queue_max_bytes: 'bound per direction in bytes (default 64 MiB)',
@@ -64,7 +66,7 @@ export const KEYS: Record<string, string> = {
   drain_timeout: 'seconds SIGTERM waits for the queues to drain (default 10)',
 };
 
-const SECRET_KEYS = new Set(['remote_password', 'local_password', 'wifi_password', 'pin']);
+const SECRET_KEYS = new Set(['remote_password', 'local_password', 'wifi_password', 'pin', 'bridge_psk']);
 
 export interface BridgeConfig {
   id: string;
@@ -147,8 +149,17 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
   const remoteText = get('remote') ?? (get('address') !== undefined ? `mqtt://${get('address')!.split(/\s+/)[0]}` : undefined);
   if (remoteText === undefined) throw usage('no remote broker given', 'pass --remote mqtt://host:port (or remote / address in the config file)');
   const remote = parseBrokerUrl(remoteText, 'remote', true);
-  const tlsWanted = remote.secure || get('bridge_cafile') !== undefined || get('bridge_capath') !== undefined || get('bridge_certfile') !== undefined;
+  const psk = get('bridge_psk') ?? env.ATBRIDGE_REMOTE_PSK;
+  const identity = get('bridge_identity');
+  const certificates = get('bridge_cafile') !== undefined || get('bridge_capath') !== undefined || get('bridge_certfile') !== undefined;
+  const tlsWanted = remote.secure || certificates || psk !== undefined;
   if ((get('bridge_certfile') === undefined) !== (get('bridge_keyfile') === undefined)) throw usage('bridge_certfile and bridge_keyfile go together');
+  if ((psk === undefined) !== (identity === undefined)) {
+    throw usage(get('bridge_psk') === undefined && psk !== undefined ? 'ATBRIDGE_REMOTE_PSK is set: bridge_identity must go with it' : 'bridge_psk and bridge_identity go together');
+  }
+  if (psk !== undefined && certificates) throw usage('use either bridge_psk or certificates (bridge_cafile/bridge_capath/bridge_certfile), not both');
+  const badPsk = psk !== undefined ? pskProblem(psk) : undefined;
+  if (badPsk) throw usage(`bridge_psk ${badPsk}`);
   const tls: RemoteTls | undefined = tlsWanted
     ? {
         ...(get('bridge_cafile') !== undefined ? { cafile: get('bridge_cafile')! } : {}),
@@ -156,9 +167,10 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
         ...(get('bridge_certfile') !== undefined ? { cert: get('bridge_certfile')! } : {}),
         ...(get('bridge_keyfile') !== undefined ? { key: get('bridge_keyfile')! } : {}),
         ...(bool(s, 'bridge_insecure', false) ? { insecure: true } : {}),
+        ...(psk !== undefined ? { psk: { identity: identity!, key: psk } } : {}),
       }
     : undefined;
-  if (tls) readTlsFiles(tls, { cafile: 'bridge_cafile', capath: 'bridge_capath', cert: 'bridge_certfile', key: 'bridge_keyfile' });
+  if (tls && !tls.psk) readTlsFiles(tls, { cafile: 'bridge_cafile', capath: 'bridge_capath', cert: 'bridge_certfile', key: 'bridge_keyfile' });
 
   const topics = s.get('topic') ?? [];
   if (topics.length === 0) throw usage('no topic given: nothing to bridge', "add --topic 'sensors/# out 1' (or topic lines in the config file)");

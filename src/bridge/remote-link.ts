@@ -11,6 +11,7 @@ export interface RemoteTls {
   cert?: string;
   key?: string;
   insecure?: boolean;
+  psk?: { identity: string; key: string };
 }
 
 export interface RemoteLinkOptions {
@@ -24,7 +25,12 @@ export interface RemoteLinkOptions {
 
 const STATUS_TIMEOUT_MS = 5000;
 /** Fixes name the bridge's own keys (the flags are the same words with dashes). */
-const BRIDGE_TLS_OPTIONS = { cafile: 'bridge_cafile or bridge_capath', insecure: 'bridge_insecure true', files: 'bridge_cafile/bridge_certfile/bridge_keyfile' };
+const BRIDGE_TLS_OPTIONS = {
+  cafile: 'bridge_cafile or bridge_capath',
+  insecure: 'bridge_insecure true',
+  files: 'bridge_cafile/bridge_certfile/bridge_keyfile',
+  psk: 'bridge_psk and bridge_identity',
+};
 
 /**
  * Opens byte streams to the remote broker through the module. One modem session serves every

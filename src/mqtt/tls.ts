@@ -14,13 +14,28 @@ export interface TlsOptions {
   key?: string;
   /** Skip the host name check (the chain is still verified), as mosquitto's --insecure. */
   insecure?: boolean;
+  /** TLS-PSK instead of certificates (mosquitto's --psk / --psk-identity): the key in hex. */
+  psk?: { identity: string; key: string };
   /** Name the certificate must carry (default: the host connected to). */
   servername: string;
   /** How the caller spells the options in fixes (the bridge says bridge_cafile, pub says --cafile). */
-  optionNames?: { cafile: string; insecure: string; files: string };
+  optionNames?: TlsOptionNames;
 }
 
-const CLI_OPTION_NAMES = { cafile: '--cafile or --capath', insecure: '--insecure', files: '--cafile/--cert/--key' };
+interface TlsOptionNames {
+  cafile: string;
+  insecure: string;
+  files: string;
+  psk: string;
+}
+
+const CLI_OPTION_NAMES: TlsOptionNames = { cafile: '--cafile or --capath', insecure: '--insecure', files: '--cafile/--cert/--key', psk: '--psk and --psk-identity' };
+
+/** A PSK as mosquitto takes it: hex digits, whole bytes. */
+export function pskProblem(key: string): string | undefined {
+  if (!/^(?:[0-9a-fA-F]{2})+$/.test(key)) return 'must be hexadecimal digits, two per byte (as in mosquitto\'s psk_file)';
+  return undefined;
+}
 
 /** What the TLS files are called where the user gave them (flags, or the bridge's config keys). */
 export interface TlsFileLabels {
@@ -51,7 +66,7 @@ export function readTlsFiles(files: TlsFiles, labels: TlsFileLabels = CLI_FILE_L
 export function startTls(socket: Duplex, options: TlsOptions): Promise<tls.TLSSocket> {
   let context: tls.ConnectionOptions;
   try {
-    context = { socket, rejectUnauthorized: true, ...readTlsFiles(options) };
+    context = options.psk ? pskContext(socket, options.psk) : { socket, rejectUnauthorized: true, ...readTlsFiles(options) };
   } catch (err) {
     // The connection is open already: close it, or it would keep the process alive.
     socket.destroy();
@@ -61,12 +76,14 @@ export function startTls(socket: Duplex, options: TlsOptions): Promise<tls.TLSSo
   // SNI carries names only, never IP addresses.
   context.host = options.servername;
   if (!isIpAddress(options.servername)) context.servername = options.servername;
-  if (options.insecure) context.checkServerIdentity = () => undefined;
+  if (options.insecure || options.psk) context.checkServerIdentity = () => undefined;
   return new Promise((resolve, reject) => {
     const secure = tls.connect(context);
     const onError = (err: Error) => {
       secure.destroy();
-      reject(new AtbridgeError('tls-failed', `TLS handshake with the broker failed: ${err.message}`, { fix: tlsFix(err, options.optionNames ?? CLI_OPTION_NAMES), cause: err }));
+      const names = options.optionNames ?? CLI_OPTION_NAMES;
+      const fix = options.psk ? `check ${names.psk} match a line of the broker's psk_file, and that its listener has psk_hint set` : tlsFix(err, names);
+      reject(new AtbridgeError('tls-failed', `TLS handshake with the broker failed: ${opensslReason(err.message)}`, { fix, cause: err }));
     };
     secure.once('error', onError);
     secure.once('secureConnect', () => {
@@ -74,6 +91,12 @@ export function startTls(socket: Duplex, options: TlsOptions): Promise<tls.TLSSo
       resolve(secure);
     });
   });
+}
+
+/** TLS 1.2 with the PSK cipher suites: Node's TLS 1.3 has no external PSKs, and there is no certificate to check. */
+function pskContext(socket: Duplex, psk: { identity: string; key: string }): tls.ConnectionOptions {
+  const key = Buffer.from(psk.key, 'hex');
+  return { socket, ciphers: 'PSK', maxVersion: 'TLSv1.2', pskCallback: () => ({ psk: key, identity: psk.identity }) };
 }
 
 function readPem(path: string, option: string): Buffer {
@@ -107,11 +130,17 @@ function readCaDirectory(dir: string, label: string): Buffer[] {
   return pems;
 }
 
+/** `80DC…:error:0A0003FC:SSL routines:ssl3_read_bytes:sslv3 alert bad record mac:…` → `sslv3 alert bad record mac`. */
+function opensslReason(message: string): string {
+  const reason = /:SSL routines:[^:]*:([^:]+)/.exec(message)?.[1];
+  return (reason ?? message).trim();
+}
+
 function isIpAddress(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }
 
-function tlsFix(err: Error, names: { cafile: string; insecure: string; files: string }): string {
+function tlsFix(err: Error, names: TlsOptionNames): string {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `connect by the name in the certificate, or use ${names.insecure} to skip the host name check`;
   if (code.includes('CERT') || code.includes('SELF_SIGNED') || code.includes('ISSUER') || code.includes('VERIFY')) return `pass the broker's CA with ${names.cafile}`;

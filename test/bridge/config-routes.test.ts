@@ -77,6 +77,16 @@ bridge_protocol_version mqttv50
     expect(() => resolveConfig(parseConfigText(`${text}\nbridge_cafile /nonexistent/ca.pem\n`), {})).toThrow(/cannot read bridge_cafile \/nonexistent\/ca.pem/);
   });
 
+  it('bridge_psk with bridge_identity is TLS-PSK (key from ATBRIDGE_REMOTE_PSK too), never with certificates, masked when printed', () => {
+    const psk = `${text}\nbridge_identity gw-1\nbridge_psk 0a1b2c3d\n`;
+    expect(resolveConfig(parseConfigText(psk), {}).remote.tls).toEqual({ psk: { identity: 'gw-1', key: '0a1b2c3d' } });
+    expect(resolveConfig(parseConfigText(`${text}\nbridge_identity gw-1\n`), { ATBRIDGE_REMOTE_PSK: 'beef' }).remote.tls).toEqual({ psk: { identity: 'gw-1', key: 'beef' } });
+    expect(() => resolveConfig(parseConfigText(`${text}\nbridge_psk 0a1b\n`), {})).toThrow(/bridge_psk and bridge_identity go together/);
+    expect(() => resolveConfig(parseConfigText(`${text}\nbridge_identity a\nbridge_psk 0g\n`), {})).toThrow(/bridge_psk must be hexadecimal/);
+    expect(() => resolveConfig(parseConfigText(`${psk}bridge_cafile /x.pem\n`), {})).toThrow(/either bridge_psk or certificates/);
+    expect(printSettings(parseConfigText(psk))).not.toContain('0a1b2c3d');
+  });
+
   it('lets flags override keys and add topic lines', () => {
     const merged = mergeSettings(parseConfigText(text), new Map([['connection', ['other']], ['topic', ['extra/# out 0']]]));
     const config = resolveConfig(merged, {});

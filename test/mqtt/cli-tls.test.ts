@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { freePort, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { atbridge, cliBuilt, killAll, messageLines, subscriber } from './cli-support.js';
 import { uniqueId } from './support.js';
 
@@ -48,6 +48,38 @@ describe.runIf(cliBuilt())('TLS on the host, over the byte stream', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split('\n')[0]).toMatch(/--capath .* holds no PEM certificate/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--psk/--psk-identity: TLS-PSK through the emulated module to a psk_file listener; a wrong key is one line with the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-psk-'));
+    writeFileSync(join(dir, 'psk'), 'gw-1:0a1b2c3d4e5f60718293\n');
+    const pskPort = await freePort();
+    const pskBroker = await startMosquitto({ persistence: false, extraConfig: [`listener ${pskPort} 127.0.0.1`, 'psk_hint atbridge-test', `psk_file ${join(dir, 'psk')}`] });
+    try {
+      const topic = `psk/${uniqueId()}`;
+      const theirs = await subscriber('mosquitto', ['-h', '127.0.0.1', '-p', String(pskBroker.port), '-t', topic, '-C', '1', '-v']);
+      const psk = ['-h', '127.0.0.1', '-p', String(pskPort), '--psk-identity', 'gw-1', '-t', topic, '-q', '1'];
+      const ok = await atbridge(['pub', '--device', 'emu:sim7600?pacing=0', ...psk, '--psk', '0a1b2c3d4e5f60718293', '-m', 'by-psk']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(await theirs.exited).toBe(0);
+      expect(messageLines(theirs.stdout())).toEqual([`${topic} by-psk`]);
+      const wrong = await atbridge(['pub', ...psk, '--psk', 'ffffffffffffffffffff', '-m', 'x']);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr.trim().split('\n')[0]).toMatch(/TLS handshake with the broker failed/);
+      expect(wrong.stderr).toMatch(/psk_file/);
+      expect(wrong.stderr).not.toContain('ffffffffffffffffffff');
+      for (const [args, message] of [
+        [['--psk', '0a1b'], /--psk-identity is required/],
+        [['--psk', 'xyz', '--psk-identity', 'gw-1'], /--psk must be hexadecimal/],
+        [['--psk', '0a1b', '--psk-identity', 'gw-1', '--cafile', broker.certs!.caFile], /only one of --psk or --cafile/],
+      ] as const) {
+        const bad = await atbridge(['pub', '-p', String(pskPort), '-t', topic, '-m', 'x', ...args]);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr.trim().split('\n')[0]).toMatch(message);
+      }
+    } finally {
+      await pskBroker.stop();
+    }
   });
 
   it('refuses a broker whose CA is not trusted, and talks mutual TLS with --cert/--key', async () => {

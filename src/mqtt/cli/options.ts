@@ -4,7 +4,7 @@ import { AtbridgeError, ExitCode } from '../../errors.js';
 import { intOption } from '../../cli/run.js';
 import type { MqttClientOptions, ProtocolVersion, WillOptions } from '../client.js';
 import { filterProblem, publishTopicProblem } from '../topic.js';
-import { readTlsFiles } from '../tls.js';
+import { pskProblem, readTlsFiles } from '../tls.js';
 
 /** Options pub and sub share, named and meaning as in mosquitto_pub / mosquitto_sub. */
 export function addConnectionOptions(cmd: Command): Command {
@@ -29,7 +29,9 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--capath <dir>', 'trust the CA certificates (PEM) in this directory and use TLS')
     .option('--cert <file>', 'client certificate for TLS')
     .option('--key <file>', 'client private key for TLS')
-    .option('--insecure', 'do not check the broker certificate\'s host name (the chain is still checked)');
+    .option('--insecure', 'do not check the broker certificate\'s host name (the chain is still checked)')
+    .option('--psk <hex>', 'pre-shared key in hex: TLS-PSK instead of certificates (or ATBRIDGE_MQTT_PSK); never printed')
+    .option('--psk-identity <identity>', 'the identity that goes with --psk');
 }
 
 export interface ConnectionCliOptions {
@@ -54,13 +56,15 @@ export interface ConnectionCliOptions {
   cert?: string;
   key?: string;
   insecure?: boolean;
+  psk?: string;
+  pskIdentity?: string;
 }
 
 /** Where and how to connect, before any transport exists. */
 export interface ConnectionSetup {
   host: string;
   port: number;
-  tls: { cafile?: string; capath?: string; cert?: string; key?: string; insecure?: boolean } | undefined;
+  tls: { cafile?: string; capath?: string; cert?: string; key?: string; insecure?: boolean; psk?: { identity: string; key: string } } | undefined;
   /** The topic from -L, if any. */
   urlTopic: string | undefined;
   client: Omit<MqttClientOptions, 'connect'> & { clientId: string; protocolVersion: ProtocolVersion };
@@ -87,8 +91,16 @@ export function parseProtocolVersion(value: string): ProtocolVersion {
 export function connectionSetup(opts: ConnectionCliOptions, command: 'pub' | 'sub'): ConnectionSetup {
   const protocolVersion = parseProtocolVersion(opts.protocolVersion);
   const url = opts.url ? parseUrl(opts.url) : undefined;
-  const tlsWanted = url?.secure === true || opts.cafile !== undefined || opts.capath !== undefined || opts.cert !== undefined;
+  const psk = opts.psk ?? process.env.ATBRIDGE_MQTT_PSK;
+  const tlsWanted = url?.secure === true || opts.cafile !== undefined || opts.capath !== undefined || opts.cert !== undefined || psk !== undefined;
   if ((opts.cert === undefined) !== (opts.key === undefined)) throw usageError('--cert and --key must be given together');
+  if (psk !== undefined && opts.pskIdentity === undefined) throw usageError('--psk-identity is required with --psk');
+  if (psk === undefined && opts.pskIdentity !== undefined) throw usageError('--psk-identity needs --psk');
+  if (psk !== undefined && (opts.cafile !== undefined || opts.capath !== undefined || opts.cert !== undefined)) {
+    throw usageError('only one of --psk or --cafile/--capath/--cert may be used at once');
+  }
+  const badPsk = psk !== undefined ? pskProblem(psk) : undefined;
+  if (badPsk) throw usageError(`--psk ${badPsk}`);
   if (opts.id !== undefined && opts.idPrefix !== undefined) throw usageError('-i and -I cannot be used together');
   const clientId = opts.id ?? (opts.idPrefix !== undefined ? `${opts.idPrefix}${process.pid}` : `atbridge-${command}-${process.pid}`);
   const persistent = opts.disableCleanSession === true;
@@ -110,7 +122,8 @@ export function connectionSetup(opts: ConnectionCliOptions, command: 'pub' | 'su
   const will = willOptions(opts);
   if (will) client.will = will;
   const tls = tlsWanted ? pick(opts) : undefined;
-  if (tls) readTlsFiles(tls); // a missing CA or key file is the user's input: say so before connecting
+  if (tls && psk !== undefined) tls.psk = { identity: opts.pskIdentity!, key: psk };
+  else if (tls) readTlsFiles(tls); // a missing CA or key file is the user's input: say so before connecting
   return {
     host: url?.host ?? opts.host ?? 'localhost',
     port: url?.port ?? opts.port ?? (tlsWanted ? 8883 : 1883),
