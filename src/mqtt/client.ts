@@ -86,7 +86,8 @@ export interface ClientEvents {
   message: [topic: string, payload: Buffer, packet: IPublishPacket];
   /** A connection was lost; the client will reconnect unless ended or reconnect is off. */
   offline: [reason: AtbridgeError | undefined];
-  reconnect: [attempt: number, delayMs: number];
+  /** `reason`: why the last attempt or connection failed, when known. */
+  reconnect: [attempt: number, delayMs: number, reason: AtbridgeError | undefined];
   /** Closed for good: ended, or a failure with reconnect off. */
   close: [];
   /** Only emitted when someone listens, so an unheard error never throws. */
@@ -348,7 +349,7 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     }
     const delay = backoffDelay(this.attempt++, reconnect);
     this.state = 'waiting';
-    this.emit('reconnect', this.attempt, delay);
+    this.emit('reconnect', this.attempt, delay, error);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.openConnection();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DurableQueue } from '../../src/mqtt/durable-queue.js';
-import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { freePort, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { atbridge, CLI, cliBuilt, killAll, start } from './cli-support.js';
 import { uniqueId, until } from './support.js';
 
@@ -66,5 +66,33 @@ it.runIf(cliBuilt())('every QoS 1 message queued by `pub -l --queue` arrives alt
     after.close();
   } finally {
     await subscriber.endAsync();
+  }
+});
+
+it.runIf(cliBuilt())('`pub -m --queue` with the broker away: the message is on disk at once, the reason is said, and the next run delivers it', async () => {
+  const topic = `queue/${uniqueId()}`;
+  const dir = mkdtempSync(join(tmpdir(), 'atbridge-pubqueue-away-'));
+  const subscriber = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: uniqueId('counter'), clean: true });
+  const seen: string[] = [];
+  subscriber.on('message', (_t, payload) => seen.push(payload.toString()));
+  await subscriber.subscribeAsync(topic, { qos: 1 });
+  try {
+    // Nothing listens on this port: the publisher keeps retrying, with the message already stored.
+    const away = await freePort();
+    const first = start(process.execPath, [CLI, 'pub', '-h', '127.0.0.1', '-p', String(away), '-t', topic, '-m', 'written-while-away', '-q', '1', '--queue', dir]);
+    await until(() => /reconnecting in .* \(connection refused/.test(first.stderr()), `a reconnect line with its reason (${first.stderr()})`);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const stored = DurableQueue.open({ dir });
+    expect(stored.size).toBe(1);
+    stored.close();
+
+    const second = await atbridge(['pub', '-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-m', 'second', '-q', '1', '--queue', dir], { timeoutMs: 15_000 });
+    expect(second.code, second.stderr).toBe(0);
+    await until(() => seen.length === 2, `both messages (have ${seen.join(',')})`);
+    expect(seen).toEqual(['written-while-away', 'second']);
+  } finally {
+    await subscriber.endAsync();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -83,9 +83,12 @@ async function runPub(opts: PubOptions): Promise<number> {
       failures++;
       warn(errorMessage(err));
     });
+  if (queue && queue.size > 0) warn(`resending ${queue.size} message(s) left in ${opts.queue} by an earlier run`);
+  const started = client.start();
   try {
-    await client.start();
-    if (queue && queue.size > 0) warn(`resending ${queue.size} message(s) left in ${opts.queue} by an earlier run`);
+    // With a queue each message goes to disk first and out once the broker is there: do not wait for it.
+    if (queue) started.catch(() => undefined);
+    else await started;
     if (opts.stdinLine) {
       const pending = new Set<Promise<void>>();
       for await (const line of lines(process.stdin)) {
@@ -100,11 +103,16 @@ async function runPub(opts: PubOptions): Promise<number> {
       const payload = await messagePayload(opts);
       const times = opts.repeat ?? 1;
       for (let i = 0; i < times; i++) {
-        await publish(payload);
+        // Queued messages are on disk once published: wait for their acks together (drained below).
+        if (queue) void publish(payload);
+        else await publish(payload);
         if (repeatDelayMs > 0 && i < times - 1) await new Promise((r) => setTimeout(r, repeatDelayMs));
       }
     }
-    if (queue) await drained(client);
+    if (queue) {
+      await started;
+      await drained(client);
+    }
     await client.end();
   } finally {
     process.stdin.destroy();
@@ -137,12 +145,14 @@ function drained(client: MqttClient): Promise<void> {
   return new Promise((resolve, reject) => {
     const check = () => {
       if (client.queued > 0) return;
-      client.off('packetreceive', check);
+      client.off('packetreceive', afterPacket);
       client.off('close', onClose);
       resolve();
     };
+    // 'packetreceive' comes before the client handles the packet: look once the ack has been applied.
+    const afterPacket = () => setImmediate(check);
     const onClose = () => reject(new AtbridgeError('mqtt-closed', `the connection closed with ${client.queued} message(s) still queued; they will be sent on the next run`));
-    client.on('packetreceive', check);
+    client.on('packetreceive', afterPacket);
     client.on('close', onClose);
     check();
   });

@@ -13,7 +13,13 @@ export function attachDebug(client: MqttClient, write: (line: string) => void): 
 /** Status lines (reconnects, drops) that a person watching a long run wants on stderr. */
 export function attachStatus(client: MqttClient, write: (line: string) => void): void {
   client.on('offline', (reason) => write(`connection lost${reason ? `: ${reason.message}` : ''}`));
-  client.on('reconnect', (attempt, delayMs) => write(`reconnecting in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})`));
+  // Say why once per cause: a broker that stays away should not fill the terminal with its reason.
+  let lastReason = '';
+  client.on('reconnect', (attempt, delayMs, reason) => {
+    const why = reason && reason.message !== lastReason ? ` (${reason.message})` : '';
+    lastReason = reason?.message ?? '';
+    write(`reconnecting in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})${why}`);
+  });
   client.on('error', (error) => {
     if (error.code === 'client-id-conflict') write(`${error.message}${error.fix ? ` (${error.fix})` : ''}`);
   });
