@@ -27,6 +27,10 @@ export class EspAtHandler implements FamilyHandler {
   private noticeSent = false;
   /** The peer closed while passive data was unread: CLOSED waits until it is read (DOC). */
   private closePending = false;
+  /** An AT+CIPSEND runs: from its OK and '>' until SEND OK / SEND FAIL is out. */
+  private sending = false;
+  /** The peer closed while a send ran: CLOSED follows that send's SEND OK. */
+  private closedWhileSending = false;
   private baud: number;
 
   constructor(
@@ -43,6 +47,8 @@ export class EspAtHandler implements FamilyHandler {
     this.passive = false;
     this.showRemote = false;
     this.dropBuffered();
+    this.sending = false;
+    this.closedWhileSending = false;
   }
 
   banner(): readonly string[] {
@@ -202,18 +208,23 @@ export class EspAtHandler implements FamilyHandler {
     if (this.cipMode !== 0 || !this.m.socket || link !== this.link) return { lines: ['link is not valid'], final: 'ERROR' };
     if (length < 1 || length > 8192) return ERROR;
     // OK, blank, '>' (DOC; V020 prints "\r\n>"), then exactly `length` bytes.
+    this.sending = true;
     void this.m.writeLines(['OK']).then(() =>
       this.m.expectData(length, (data) => {
         const socket = this.m.socket;
-        if (!socket) {
-          void this.m.answer({ lines: [`Recv ${length} bytes`], final: 'SEND FAIL' });
-          return;
-        }
-        socket.send(data);
-        void this.m.answer({ lines: [`Recv ${length} bytes`], final: 'SEND OK' });
+        socket?.send(data);
+        void this.m.answer({ lines: [`Recv ${length} bytes`], final: socket ? 'SEND OK' : 'SEND FAIL', after: () => this.sendDone() });
       }),
     );
     return {};
+  }
+
+  /** The send is answered: a peer close that came meanwhile is reported now, after SEND OK. */
+  private sendDone(): void {
+    this.sending = false;
+    if (!this.closedWhileSending) return;
+    this.closedWhileSending = false;
+    this.peerClosed();
   }
 
   private read(link: number, max: number): Reply {
@@ -275,6 +286,11 @@ export class EspAtHandler implements FamilyHandler {
   }
 
   peerClosed(): void {
+    // SEND OK comes before <link>,CLOSED: the module answers the send before it reports the close.
+    if (this.sending) {
+      this.closedWhileSending = true;
+      return;
+    }
     if (this.passive && this.bufferedBytes > 0) {
       this.closePending = true;
       return;

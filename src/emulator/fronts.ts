@@ -9,6 +9,7 @@ import type { Tap } from '../transport/tap.js';
 import { createVirtualModule } from './index.js';
 import type { EmulatorOptions } from './options.js';
 import { PacedPort } from './paced-port.js';
+import { checkPtyLinkPath } from './pty-path.js';
 import type { VirtualModule } from './virtual-module.js';
 
 export interface RunningFront {
@@ -20,6 +21,7 @@ export interface RunningFront {
 
 /** `atbridge emulate --pty PATH`: a socat pty pair; the user opens PATH, the module sits on the other end. */
 export async function startPtyFront(path: string, options: EmulatorOptions, tap?: Tap): Promise<RunningFront> {
+  checkPtyLinkPath(path);
   const dir = mkdtempSync(join(tmpdir(), 'atbridge-emu-'));
   const inner = join(dir, 'module');
   const socat: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${path}`, `pty,raw,echo=0,link=${inner}`], { stdio: ['ignore', 'ignore', 'pipe'] });

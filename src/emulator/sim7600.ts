@@ -30,6 +30,10 @@ export class Sim7600Handler implements FamilyHandler {
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private noticeSent = false;
+  /** An AT+CIPSEND runs: from its '>' until its +CIPSEND confirmation is out. */
+  private sending = false;
+  /** The peer closed while a send ran: +IPCLOSE follows that send's confirmation. */
+  private closedWhileSending = false;
   private baud: number;
   private simTimer: NodeJS.Timeout | undefined;
   readonly registration: Registration;
@@ -52,6 +56,8 @@ export class Sim7600Handler implements FamilyHandler {
     this.showHeader = true;
     this.contexts = new Map(this.o.apn !== undefined ? [[1, { type: 'IP', apn: this.o.apn }]] : []);
     this.dropBuffered();
+    this.sending = false;
+    this.closedWhileSending = false;
     clearTimeout(this.simTimer);
     this.registration.reset();
   }
@@ -237,13 +243,28 @@ export class Sim7600Handler implements FamilyHandler {
     // After the network dropped every send gives +CIPERROR: 4 (sim7600_05).
     if (!this.m.socket || link !== this.link) return { lines: ['+CIPERROR: 4'], final: 'ERROR' };
     if (length < 1 || length > 1500) return ERROR;
+    this.sending = true;
     void this.m.expectData(length, (data) => {
       const socket = this.m.socket;
       socket?.send(data);
       const confirmed = socket ? length : -1;
-      void this.m.answer({ final: 'OK', after: () => this.m.urc(`+CIPSEND: ${link},${length},${confirmed}`) });
+      void this.m.answer({
+        final: 'OK',
+        after: () => {
+          this.m.urc(`+CIPSEND: ${link},${length},${confirmed}`);
+          this.sendDone();
+        },
+      });
     });
     return {};
+  }
+
+  /** The send is confirmed: a peer close that came meanwhile is reported now, after it. */
+  private sendDone(): void {
+    this.sending = false;
+    if (!this.closedWhileSending) return;
+    this.closedWhileSending = false;
+    this.peerClosed();
   }
 
   private read(link: number, hex: boolean, max: number): Reply {
@@ -287,6 +308,12 @@ export class Sim7600Handler implements FamilyHandler {
   }
 
   peerClosed(): void {
+    // A real module confirms a send (OK, +CIPSEND) before it reports the link closing: a host that
+    // sends its last bytes (MQTT DISCONNECT) and stops at +IPCLOSE leaves no confirmation behind.
+    if (this.sending) {
+      this.closedWhileSending = true;
+      return;
+    }
     // In buffered mode the bytes stay readable after the close.
     this.m.urc(`+IPCLOSE: ${this.link},1`);
   }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkPtyLinkPath } from '../emulator/pty-path.js';
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { SerialLink } from '../transport/serial-link.js';
 
@@ -13,6 +14,7 @@ export interface PtyEnd {
 
 /** A socat pty pair: the host program opens `path`, we hold the other end. */
 export async function openPtyEnd(path: string, baud: number): Promise<PtyEnd> {
+  checkPtyLinkPath(path);
   const dir = mkdtempSync(join(tmpdir(), 'atbridge-replay-'));
   const inner = join(dir, 'module');
   const socat = spawn('socat', [`pty,raw,echo=0,link=${path}`, `pty,raw,echo=0,link=${inner}`], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,11 +1,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { AtChannel } from '../../src/at/channel.js';
+import { AtbridgeError } from '../../src/errors.js';
 import { getProfile } from '../../src/profile/index.js';
+import { openPtyEnd } from '../../src/replay/pty-end.js';
 import type { Link } from '../../src/transport/link.js';
 import { openDevice } from '../../src/transport/open-device.js';
 
@@ -99,5 +101,73 @@ describe('atbridge emulate', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n').filter((l) => !l.trim().startsWith('fix:'))).toHaveLength(1);
+  });
+
+  // socat's link= replaces whatever is at the path and removes it on exit: a mistyped --pty
+  // must not delete a file. Only nothing, or a pty link a killed run left behind, may go.
+  function runEmulate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return run(process.execPath, [CLI, 'emulate', ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 10_000 }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+  }
+
+  it.each([
+    ['a file', (path: string) => writeFileSync(path, 'keep\n')],
+    ['a directory', (path: string) => mkdirSync(path)],
+    ['a symlink to a file', (path: string) => {
+      writeFileSync(`${path}.target`, 'keep\n');
+      symlinkSync(`${path}.target`, path);
+    }],
+  ])('--pty PATH where PATH is %s: refused before socat starts (exit 2, one line), PATH left as it was', async (_what, make) => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-cli-'));
+    const path = join(dir, 'existing.txt');
+    make(path);
+    const before = lstatSync(path);
+    const r = await runEmulate(['--profile', 'sim7600', '--pty', path, '--boot', '0', '--trace', join(dir, 'emu.jsonl')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`atbridge: ${path} exists and is not a pty link: not replacing it`);
+    expect(r.stderr.trim().split('\n').filter((l) => !l.trim().startsWith('fix:'))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const after = lstatSync(path);
+    expect([after.ino, after.mode]).toEqual([before.ino, before.mode]);
+    if (after.isFile()) expect(readFileSync(path, 'utf8')).toBe('keep\n');
+    if (after.isSymbolicLink()) expect(readlinkSync(path)).toBe(`${path}.target`);
+    // Refused before anything was created: no trace file either.
+    expect(existsSync(join(dir, 'emu.jsonl'))).toBe(false);
+  });
+
+  it('--pty PATH replaces a stale pty link left by a killed run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-cli-'));
+    const path = join(dir, 'ttyV0');
+    symlinkSync('/dev/pts/987654', path);
+    const emu = await emulate(['--profile', 'sim7600', '--pty', path, '--boot', '0', '--no-pacing']);
+    try {
+      expect(emu.address).toBe(path);
+      expect(readlinkSync(path)).toMatch(/^\/dev\/pts\/\d+$/);
+      expect(readlinkSync(path)).not.toBe('/dev/pts/987654');
+    } finally {
+      emu.child.kill('SIGTERM');
+      expect(await emu.exited).toBe(0);
+    }
+    // socat removes its link on the way out.
+    expect(() => lstatSync(path)).toThrow();
+  });
+
+  it('replay --emulate --pty shares the guard: openPtyEnd refuses an existing file and leaves it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-cli-'));
+    const path = join(dir, 'existing.txt');
+    writeFileSync(path, 'keep\n');
+    const err = await openPtyEnd(path, 115200).then(
+      async (end) => {
+        await end.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AtbridgeError);
+    expect(err).toMatchObject({ code: 'pty-path-exists', exitCode: 2 });
+    expect(readFileSync(path, 'utf8')).toBe('keep\n');
   });
 });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEmulatorUrl, parseFault } from '../../src/emulator/index.js';
 import { AtbridgeError } from '../../src/errors.js';
@@ -75,6 +76,80 @@ describe('peer closes the socket', () => {
     const { term } = await simWithSocket();
     echo.dropClients();
     await term.until(/\+IPCLOSE: 0,1\r\n/);
+  });
+
+  // A broker that hangs up as soon as the host's last bytes (MQTT DISCONNECT) arrive. The line is
+  // paced slowly, so the close reaches the module while the send's OK is still on the wire: the
+  // confirmation must still come first, or the host stops at the close and leaves it unread.
+  async function hangUpServer(): Promise<{ port: number; close(): Promise<void> }> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+      socket.once('data', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as net.AddressInfo).port,
+      async close() {
+        for (const s of sockets) s.destroy();
+        await new Promise((r) => server.close(r));
+      },
+    };
+  }
+
+  it('sim7600: the peer closing right after a send comes after that send\'s +CIPSEND: 0,n,n', async () => {
+    const server = await hangUpServer();
+    try {
+      const { term } = await emulator('sim7600', { pacing: true, baud: 9600, echo: false });
+      await term.command('AT+NETOPEN');
+      await term.until(/\+NETOPEN: 0\r\n/);
+      await term.command(`AT+CIPOPEN=0,"TCP","127.0.0.1",${server.port}`);
+      await term.until(/\+CIPOPEN: 0,0\r\n/);
+      term.clear();
+      await term.type('AT+CIPSEND=0,2\r');
+      await term.until(/\r\n>/);
+      await term.type(Buffer.from([0xe0, 0x00]));
+      await term.until(/\+IPCLOSE: 0,1\r\n/);
+      await sleep(50);
+      expect(linesOf(term.heard)).toEqual(['>', 'OK', '+CIPSEND: 0,2,2', '+IPCLOSE: 0,1']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('esp-at: the peer closing right after a send comes after that send\'s SEND OK', async () => {
+    const server = await hangUpServer();
+    try {
+      const { term } = await emulator('esp-at', { pacing: true, baud: 9600, echo: false });
+      await term.command('AT+CWJAP="atbridge-lab","correct horse"');
+      expect(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${server.port}`, /\r\n(OK|ERROR)\r\n/)).toBe('\r\nCONNECT\r\n\r\nOK\r\n');
+      term.clear();
+      await term.type('AT+CIPSEND=2\r\n');
+      await term.until(/\r\n>/);
+      await term.type(Buffer.from([0xe0, 0x00]));
+      await term.until(/\r\nCLOSED\r\n/);
+      await sleep(50);
+      expect(linesOf(term.heard)).toEqual(['OK', '>', 'Recv 2 bytes', 'SEND OK', 'CLOSED']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each([
+    ['sim7600', simWithSocket, 'AT+CIPSEND=0,4', ['>', 'OK', '+CIPSEND: 0,4,-1', '+IPCLOSE: 0,1']],
+    ['esp-at', () => espWithSocket(), 'AT+CIPSEND=4', ['OK', '>', 'Recv 4 bytes', 'SEND FAIL', 'CLOSED']],
+  ] as const)('%s: a close during the > prompt is reported after the send\'s (failed) answer', async (_name, setup, command, expected) => {
+    const { emu, term } = await setup();
+    await term.type(`${command}\r\n`);
+    await term.until(/\r\n>/);
+    emu.inject({ kind: 'peer-close' });
+    await sleep(50);
+    await term.type('ping');
+    await term.until(new RegExp(`${expected[expected.length - 1]!.replace(/[+]/g, '\\+')}\r\n`));
+    await sleep(50);
+    expect(linesOf(term.heard)).toEqual(expected);
   });
 });
 

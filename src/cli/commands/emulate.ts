@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AtbridgeError, ExitCode } from '../../errors.js';
 import { checkAutoJoin, DEFAULT_OPTIONS, parseAccessPoint, parseFault, withFailures, type EmulatorOptions, type Fault } from '../../emulator/index.js';
 import { startPtyFront, startTcpFront, type RunningFront } from '../../emulator/fronts.js';
+import { checkPtyLinkPath } from '../../emulator/pty-path.js';
 import { TraceWriter } from '../../trace/writer.js';
 import { action, collect, intOption } from '../run.js';
 
@@ -99,6 +100,8 @@ export default function register(program: Command): void {
           ...(opts.autojoin !== undefined ? { autoJoin: opts.autojoin } : {}),
         };
         checkAutoJoin(options);
+        // Before the trace file is created: a refused --pty leaves nothing behind.
+        if (opts.pty) checkPtyLinkPath(opts.pty);
         const trace = opts.trace
           ? new TraceWriter(opts.trace, { profile: opts.profile, baud: opts.baud, source: 'atbridge emulate', secrets: [...accessPoints.map((ap) => ap.password), opts.pin] })
           : undefined;
@@ -108,11 +111,14 @@ export default function register(program: Command): void {
         } else {
           front = await startTcpFront(listen![1]!, Number(listen![2]), options, trace);
         }
-        process.stdout.write(`ready ${front.address}\n`);
-        await new Promise<void>((resolve) => {
+        // Listen before saying ready: a SIGTERM sent the moment "ready" arrives must still close
+        // the front (socat and its link), not kill the process with socat left running.
+        const stopped = new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
+        process.stdout.write(`ready ${front.address}\n`);
+        await stopped;
         await front.close();
         await trace?.close();
       }),
