@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { AtbridgeError } from '../../errors.js';
 import { MqttClient } from '../../mqtt/client.js';
 import { attachDebug, attachStatus, modemProgress } from '../../mqtt/cli/debug.js';
-import { formatMessage, PayloadNotJson } from '../../mqtt/cli/format.js';
+import { formatMessage, formatProblem } from '../../mqtt/cli/format.js';
 import { addConnectionOptions, assertFilters, connectionSetup, parseQos, usageError, type ConnectionCliOptions } from '../../mqtt/cli/options.js';
 import { makeConnector } from '../../mqtt/cli/transport.js';
 import { topicMatches } from '../../mqtt/topic.js';
@@ -42,7 +42,7 @@ export default function register(program: Command): void {
     .option('-E, --exit-after-subscribe', 'exit once the subscriptions are acknowledged')
     .option('-W, --timeout <seconds>', `exit with code ${TIMED_OUT} after this many seconds`, intOption('-W', 1, 3600 * 24 * 365))
     .option('-N, --no-eol', 'no newline after each message')
-    .option('-F, --format <format>', 'output format: %t topic, %p payload, %q, %r, %l, %m, %x, %X, %j, %J, %I, %U, %%')
+    .option('-F, --format <format>', 'output format as mosquitto_sub: %t topic, %p payload, %j JSON, ... with widths (%-10t %05l), @Y-@m-@d times, \\ escapes')
     .option('-R, --skip-retained', 'do not print retained ("stale") messages')
     .option('--retained-only', 'print only retained messages; exit at the first live one')
     .option('--remove-retained', 'clear every retained message received (publishes an empty retained one)')
@@ -53,6 +53,9 @@ export default function register(program: Command): void {
 }
 
 async function runSub(opts: SubOptions): Promise<number> {
+  // Like mosquitto_sub, a bad -F stops it before it connects.
+  const badFormat = opts.format === undefined ? undefined : formatProblem(opts.format);
+  if (badFormat) throw usageError(badFormat);
   const setup = connectionSetup(opts, 'sub');
   const filters = [...opts.topic, ...(setup.urlTopic ? [setup.urlTopic] : [])];
   if (filters.length === 0 && opts.unsubscribe.length === 0) throw usageError('you must specify a topic to subscribe to (-t)');
@@ -79,12 +82,10 @@ async function runSub(opts: SubOptions): Promise<number> {
     if (opts.skipRetained && packet.retain) return;
     if (opts.filterOut.some((f) => topicMatches(f, topic))) return;
     if (opts.count !== undefined && printed >= opts.count) return;
-    try {
-      process.stdout.write(formatMessage(packet, payload, output));
-    } catch (err) {
-      if (err instanceof PayloadNotJson) return warn(err.message);
-      throw err;
-    }
+    const { bytes, errors } = formatMessage(packet, payload, output);
+    process.stdout.write(bytes);
+    // mosquitto_sub's own words (a %J payload that is not JSON); the message still counts toward -C.
+    for (const error of errors) process.stderr.write(`${error}\n`);
     printed++;
     if (opts.count !== undefined && printed >= opts.count) finish(0);
   });
