@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/trace/import/index.js';
 import { detectFormat } from '../../src/trace/import/detect.js';
@@ -7,6 +7,9 @@ import { parseValue } from '../../src/trace/import/logic-csv.js';
 import { Readable } from 'node:stream';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { decodeAll, find, tempFile } from '../decode/helpers.js';
+import { analyzeEvents } from '../../src/doctor/analyze.js';
+import { importRaw } from '../../src/trace/import/raw.js';
+import { importSocat } from '../../src/trace/import/socat.js';
 
 const CAPTURES = new URL('../../fixtures/captures/', import.meta.url).pathname;
 
@@ -96,6 +99,32 @@ describe('socat importer (real socat output)', () => {
     expect(events[1]!.data.toString('latin1')).toBe('A');
     expect(events.some((e) => e.dir === 'rx' && e.data.toString('latin1').includes('+CIPOPEN: 0,0'))).toBe(true);
   });
+
+  it('-v: an escape like \\b is one byte, so the transfer after it still starts at its header', async () => {
+    const { entries } = await decodeAll(`${CAPTURES}socat-v-sim7600-mqtt.log`);
+    expect(entries.filter((e) => e.kind === 'note' && /length=\d+ from=/.test(e.text))).toEqual([]);
+    const publish = entries.findIndex((e) => e.dir === 'tx' && e.socket?.bytes === 18);
+    // PUBLISH 32 10 00 08 "lab/temp" 00 02 "21.5": socat -v printed it as `2..\blab/temp..21.5`.
+    expect(entries[publish]!.text).toBe('2..\\x08lab/temp..21.5');
+    expect(entries.slice(publish + 1, publish + 3).map((e) => `${e.kind} ${e.text}`)).toEqual(['final OK', 'urc +CIPSEND: 0,18,18']);
+  });
+
+  it('-v: every escape socat 1.7.4 prints maps back to its byte; times are the microseconds socat pads to nine digits', async () => {
+    // Real `socat -v` output for bytes 0x00-0xff, then `a\b\r\\c` LF LF CR CR `X` (no newline at the end).
+    const printable = Array.from({ length: 0x5f }, (_, i) => String.fromCharCode(0x20 + i)).join('').replace('\\', '\\\\');
+    const shown =
+      '> 2026/11/23 11:11:33.000718582  length=256 from=0 to=255\n' +
+      `${'.'.repeat(7)}\\a\\b\t\n\\v\\f\\r${'.'.repeat(18)}${printable}${'.'.repeat(129)}` +
+      '> 2026/11/23 11:11:33.000919108  length=13 from=256 to=268\n' +
+      'a\\\\b\\\\r\\\\\\\\c\n\n\\r\\rX';
+    const bytes = Buffer.from(shown, 'latin1');
+    // Cut into small chunks so escapes and headers straddle chunk ends.
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 5) }, (_, i) => bytes.subarray(i * 5, i * 5 + 5));
+    const events = (await collect(importSocat(Readable.from(chunks)))).filter((e) => e.dir !== 'note');
+    const expected = Buffer.from(Array.from({ length: 256 }, (_, b) => ((b >= 0x07 && b <= 0x0d) || (b >= 0x20 && b <= 0x7e) ? b : 0x2e)));
+    expect(events.map((e) => e.data)).toEqual([expected, Buffer.from('a\\b\\r\\\\c\n\n\r\rX', 'latin1')]);
+    expect(events[1]!.t! - events[0]!.t!).toBeCloseTo(200.526, 3);
+  });
 });
 
 describe('interceptty, logic-analyzer CSV and raw importers', () => {
@@ -128,6 +157,44 @@ describe('interceptty, logic-analyzer CSV and raw importers', () => {
     const { entries } = await decodeAll(`${CAPTURES}esp-at-merged.raw`);
     expect(find(entries, 'AT+GMR')).toMatchObject({ dir: 'tx', kind: 'command', inferred: true });
     expect(entries.filter((e) => e.kind === 'final' && e.outcome === 'ok').length).toBeGreaterThan(3);
+  });
+
+  it('raw merged dump: the n bytes after the prompt of AT+CIPSEND=n are the host\'s, with its MQTT decoded', async () => {
+    const { entries } = await decodeAll(`${CAPTURES}esp-at-merged.raw`);
+    expect(entries.filter((e) => e.kind === 'noise')).toEqual([]);
+    const sent = entries.filter((e) => e.dir === 'tx' && e.socket?.via === 'send');
+    expect(sent.map((e) => e.socket!.bytes)).toEqual([23, 12, 18, 4, 2]);
+    expect(sent.flatMap((e) => e.mqtt ?? []).map((p) => p.type)).toEqual(['CONNECT', 'SUBSCRIBE', 'PUBLISH', 'PUBACK', 'DISCONNECT']);
+    expect(sent.flatMap((e) => e.mqtt ?? []).find((p) => p.type === 'PUBLISH')).toMatchObject({ topic: 'lab/temp', payloadPreview: '21.5' });
+  });
+
+  it('raw merged dump: one event per line (blank ones joined to the next) or direction change, with its line number; doctor finds no noise', async () => {
+    const capture = await openCapture(`${CAPTURES}esp-at-merged.raw`);
+    const events = await collect(capture.events);
+    expect(events.length).toBeGreaterThan(70);
+    const prompt = events.findIndex((e) => e.dir === 'tx');
+    expect(events.slice(prompt - 2, prompt).map((e) => `${e.dir} ${e.data.toString('latin1')}`)).toEqual(['rx \r\nOK\r\n', 'rx \r\n>']);
+    expect(events[prompt]!.data.subarray(0, 8)).toEqual(Buffer.from('\x10\x15\x00\x04MQTT', 'latin1'));
+    expect(events[prompt + 1]!.data.toString('latin1')).toBe('\r\nRecv 23 bytes\r\n');
+    expect(events.find((e) => e.data.toString('latin1').endsWith('CLOSED\r\n'))).toMatchObject({ dir: 'rx', line: 122 });
+    const a = await analyzeEvents(events, { profile: 'esp-at' });
+    expect(a.findings.map((f) => f.id)).not.toContain('line-corruption');
+    expect(a.findings.find((f) => f.id === 'peer-closed')!.evidence[0]).toMatchObject({ index: events.length - 1, line: 122 });
+  });
+
+  it('raw: the events do not depend on how the file is cut into chunks; one direction only takes no payload', async () => {
+    const bytes = readFileSync(`${CAPTURES}esp-at-merged.raw`);
+    const whole = await collect(importRaw(Readable.from([bytes])));
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 3) }, (_, i) => bytes.subarray(i * 3, i * 3 + 3));
+    expect(await collect(importRaw(Readable.from(chunks)))).toEqual(whole);
+    const rxOnly = await collect(importRaw(Readable.from([bytes]), 'rx'));
+    expect(rxOnly.every((e) => e.dir === 'rx')).toBe(true);
+    expect(Buffer.concat(rxOnly.map((e) => e.data))).toEqual(bytes);
+    // A prompt after ERROR is not a send: and SIM7600's `AT+CIPSEND=0,3` CR, then `>` with its space.
+    const sim = await collect(importRaw(Readable.from([Buffer.from('AT+CIPSEND=0,9\r\r\nERROR\r\n>x\r\nAT+CIPSEND=0,3\r\r\n> abc\r\nOK\r\n')])));
+    expect(sim.map((e) => `${e.dir} ${e.data.toString('latin1')}`)).toEqual([
+      'rx AT+CIPSEND=0,9\r\r\n', 'rx ERROR\r\n', 'rx >x\r\n', 'rx AT+CIPSEND=0,3\r\r\n', 'rx > ', 'tx abc', 'rx \r\nOK\r\n',
+    ]);
   });
 });
 
