@@ -23,6 +23,8 @@ describe('live doctor against the emulator', () => {
     const r = await doctor('emu:esp-at?pacing=0', { wifiSsid: 'atbridge-lab', wifiPassword: 'correct horse' });
     expect(r.checks.find((c) => c.name === 'wifi')?.status).toBe('pass');
     expect(hasError(r.findings)).toBe(false);
+    // It asked AT+CWJAP? before joining and heard "No AP": that is why it joined, not a drop.
+    expect(r.ids).not.toContain('wifi-disconnected');
   });
 
   it('wrong baud: baud-mismatch, and the rate it does answer at', async () => {
@@ -61,6 +63,23 @@ describe('live doctor against the emulator', () => {
   it('a busy module: module-busy', async () => {
     const r = await doctor('emu:esp-at?pacing=0&fault=busy:600', { wifiSsid: 'atbridge-lab', wifiPassword: 'correct horse' });
     expect(r.ids).toContain('module-busy');
+  });
+
+  it('busy, late or lost OKs are command mode, never stuck-transparent', async () => {
+    const busy = await doctor('emu:esp-at?pacing=0&fault=busy:1500', { wifiSsid: 'atbridge-lab', wifiPassword: 'correct horse' });
+    expect(busy.ids).toContain('module-busy');
+    for (const fault of ['delay-final:1500', 'drop-final:2']) {
+      const r = await doctor(`emu:sim7600?pacing=0&fault=${fault}`);
+      expect(r.ids, fault).not.toContain('stuck-transparent');
+      expect(r.findings.find((f) => f.id === 'no-response'), fault).toMatchObject({ severity: 'warning' });
+      expect(r.checks.find((c) => c.name === 'identity')?.status, fault).toBe('pass');
+    }
+  });
+
+  it('a module found by the scan at another rate than the usual: baud-mismatch as a warning', async () => {
+    const r = await doctor('emu:sim7600?pacing=0&fault=wrong-baud:9600', { baud: 'auto', probes: 2, probeTimeoutMs: 500 });
+    expect(r.findings.find((f) => f.id === 'baud-mismatch')).toMatchObject({ severity: 'warning', fix: expect.stringContaining('--baud 9600') });
+    expect(r.checks.find((c) => c.name === 'identity')?.status).toBe('pass');
   });
 
   it('a test TCP connect that is refused: socket-open-failed', async () => {

@@ -115,18 +115,41 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
   }
 
   async function moduleChecks(): Promise<void> {
+    const SLOW_ANSWER_MS = 4000;
     const probeMs = options.probeTimeoutMs ?? 500;
     const probes = options.probes ?? 2;
     // --- sync: the configured rate, a busy module, transparent mode, then the other rates.
     let heard = 0;
     const count = (chunk: Buffer) => (heard += chunk.length);
     link.on('data', count);
+    // An echo, a busy line or a result code means command mode: a module in transparent mode
+    // sends AT to the socket and says nothing, so only silence (or stray data) earns the escape.
+    const commandModeLines: string[] = [];
+    const onProbeLine = (line: ClassifiedLine) => {
+      // Before identification the profile may be the other family's: know ESP-AT's busy lines by their words.
+      if (line.kind !== 'busy' && /^busy [ps]\.\.\./.test(line.text.trim())) busyLines++;
+      if (line.kind === 'echo' || line.kind === 'busy' || line.kind === 'final') commandModeLines.push(line.text.trim());
+    };
+    channel.on('line', onProbeLine);
     let synced = await probeAtTimes(channel, probes, probeMs);
     if (!synced && busyLines > 0) {
       reporter.warn('busy', `the module answers "busy" to AT; waiting for it`);
       synced = await waitWhileBusy(probeMs);
     }
-    if (!synced) {
+    if (!synced && commandModeLines.length > 0) {
+      // It hears us but its OK is late or lost: give it time rather than "+++".
+      synced = await probeAtTimes(channel, 2, SLOW_ANSWER_MS);
+      const seen = commandModeLines.slice(0, 3).join(' | ');
+      reporter.warn('sync', synced ? `AT was echoed but its OK came late or not at all at first (${seen})` : `the module echoes AT but never answers OK (${seen})`,
+        finding('no-response', synced
+          ? `the module heard AT (${seen}) but its final result came late or was lost before an OK arrived`
+          : `the module heard AT (${seen}) but no final result came in ${SLOW_ANSWER_MS / 1000} s`, [reporter.evidence(`probe: ${seen}`)], {
+          severity: synced ? 'warning' : 'error',
+          fix: 'a module that echoes but drops or delays OK is busy with a long operation, short of supply current, or losing bytes on the line: check the supply and wiring',
+        }));
+    }
+    channel.off('line', onProbeLine);
+    if (!synced && commandModeLines.length === 0) {
       const heardAtFirst = heard;
       channel.enterDataMode();
       try {
@@ -174,6 +197,13 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     if (baud !== firstBaud && options.baud !== 'auto') {
       reporter.fail('baud', `the module answers at ${baud} baud, not at ${firstBaud}`,
         finding('baud-mismatch', `configured ${firstBaud} baud, but the module answers at ${baud}`, [reporter.evidence(`scan: OK at ${baud}`)], { fix: `use --baud ${baud}, or set the module back with AT+IPREX / AT+UART_DEF` }));
+    } else if (baud !== firstBaud) {
+      // Found by the scan: a program that assumes the usual rate will see garbage or silence.
+      reporter.warn('baud', `AT → OK at ${baud} baud (8N1), not at the usual ${firstBaud}`,
+        finding('baud-mismatch', `the module answers at ${baud} baud, not at the usual ${firstBaud}`, [reporter.evidence(`scan: OK at ${baud}`)], {
+          severity: 'warning',
+          fix: `set your program to ${baud} baud (atbridge: --baud ${baud}), or set the module back with ${startProfile.family === 'cellular' ? 'AT+IPREX=' : 'AT+UART_DEF='}${firstBaud}${startProfile.family === 'cellular' ? '' : ',8,1,0,0'}`,
+        }));
     } else {
       reporter.pass('baud', `AT → OK at ${baud} baud (8N1)`);
     }

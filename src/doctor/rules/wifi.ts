@@ -11,8 +11,11 @@ export function wifiRule(): Rule {
   const failures: { id: FindingId; e: ClassifiedEvent; ssid: string | undefined }[] = [];
   const drops: ClassifiedEvent[] = [];
   const status5: ClassifiedEvent[] = [];
-  const noAp: ClassifiedEvent[] = [];
+  /** "No AP" while the module said it was on Wi-Fi (a firmware bug), and while it was not. */
+  const noApJoined: ClassifiedEvent[] = [];
+  const noApUnjoined: ClassifiedEvent[] = [];
   let joinedOnce = false;
+  let joinedNow = false;
   let stationUp = false;
   let lastFailedJoinAt = -100;
   let lastJoinSsid: string | undefined;
@@ -21,11 +24,11 @@ export function wifiRule(): Rule {
     onEvent(e, c) {
       if (e.dir !== 'rx') return;
       const text = trimmed(e);
-      if (/^WIFI (?:CONNECTED|GOT IP)$/.test(text)) joinedOnce = true;
+      if (/^WIFI (?:CONNECTED|GOT IP)$/.test(text)) joinedOnce = joinedNow = true;
       const status = /^STATUS:(\d)$/.exec(text)?.[1];
       if (status === '5') status5.push(e);
       else if (status !== undefined && status !== '0' && status !== '1') stationUp = true;
-      if (text === 'No AP') noAp.push(e);
+      if (text === 'No AP') (joinedNow ? noApJoined : noApUnjoined).push(e);
       // A join's result arriving while another command is in flight: the host probed (AT) before
       // the join had finished, and the module answers the join late amid busy p... lines.
       const late = /^\+CWJAP:([1-4])$/.exec(text);
@@ -35,6 +38,7 @@ export function wifiRule(): Rule {
         lastFailedJoinAt = c.commands;
       }
       if (text === 'WIFI DISCONNECT') {
+        joinedNow = false;
         const duringJoin = c.current !== undefined && /^AT\+CW(?:JAP|QAP)/i.test(c.current.command);
         if (!duringJoin && !c.afterHostReset && c.commands - lastFailedJoinAt > 1) drops.push(e);
       }
@@ -63,10 +67,12 @@ export function wifiRule(): Rule {
         c.add('wifi-join-failed', `the station never got onto Wi-Fi: AT+CIPSTATUS answered STATUS:5 (${c.explain('5', 'cipstatus') ?? 'not connected'}) ${status5.length} times`, status5.slice(0, 4));
       }
       if (drops.length > 0) c.add('wifi-disconnected', `the module dropped off Wi-Fi ${drops.length} time${drops.length > 1 ? 's' : ''} (WIFI DISCONNECT)`, drops.slice(0, 4));
-      if (noAp.length > 0) {
-        c.add('wifi-disconnected', joinedOnce
-          ? 'AT+CWJAP? answers "No AP" although the module reported WIFI CONNECTED (a firmware bug in some 2.x dev builds; use the URCs or AT+CIPSTATUS)'
-          : 'AT+CWJAP? answers "No AP": the station is not on any Wi-Fi network', noAp.slice(0, 4), { severity: joinedOnce ? 'info' : 'warning' });
+      if (noApJoined.length > 0) {
+        c.add('wifi-disconnected', 'AT+CWJAP? answers "No AP" although the module reported WIFI CONNECTED (a firmware bug in some 2.x dev builds; use the URCs or AT+CIPSTATUS)',
+          noApJoined.slice(0, 4), { severity: 'info', fix: 'nothing is wrong with the link: read the Wi-Fi state from WIFI CONNECTED / WIFI DISCONNECT or AT+CIPSTATUS instead' });
+      } else if (noApUnjoined.length > 0 && !joinedOnce) {
+        // Asking before joining is how a host decides to join; only a station that never got on is a problem.
+        c.add('wifi-disconnected', 'AT+CWJAP? answers "No AP": the station is not on any Wi-Fi network', noApUnjoined.slice(0, 4), { severity: 'warning' });
       }
     },
   };
