@@ -100,11 +100,15 @@ function pskContext(socket: Duplex, psk: { identity: string; key: string }): tls
 }
 
 function readPem(path: string, option: string): Buffer {
+  let pem: Buffer;
   try {
-    return readFileSync(path);
+    pem = readFileSync(path);
   } catch (err) {
     throw new AtbridgeError('bad-option', `cannot read ${option} ${path}: ${errorMessage(err)}`, { exitCode: 1 });
   }
+  // An empty or non-PEM file would only fail later, inside the handshake, with OpenSSL's words.
+  if (!pem.includes('-----BEGIN ')) throw new AtbridgeError('bad-option', `${option} ${path} holds no PEM block (-----BEGIN …)`, { exitCode: 1 });
+  return pem;
 }
 
 /** Every PEM certificate file in `dir` (c_rehash links and plain .pem/.crt files alike). */

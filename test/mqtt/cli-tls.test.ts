@@ -48,6 +48,14 @@ describe.runIf(cliBuilt())('TLS on the host, over the byte stream', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split('\n')[0]).toMatch(/--capath .* holds no PEM certificate/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+    // An empty CA, certificate or key file is named before any connection, not found in the handshake.
+    const blank = join(dir, 'blank.pem');
+    writeFileSync(blank, '');
+    for (const args of [['--cafile', blank], ['--cafile', broker.certs!.caFile, '--cert', blank, '--key', broker.certs!.clientKey]]) {
+      const r = await atbridge(['pub', '-h', 'localhost', '-p', String(broker.tlsPort), ...args, '-t', topic, '-m', 'x']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')[0]).toMatch(/--(?:cafile|cert) .*blank\.pem holds no PEM block/);
+    }
   });
 
   it('--psk/--psk-identity: TLS-PSK through the emulated module to a psk_file listener; a wrong key is one line with the fix', async () => {
