@@ -82,6 +82,12 @@ describe('live doctor against the emulator', () => {
     expect(r.checks.find((c) => c.name === 'identity')?.status).toBe('pass');
   });
 
+  it('a line that garbles bytes: the doctor says line-corruption, never "no problems", and puts no control byte in a check line', async () => {
+    const r = await doctor('emu:sim7600?pacing=0&fault=corrupt:0.05', { registrationTimeoutMs: 1000 });
+    expect(r.ids).toContain('line-corruption');
+    for (const c of r.checks) expect(c.detail, c.name).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+  });
+
   it('a test TCP connect that is refused: socket-open-failed', async () => {
     const r = await doctor('emu:sim7600?pacing=0', { tcp: { host: '127.0.0.1', port: 1 } });
     expect(r.errors).toContain('socket-open-failed');

@@ -1,3 +1,4 @@
+import { forPerson } from '../classify-events.js';
 import type { Evidence, Finding } from '../findings.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
@@ -24,13 +25,13 @@ export class CheckReporter {
 
   warn(name: string, detail: string, f?: Finding): true {
     this.push({ name, status: 'warn', detail, ...(f ? { finding: f.id } : {}) });
-    if (f) this.findings.push(f);
+    if (f) this.findings.push({ ...f, summary: forPerson(f.summary) });
     return true;
   }
 
   fail(name: string, detail: string, f?: Finding): false {
     this.push({ name, status: 'fail', detail, ...(f ? { finding: f.id } : {}) });
-    if (f) this.findings.push(f);
+    if (f) this.findings.push({ ...f, summary: forPerson(f.summary) });
     return false;
   }
 
@@ -44,6 +45,8 @@ export class CheckReporter {
   }
 
   private push(check: CheckResult): void {
+    // Details quote the module: a garbled answer must not put control bytes on the terminal.
+    check.detail = forPerson(check.detail);
     this.checks.push(check);
     this.onCheck(check);
   }

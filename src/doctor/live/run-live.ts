@@ -87,6 +87,7 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     if (line.kind === 'busy') busyLines++;
   });
   let ready: { profile: ModuleProfile; baud: number } | undefined;
+  let rateScanned = false;
   try {
     await moduleChecks();
     if (options.mqtt && ready) {
@@ -164,6 +165,7 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
       }
     }
     let baud = firstBaud;
+    rateScanned = !synced;
     const tried: { baud: number; heard: number }[] = [];
     if (!synced && link.capabilities.baud) {
       for (const rate of [...new Set([...startProfile.data.serial.probeRates, ...COMMON_RATES])]) {
@@ -233,7 +235,14 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
       channel.setProfile(profile);
       reporter.pass('identity', `${identity.model ?? profile.data.name}${identity.firmware ? `, firmware ${identity.firmware}` : ''} (profile ${profile.id})`);
     } catch (err) {
-      reporter.fail('identity', errorMessage(err));
+      const said = errorMessage(err);
+      // Control bytes in what it said: the line mangles answers; otherwise a module atbridge does not know.
+      const garbled = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]/.test(said);
+      reporter.fail('identity', said, garbled
+        ? finding('line-corruption', 'the identity answers came garbled: bytes are lost or changed on the line', [reporter.evidence(said)], { severity: 'error' })
+        : finding('wrong-port', 'this port answers AT but not as a module atbridge knows (SIM7600 family or ESP-AT)', [reporter.evidence(said)], {
+            fix: 'if it is one of them, pass --profile sim7600 or --profile esp-at; otherwise `atbridge ports` names the modem\'s AT interface',
+          }));
       return;
     }
     await after('identity');
@@ -269,9 +278,14 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     await runCommand(channel, profile, 'errorsNumeric', vars, { optional: true }).catch(() => undefined);
     // SIM: READY, PIN (unlock when --pin), or a CME error; "SIM busy" right after boot is waited out.
     const simDeadline = performance.now() + 8000;
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       const res = await channel.send('AT+CPIN?', { timeoutMs: 5000 }).catch(() => undefined);
       const state = res?.lines.map((l) => /^\+CPIN: ?(.+)$/.exec(l.trim())?.[1]).find(Boolean)?.trim();
+      // A state no module sends, or no answer at all, is a mangled or lost line: ask again before judging.
+      if ((state === undefined || !CPIN_STATES.test(state)) && !/^\+CME ERROR/.test(res?.final ?? '') && attempt < 3) {
+        await sleep(200);
+        continue;
+      }
       if (state === 'READY') {
         reporter.pass('sim', 'SIM ready');
         break;
@@ -374,10 +388,14 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
   async function finish(): Promise<LiveDoctorResult> {
     // The log rules see what the checks saw: busy floods, reboots, peer closes, garbage.
     const fromBytes = events.some((e) => e.dir !== 'note') ? (await analyzeEvents(events, fixed ? { profile: fixed.id } : {})).findings : [];
-    const relevant = fromBytes.filter((f) => LIVE_RULE_IDS.has(f.id));
+    // Garbage while the scan tried wrong rates is the scan's business; at the first rate it is the line's.
+    const relevant = fromBytes.filter((f) => LIVE_RULE_IDS.has(f.id) || (f.id === 'line-corruption' && !rateScanned));
     return { checks: reporter.checks, findings: mergeFindings([...reporter.findings, ...relevant]), events };
   }
 }
+
+/** What +CPIN: can say (3GPP TS 27.007). */
+const CPIN_STATES = /^(?:READY|SIM PIN2?|SIM PUK2?|PH-(?:SIM|FSIM|NET|NETSUB|SP|CORP) PIN|PH-(?:FSIM|NET|NETSUB|SP|CORP) PUK|NOT READY|NOT INSERTED)$/;
 
 /** Ids the byte rules may add to a live run (the checks own the rest: a deliberate probe's ERROR is not a finding). */
 const LIVE_RULE_IDS = new Set(['module-rebooted', 'module-busy', 'peer-closed', 'network-closed', 'wifi-disconnected']);
