@@ -231,7 +231,12 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
 
   private wireLocal(): void {
     const { client } = this.local;
+    // The local client retries quickly (0.25 s at first, up to 5 s) and reports each failed attempt,
+    // so "cannot reach" came several times a second: each message is logged once per outage, and
+    // the "connected" line says when it is over.
+    const logged = new Set<string>();
     client.on('connect', (connack) => {
+      logged.clear();
       this.stats.localConnected = true;
       this.options.log(`local broker connected: ${this.options.local.host}:${this.options.local.port}${connack.sessionPresent ? ' (session resumed)' : ''}`);
       if (this.options.notifications.enabled) {
@@ -242,10 +247,13 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
     client.on('offline', (reason) => {
       this.stats.localConnected = false;
       if (reason) this.stats.noteError(`local: ${reason.message}`);
+      // The same reason comes again as an error right after: it is said here.
+      if (reason) logged.add(reason.message);
       this.options.log(`local broker connection lost${reason ? `: ${reason.message}` : ''}; reconnecting`);
     });
     client.on('error', (error) => {
-      if (this.stopping) return;
+      if (this.stopping || logged.has(error.message)) return;
+      logged.add(error.message);
       this.options.log(`local: ${error.message}`);
     });
     client.on('close', () => {

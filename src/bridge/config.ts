@@ -133,6 +133,84 @@ export function printSettings(settings: Settings): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * A resolved configuration as settings again: every key the bridge uses, defaults and values taken
+ * from the environment or a user:password@ URL included, so that `printSettings(configSettings(c))`
+ * is what --print-config shows and, read back with `--config`, resolves to the same configuration.
+ */
+export function configSettings(config: BridgeConfig): Settings {
+  const s: Settings = new Map();
+  const set = (key: string, value: string | number | boolean | undefined) => {
+    if (value !== undefined) s.set(key, [String(value)]);
+  };
+  const secs = (ms: number) => String(ms / 1000);
+  const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { local, remote, modem, queue } = config;
+
+  set('connection', config.id);
+  set('local', `mqtt://${hostPort(local.host, local.port)}`);
+  set('remote', `${remote.tls ? 'mqtts' : 'mqtt'}://${hostPort(remote.host, remote.port)}`);
+  if (modem) {
+    set('device', modem.device);
+    set('profile', modem.profile ?? 'auto');
+    set('baud', modem.baud ?? 'auto');
+    set('set_baud', modem.setBaud);
+    set('transparent', modem.transparent ?? false);
+    set('recv_mode', modem.recvMode ?? 'push');
+    set('apn', modem.apn);
+    set('pin', modem.pin);
+    set('wifi_ssid', modem.wifiSsid);
+    set('wifi_password', modem.wifiPassword);
+    set('trace', modem.trace);
+  }
+  s.set('topic', config.routes.map(routeLine));
+  set('remote_clientid', remote.clientId);
+  set('remote_username', remote.username);
+  set('remote_password', remote.password);
+  set('local_clientid', local.clientId);
+  set('local_username', local.username);
+  set('local_password', local.password);
+  set('cleansession', remote.clean);
+  set('keepalive_interval', remote.keepalive);
+  set('restart_timeout', [config.restart.baseMs, config.restart.capMs].filter((ms) => ms !== undefined).map(secs).join(' '));
+  set('notifications', config.notifications.enabled);
+  set('notification_topic', config.notifications.topic);
+  set('bridge_protocol_version', remote.protocolVersion === 5 ? 'mqttv50' : 'mqttv311');
+  set('try_private', remote.tryPrivate);
+  const tls = remote.tls;
+  if (tls) {
+    set('bridge_cafile', tls.cafile);
+    set('bridge_capath', tls.capath);
+    set('bridge_certfile', tls.cert);
+    set('bridge_keyfile', tls.key);
+    set('bridge_insecure', tls.insecure ?? false);
+    set('bridge_identity', tls.psk?.identity);
+    set('bridge_psk', tls.psk?.key);
+  }
+  set('queue_dir', queue.dir);
+  set('queue_max_messages', queue.maxMessages);
+  set('queue_max_bytes', queue.maxBytes);
+  set('queue_max_age', queue.maxAgeMs !== undefined ? secs(queue.maxAgeMs) : undefined);
+  set('queue_fsync', queue.fsync);
+  set('status_topic', config.status.topic);
+  set('status_interval', secs(config.status.intervalMs));
+  set('metrics', config.metrics);
+  set('drain_timeout', secs(config.drainMs));
+  return s;
+}
+
+/** What --print-config shows: the configuration in effect as a config file, every secret that is set as `***`. */
+export function printConfig(config: BridgeConfig): string {
+  return printSettings(configSettings(config));
+}
+
+/** A route as a full topic line: `PATTERN DIRECTION QOS [LOCAL_PREFIX REMOTE_PREFIX]`, `""` for empty. */
+function routeLine(route: Route): string {
+  const word = (w: string) => (w === '' ? '""' : w);
+  const prefixes = route.localPrefix !== '' || route.remotePrefix !== '' ? [word(route.localPrefix), word(route.remotePrefix)] : [];
+  return [word(route.pattern), route.direction, String(route.qos), ...prefixes].join(' ');
+}
+
 function maskValue(key: string, value: string): string {
   if (SECRET_KEYS.has(key)) return '***';
   if (key === 'device') return value.replace(/password=[^&]*/, 'password=***');
@@ -141,6 +219,10 @@ function maskValue(key: string, value: string): string {
 
 /** Turns settings into a checked configuration; every bad value is a one-line error. */
 export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
+  for (const [key, values] of s) {
+    // A config file cannot hold an empty value (parseConfigText refuses it); flags can. `topic` says why itself.
+    if (key !== 'topic' && values.some((v) => v.trim() === '')) throw usage(`${key} needs a value, not ""`);
+  }
   const get = (key: string) => s.get(key)?.[0];
   const id = get('connection') ?? hostname();
   if (/[+#/]/.test(id)) throw usage(`connection "${id}" must not hold '/', '+' or '#' (it becomes part of topics)`);
@@ -199,8 +281,13 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
     pick('wifiSsid', 'wifi_ssid', String);
     pick('wifiPassword', 'wifi_password', String);
     pick('trace', 'trace', String);
+    const pin = get('pin') ?? env.ATBRIDGE_SIM_PIN;
+    if (pin !== undefined) modemCli.pin = pin;
+    const wifiPassword = get('wifi_password') ?? env.ATBRIDGE_WIFI_PASSWORD;
+    if (wifiPassword !== undefined) modemCli.wifiPassword = wifiPassword;
     const remotePassword = get('remote_password') ?? remote.password ?? env.ATBRIDGE_REMOTE_PASSWORD;
-    modem = modemSessionOptions(modemCli, remotePassword ? { secrets: [remotePassword] } : {});
+    // The session's own defaults, spelled out so the resolved settings (and --print-config) show them.
+    modem = { profile: 'auto', transparent: false, recvMode: 'push', ...modemSessionOptions(modemCli, remotePassword ? { secrets: [remotePassword] } : {}) };
   }
 
   const protocol = (get('bridge_protocol_version') ?? 'mqttv311').toLowerCase();

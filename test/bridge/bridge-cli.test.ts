@@ -172,6 +172,35 @@ describe('atbridge bridge (CLI)', () => {
     expect(printed.status).toBe(0);
     expect(printed.stdout.toString()).not.toContain('s3cret');
     expect(printed.stdout.toString()).toContain('remote_password ***');
-    expect(printed.stdout.toString()).toContain('remote mqtts://pi:***@example.com');
+    expect(printed.stdout.toString()).toContain('remote mqtts://example.com:8883');
+  });
+
+  it('--print-config checks everything first, prints the settings in effect with every secret as ***, and reads back', () => {
+    const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnSync(process.execPath, [CLI, 'bridge', '--remote', 'mqtt://127.0.0.1:1', ...args, '--print-config'], { env: { ...process.env, ...env } });
+    for (const topic of ['sensors/# sideways 1', '# out x', '', 'a b c d e f']) {
+      const bad = cli(['--topic', topic]);
+      expect(bad.status, topic).toBe(2);
+      expect(bad.stdout.toString()).toBe('');
+      expect(bad.stderr.toString()).toMatch(/^atbridge: bad topic line "[^"\n]*": /);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'atb-print-cli-'));
+    const printed = cli(['--connection', 'gw', '--local', 'mqtt://lu:urlsecret@127.0.0.1', '--remote-username', 'u', '--topic', 'a/# out 1'], {
+      ATBRIDGE_REMOTE_PASSWORD: 'envsecret',
+      ATBRIDGE_QUEUE_DIR: join(dir, 'q'),
+    });
+    expect(printed.status).toBe(0);
+    const text = printed.stdout.toString();
+    expect(text).not.toMatch(/envsecret|urlsecret/);
+    expect(text).toContain('\nremote_password ***\n');
+    expect(text).toContain('\nlocal_password ***\n');
+    for (const line of ['remote_clientid atbridge-gw', 'local_clientid atbridge-local-gw', `queue_dir ${join(dir, 'q')}`, 'notification_topic atbridge/gw/state', 'status_topic atbridge/gw/status', 'restart_timeout 5 30']) {
+      expect(text.split('\n')).toContain(line);
+    }
+    // The printed text is a config file: read back it prints the same (the *** now being the password).
+    writeFileSync(join(dir, 'printed.conf'), text);
+    const again = spawnSync(process.execPath, [CLI, 'bridge', '--config', join(dir, 'printed.conf'), '--print-config']);
+    expect(again.stderr.toString()).toBe('');
+    expect(again.stdout.toString()).toBe(text);
   });
 });

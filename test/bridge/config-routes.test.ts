@@ -1,13 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DecorrelatedJitter } from '../../src/bridge/backoff.js';
-import { mergeSettings, parseConfigText, printSettings, resolveConfig } from '../../src/bridge/config.js';
+import { Bridge } from '../../src/bridge/bridge.js';
+import { configSettings, mergeSettings, parseConfigText, printConfig, printSettings, resolveConfig, type BridgeConfig } from '../../src/bridge/config.js';
 import { buildStatus, BridgeStats } from '../../src/bridge/health.js';
 import { parseListenAddress, renderMetrics } from '../../src/bridge/metrics.js';
 import { carriesIn, carriesOut, parseTopicLine, toLocalTopic, toRemoteTopic } from '../../src/bridge/routes.js';
+import { RemoteLink } from '../../src/bridge/remote-link.js';
 import { markConnectAsBridge } from '../../src/bridge/stream-tap.js';
+import { freePort } from '../helpers/mosquitto.js';
 import mqttPacket from 'mqtt-packet';
 
 describe('topic lines (mosquitto.conf syntax)', () => {
@@ -100,8 +103,147 @@ bridge_protocol_version mqttv50
     expect(printed).toContain('remote_password ***');
   });
 
+  it('refuses an empty value (a flag can give one, a config file cannot hold it)', () => {
+    expect(() => resolveConfig(mergeSettings(parseConfigText(text), new Map([['remote_username', ['']]])), {})).toThrow(/remote_username needs a value/);
+    expect(() => resolveConfig(mergeSettings(parseConfigText(text), new Map([['connection', [' ']]])), {})).toThrow(/connection needs a value/);
+  });
+
   it('names the file and line of an unknown key', () => {
     expect(() => parseConfigText('connection a\nbridge_bogus 1\n', '/etc/atbridge/bridge.conf')).toThrow(/bridge\.conf:2: unknown key "bridge_bogus"/);
+  });
+});
+
+/** A resolved configuration without its secrets (masked as *** when printed) and the topic lines' own spelling. */
+function withoutSecrets(config: BridgeConfig): unknown {
+  const { password: _rp, ...remote } = config.remote;
+  const { password: _lp, ...local } = config.local;
+  const { pin: _pin, wifiPassword: _wp, secrets: _s, ...modem } = config.modem ?? { device: '' };
+  const tls = remote.tls?.psk ? { ...remote.tls, psk: { identity: remote.tls.psk.identity } } : remote.tls;
+  return { ...config, remote: { ...remote, tls }, local, modem: config.modem ? modem : undefined, routes: config.routes.map(({ text: _t, ...route }) => route) };
+}
+
+describe('--print-config: the configuration in effect', () => {
+  const roundTrip = (config: BridgeConfig, env: NodeJS.ProcessEnv = {}) => resolveConfig(parseConfigText(printConfig(config), 'printed'), env);
+
+  it('shows the defaults in effect, as keys the bridge reads back', () => {
+    const printed = printConfig(resolveConfig(parseConfigText('connection gw\nremote broker.example.com\ntopic sensors/#\n'), {}));
+    for (const line of [
+      'connection gw',
+      'local mqtt://127.0.0.1:1883',
+      'remote mqtt://broker.example.com:1883',
+      'topic sensors/# out 0',
+      'remote_clientid atbridge-gw',
+      'local_clientid atbridge-local-gw',
+      'cleansession false',
+      'keepalive_interval 60',
+      'restart_timeout 5 30',
+      'notifications true',
+      'notification_topic atbridge/gw/state',
+      'bridge_protocol_version mqttv311',
+      'try_private true',
+      `queue_dir ${join(homedir(), '.local', 'state', 'atbridge', 'gw')}`,
+      'queue_max_messages 100000',
+      'queue_max_bytes 67108864',
+      'queue_fsync always',
+      'status_topic atbridge/gw/status',
+      'status_interval 60',
+      'drain_timeout 10',
+    ]) {
+      expect(printed.split('\n')).toContain(line);
+    }
+    expect(printed).not.toMatch(/^(device|remote_password|local_password|bridge_(cafile|capath|certfile|keyfile|insecure|identity|psk)|queue_max_age|metrics) /m);
+    expect(() => parseConfigText(printed)).not.toThrow();
+  });
+
+  it('prints every secret that is set as ***, also from ATBRIDGE_* variables and user:password@ URLs', () => {
+    const env = { ATBRIDGE_REMOTE_PASSWORD: 'envremote', ATBRIDGE_SIM_PIN: '4321', ATBRIDGE_WIFI_PASSWORD: 'envwifi', ATBRIDGE_REMOTE_PSK: 'beefcafe' };
+    const config = resolveConfig(
+      parseConfigText('connection gw\nremote mqtt://gw@broker.example.com\nlocal mqtt://lu:urlpw@127.0.0.1\ndevice emu:esp-at\nbridge_identity gw-1\ntopic a/#\n'),
+      env,
+    );
+    expect(config.modem).toMatchObject({ pin: '4321', wifiPassword: 'envwifi' });
+    const printed = printConfig(config);
+    for (const key of ['remote_password', 'local_password', 'pin', 'wifi_password', 'bridge_psk']) expect(printed).toContain(`\n${key} ***\n`);
+    expect(printed).toContain('\nremote_username gw\n');
+    expect(printed).toContain('\nlocal_username lu\n');
+    expect(printed).toContain('\nremote mqtts://broker.example.com:1883\n');
+    expect(printed).not.toMatch(/envremote|4321|envwifi|beefcafe|urlpw/);
+    // Nothing printed, nothing masked, when no secret is set.
+    expect(printConfig(resolveConfig(parseConfigText('remote h\ntopic a\ndevice emu:sim7600\n'), {}))).not.toContain('***');
+  });
+
+  it('round-trips: the printed text, read as a config file, resolves to the same configuration (secrets aside)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-print-'));
+    writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const full = resolveConfig(
+      parseConfigText(`
+connection pi-gw
+local mqtt://lu:lpw@[::1]:1884
+address broker.example.com:8883 backup.example.com:8883
+device emu:sim7600?pacing=0
+profile sim7600
+baud 115200
+set_baud 921600
+transparent true
+recv_mode buffered
+apn internet
+pin 1234
+trace ${join(dir, 'trace.jsonl')}
+topic sensors/# out 1
+topic # both 2 site/ cloud/gw1/
+topic "" in 0 local/temp remote/gw1/temp
+remote_clientid rc
+remote_username gw
+remote_password hunter2
+local_password lpw2
+cleansession true
+keepalive_interval 30
+restart_timeout 0.25
+notifications false
+notification_topic n/t
+bridge_protocol_version mqttv50
+try_private false
+bridge_capath ${dir}
+bridge_insecure true
+queue_dir ${dir}/q
+queue_max_messages 10
+queue_max_bytes 2048
+queue_max_age 3600.5
+queue_fsync never
+status_topic s/t
+status_interval 0
+metrics 127.0.0.1:9464
+drain_timeout 2.5
+`),
+      {},
+    );
+    expect(withoutSecrets(roundTrip(full))).toEqual(withoutSecrets(full));
+    const minimal = resolveConfig(parseConfigText('remote h\ntopic a\n'), {});
+    expect(withoutSecrets(roundTrip(minimal))).toEqual(withoutSecrets(minimal));
+    // Unmasked, secrets come back too (PSK included).
+    const psk = resolveConfig(parseConfigText('remote h\ntopic a\nbridge_identity i\nbridge_psk 0a1b\nremote_username u\nremote_password p\n'), {});
+    const unmasked = [...configSettings(psk)].flatMap(([key, values]) => values.map((v) => `${key} ${v}`)).join('\n');
+    const again = resolveConfig(parseConfigText(unmasked), {});
+    expect({ ...again, routes: [] }).toEqual({ ...psk, routes: [] });
+    expect(again.remote).toMatchObject({ password: 'p', tls: { psk: { identity: 'i', key: '0a1b' } } });
+  });
+});
+
+describe('local broker down', () => {
+  it('logs "cannot reach" once per outage, not on every quick retry', async () => {
+    const [localPort, remotePort] = await Promise.all([freePort(), freePort()]);
+    const config = resolveConfig(
+      parseConfigText(`local mqtt://127.0.0.1:${localPort}\nremote mqtt://127.0.0.1:${remotePort}\ntopic a/#\nrestart_timeout 60\nstatus_interval 0\nqueue_dir ${mkdtempSync(join(tmpdir(), 'atb-down-'))}`),
+      {},
+    );
+    const log: string[] = [];
+    const link = new RemoteLink({ host: config.remote.host, port: config.remote.port, tls: undefined, modem: undefined, log: (l) => log.push(l) });
+    const bridge = new Bridge({ ...config, link, log: (l) => log.push(l) });
+    bridge.start();
+    // The local client retries after 0.125–0.25 s, 0.25–0.5 s, 0.5–1 s: at least three attempts by now.
+    await new Promise((r) => setTimeout(r, 1800));
+    await bridge.stop(0);
+    expect(log.filter((l) => l.startsWith('local: cannot reach'))).toEqual([`local: cannot reach 127.0.0.1:${localPort}: connect ECONNREFUSED 127.0.0.1:${localPort}`]);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Server } from 'node:http';
 import { Bridge } from '../../bridge/bridge.js';
-import { KEYS, mergeSettings, printSettings, readConfigFile, resolveConfig, type Settings } from '../../bridge/config.js';
+import { KEYS, mergeSettings, printConfig, readConfigFile, resolveConfig, type Settings } from '../../bridge/config.js';
 import { serveMetrics } from '../../bridge/metrics.js';
 import { RemoteLink } from '../../bridge/remote-link.js';
 import { AtbridgeError, errorMessage } from '../../errors.js';
@@ -23,7 +23,7 @@ export default function register(program: Command): void {
     .description("bridge the local broker to a remote one through the module, as mosquitto's bridge (store-and-forward)")
     .option('--config <file>', 'mosquitto.conf-style bridge settings (flags override; --topic adds)')
     .option('--topic <line>', "'PATTERN [out|in|both [QOS [LOCAL_PREFIX REMOTE_PREFIX]]]', as mosquitto.conf (repeatable)", collect)
-    .option('--print-config', 'print the settings in effect (secrets masked) and exit');
+    .option('--print-config', 'check the settings, print them as in effect (defaults included, secrets as ***) and exit');
   for (const [key, help] of Object.entries(KEYS)) {
     if (key === 'topic' || MODEM_KEYS.has(key)) continue;
     cmd.option(`--${key.replace(/_/g, '-')} <value>`, help);
@@ -56,12 +56,12 @@ function flagSettings(opts: BridgeCliOptions, cmd: Command): Settings {
 async function runBridge(opts: BridgeCliOptions, cmd: Command): Promise<number> {
   const flags = flagSettings(opts, cmd);
   const load = () => mergeSettings(opts.config !== undefined ? readConfigFile(opts.config) : new Map(), flags);
-  const settings = load();
+  // Checked in full first: --print-config refuses exactly what the bridge would refuse.
+  const config = resolveConfig(load());
   if (opts.printConfig) {
-    process.stdout.write(printSettings(settings));
+    process.stdout.write(printConfig(config));
     return 0;
   }
-  const config = resolveConfig(settings);
   // Under systemd the journal stamps each line; on a terminal we do.
   const log = (line: string) => {
     const stamp = process.env.JOURNAL_STREAM ? '' : `${new Date().toISOString().slice(11, 19)} `;
