@@ -71,6 +71,14 @@ describe('doctor --log rules over trace events', () => {
     expect(a.findings[0]!.summary).toMatch(/CONNACK/);
   });
 
+  it('the broker closing after our MQTT DISCONNECT is the goodbye, not peer-closed; without it, it is', async () => {
+    const disconnect = Buffer.from([0xe0, 0x00]).toString('latin1');
+    const publish = Buffer.from([0x30, 0x03, 0x00, 0x01, 0x61]).toString('latin1');
+    const session = (last: string) => [tx('AT+CIPSEND=0,' + last.length + '\r'), rx('\r\n>'), tx(last), rx(`\r\nOK\r\n\r\n+CIPSEND: 0,${last.length},${last.length}\r\n`), rx('\r\n+IPCLOSE: 0,1\r\n')];
+    expect(await ids(session(disconnect), 'sim7600')).toEqual([]);
+    expect(await ids(session(publish), 'sim7600')).toEqual(['peer-closed:warning']);
+  });
+
   it('MQTT in socket data: an unanswered PINGREQ before the close is keepalive-timeout; quick drops after CONNACK twice, client-id-conflict', async () => {
     const send = (packet: number[]) => {
       const bytes = Buffer.from(packet).toString('latin1');

@@ -15,9 +15,12 @@ export function socketRule(): Rule {
   let sendOkSeen = false;
   /** `commands` when a close is expected (the host closed, or an open just failed). */
   let expectCloseAt = -100;
+  let saidGoodbye = false;
   return {
     name: 'socket',
     onEvent(e, c) {
+      // After our MQTT DISCONNECT the broker closes the connection: that close is the goodbye, not a fault.
+      if (e.dir === 'tx' && e.mqtt?.some((p) => p.type === 'DISCONNECT')) saidGoodbye = true;
       if (e.dir !== 'rx') return;
       const text = trimmed(e);
       const urc = e.classified?.urc;
@@ -34,7 +37,8 @@ export function socketRule(): Rule {
       if (closedCode && closedCode[1] !== '0') closeFailed.push(e);
       const remoteClose = urc?.event === 'socket-closed' && !(urc.name === '+IPCLOSE' && urc.groups.code === '0');
       const hostClosing = (c.current && CLOSE.test(c.current.command)) || c.commands - expectCloseAt <= 0;
-      if (remoteClose && !hostClosing && !c.afterHostReset) peerClosed.push(e);
+      if (remoteClose && !hostClosing && !c.afterHostReset && !saidGoodbye) peerClosed.push(e);
+      if (remoteClose) saidGoodbye = false;
       if (/^(?:\d+,)?CONNECT FAIL$|^DNS Fail$/.test(text)) {
         openFailed.push(e);
         expectCloseAt = c.commands;
