@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { printable } from '../decode/printable.js';
+import { sendRequestOf } from '../decode/send-request.js';
 import { redactCommandLine } from '../trace/redact.js';
-import type { ReplayScript, ReplayStep, Reply } from './script.js';
+import { autoConnect, packetLength, samePayload } from './mqtt-match.js';
+import { stepLabel, type ReplayScript, type ReplayStep, type Reply } from './script.js';
 
 export interface Divergence {
   /** Step number (1-based) in the recording. */
@@ -54,17 +56,19 @@ export class ReplayModule extends EventEmitter {
     while (rest.length > 0 && !this.closed) {
       const step = this.script.steps[this.next];
       if (step?.kind === 'data') {
-        const take = Math.min(step.host.length - this.payloadBytes, rest.length);
+        // Until the length of a CONNECT with a made-up client id is known, take a byte at a time.
+        const want = this.payloadLength(step) ?? this.payloadBytes + 1;
+        const take = Math.min(want - this.payloadBytes, rest.length);
         this.payload.push(rest.subarray(0, take));
         this.payloadBytes += take;
         rest = rest.subarray(take);
-        if (this.payloadBytes >= step.host.length) {
+        if (this.payloadBytes >= (this.payloadLength(step) ?? Infinity)) {
           const got = Buffer.concat(this.payload);
           this.payload = [];
           this.payloadBytes = 0;
-          if (!got.equals(step.host)) this.diverge({ step: this.next + 1, kind: 'different-payload', expected: printable(step.host, 60), got: printable(got, 60) });
+          if (!samePayload(step.host, got)) this.diverge({ step: this.next + 1, kind: 'different-payload', expected: printable(step.host, 60), got: printable(got, 60) });
           else this.emit('match', this.next + 1, step);
-          this.answer(step);
+          this.answer(step, got.length !== step.host.length ? { from: step.host.length, to: got.length } : undefined);
         }
         continue;
       }
@@ -76,34 +80,60 @@ export class ReplayModule extends EventEmitter {
     }
   }
 
+  /**
+   * Bytes the host's payload for a data step will have: the recorded count, except that a
+   * CONNECT with a made-up client id (mqtt-match.ts) may be longer or shorter: its own header
+   * says how long (undefined until that header is in).
+   */
+  private payloadLength(step: ReplayStep): number | undefined {
+    const recorded = autoConnect(step.host);
+    if (recorded === undefined) return step.host.length;
+    const head = Buffer.concat(this.payload);
+    if (head.length > 0 && head[0] !== 0x10) return step.host.length;
+    const live = packetLength(head);
+    return live === undefined ? undefined : step.host.length - recorded.length + live;
+  }
+
   private onCommand(raw: string): void {
     const at = this.next;
     // Recordings mask passwords (ours at write time, decode's on display), one '*' per byte:
     // compare the masked forms, whatever the secret's length.
     const line = redactCommandLine(raw);
     const key = (text: string) => redactCommandLine(text).replace(/\*+/g, '*').toUpperCase();
-    const same = (s: ReplayStep | undefined) => s?.kind === 'command' && key(s.text) === key(line);
-    if (same(this.script.steps[at])) {
+    // The send that carries a CONNECT with a made-up client id may announce another length,
+    // not less than that CONNECT with an empty id.
+    const sendKey = (text: string) => key(text).replace(/\d+\s*$/, '#');
+    const liveLength = sendRequestOf(line)?.length;
+    const same = (s: ReplayStep | undefined, i: number) => {
+      if (s?.kind !== 'command') return false;
+      if (key(s.text) === key(line)) return true;
+      const next = this.script.steps[i + 1];
+      const auto = next?.kind === 'data' ? autoConnect(next.host) : undefined;
+      return auto !== undefined && liveLength !== undefined && liveLength >= next!.host.length - auto.idBytes && sendKey(s.text) === sendKey(line);
+    };
+    if (same(this.script.steps[at], at)) {
       this.emit('match', at + 1, this.script.steps[at]);
       this.answer(this.script.steps[at]!);
       return;
     }
-    const ahead = this.script.steps.findIndex((s, i) => i > at && same(s));
+    const ahead = this.script.steps.findIndex((s, i) => i > at && same(s, i));
     if (ahead > 0) {
-      for (let i = at; i < ahead; i++) this.diverge({ step: i + 1, kind: 'skipped', expected: this.script.steps[i]!.text });
+      for (let i = at; i < ahead; i++) this.diverge({ step: i + 1, kind: 'skipped', expected: stepLabel(this.script.steps[i]!) });
       this.next = ahead;
       this.emit('match', ahead + 1, this.script.steps[ahead]);
       this.answer(this.script.steps[ahead]!);
       return;
     }
     const expected = this.script.steps[at];
-    this.diverge({ step: at + 1, kind: expected ? 'different-command' : 'unexpected', ...(expected ? { expected: expected.text } : {}), got: line });
+    this.diverge({ step: at + 1, kind: expected ? 'different-command' : 'unexpected', ...(expected ? { expected: stepLabel(expected) } : {}), got: line });
     this.write(Buffer.from(`\r\nERROR\r\n`, 'latin1'));
   }
 
-  private answer(step: ReplayStep): void {
+  /** Plays a step's recorded answer; `resized`: the host sent another number of bytes than recorded. */
+  private answer(step: ReplayStep, resized?: { from: number; to: number }): void {
     this.next++;
-    this.play(step.replies, () => this.checkDone());
+    const replies = resized ? step.replies.map((r) => ({ ...r, data: confirmLength(r.data, resized.from, resized.to) })) : step.replies;
+    this.play(replies, () => this.checkDone());
   }
 
   private play(replies: Reply[], then: () => void): void {
@@ -134,4 +164,18 @@ export class ReplayModule extends EventEmitter {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
+}
+
+/**
+ * The module's send confirmation names the byte count, and a host checks it: when the host's
+ * CONNECT has another length than the recorded one, confirm the host's count. SIMCom's
+ * `+CIPSEND: <link>,<requested>,<confirmed>` and ESP-AT's `Recv <n> bytes`.
+ */
+function confirmLength(data: Buffer, from: number, to: number): Buffer {
+  const text = data.toString('latin1');
+  const swap = (n: string) => (Number(n) === from ? String(to) : n);
+  const out = text
+    .replace(/^(\+CIPSEND: ?\d+,)(\d+),(\d+)/gm, (_all, head: string, req: string, cnf: string) => `${head}${swap(req)},${swap(cnf)}`)
+    .replace(/^Recv (\d+) bytes/gm, (_all, n: string) => `Recv ${swap(n)} bytes`);
+  return out === text ? data : Buffer.from(out, 'latin1');
 }

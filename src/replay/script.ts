@@ -1,4 +1,5 @@
 import { Conversation } from '../decode/conversation.js';
+import { printable } from '../decode/printable.js';
 import type { TimelineEntry } from '../decode/timeline.js';
 import type { ModuleProfile } from '../profile/index.js';
 import type { TraceEvent } from '../trace/events.js';
@@ -24,6 +25,14 @@ export interface ReplayScript {
   /** What the module said before the host's first command (banner). */
   banner: Reply[];
   steps: ReplayStep[];
+}
+
+/** How a step is named to a person: the command, or the payload's size and its first bytes, escaped. */
+export function stepLabel(step: Pick<ReplayStep, 'kind' | 'text' | 'host'>, max = 40): string {
+  if (step.kind === 'command') return step.text;
+  // printable() counts bytes, not the characters its escapes take: cut the escaped text here.
+  const text = printable(step.host, max);
+  return `[${step.host.length} B] ${text.length > max ? `${text.slice(0, max - 1).replace(/\\(?:x[0-9a-f]?)?$/, '')}…` : text}`;
 }
 
 /**

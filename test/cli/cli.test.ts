@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
@@ -73,5 +76,42 @@ describe('atbridge CLI', () => {
     const { code, stderr } = await atbridge('emulat');
     expect(code).toBe(2);
     expect(stderr).toMatch(/emulate/);
+  });
+});
+
+describe('atbridge decode input checks', () => {
+  const file = (name: string, text: string) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'atb-cli-')), name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('--direction other than rx, tx or merged is one usage line, exit code 2', async () => {
+    const { code, stdout, stderr } = await atbridge('decode', file('dump.raw', 'AT\r\nOK\r\n'), '--format', 'raw', '--direction', 'up');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual(['atbridge: --direction must be one of rx, tx, merged, not "up"']);
+  });
+
+  it('an empty capture is one line saying so, with the bad-input exit code (23), for decode and doctor --log', async () => {
+    for (const path of [file('empty.txt', ''), file('blank.txt', '\n \n'), file('header-only.jsonl', '{"type":"atbridge-trace","version":1,"tool":"atbridge 0.1.0","start":"2026-11-23T00:00:00.000Z"}\n')]) {
+      for (const args of [['decode', path], ['doctor', '--log', path]]) {
+        const { code, stdout, stderr } = await atbridge(...args);
+        expect(code).toBe(23);
+        expect(stdout).toBe('');
+        expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^atbridge: ${path} is an empty capture \\(`))]);
+      }
+    }
+  });
+
+  it('decode --help names what --profile takes, and takes what the unknown-profile error suggests', async () => {
+    const help = (await atbridge('decode', '--help')).stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--profile <id> firmware profile: esp-at, sim7600, auto \(guessed from the content, the default\) or a path to a profile JSON file/);
+    const { code, stderr } = await atbridge('decode', file('s.txt', 'AT\nOK\n'), '--profile', 'bogus');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/fix: use one of: esp-at, sim7600, auto, or a path to a profile JSON file/);
+    const auto = await atbridge('decode', file('s.txt', 'AT\nOK\n'), '--profile', 'auto');
+    expect(auto.code).toBe(0);
+    expect(auto.stdout).toMatch(/profile \S+ \(guessed\)/);
   });
 });

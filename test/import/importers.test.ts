@@ -179,7 +179,8 @@ describe('interceptty, logic-analyzer CSV and raw importers', () => {
     expect(events.find((e) => e.data.toString('latin1').endsWith('CLOSED\r\n'))).toMatchObject({ dir: 'rx', line: 122 });
     const a = await analyzeEvents(events, { profile: 'esp-at' });
     expect(a.findings.map((f) => f.id)).not.toContain('line-corruption');
-    expect(a.findings.find((f) => f.id === 'peer-closed')!.evidence[0]).toMatchObject({ index: events.length - 1, line: 122 });
+    // The host sent MQTT DISCONNECT (its payload decoded from the merged stream), so CLOSED is the goodbye.
+    expect(a.findings.map((f) => f.id)).not.toContain('peer-closed');
   });
 
   it('raw: the events do not depend on how the file is cut into chunks; one direction only takes no payload', async () => {
@@ -270,6 +271,18 @@ describe('bad input', () => {
     await expect(openCapture('/nonexistent/x.log')).rejects.toMatchObject({ code: 'bad-input', exitCode: 23 });
     const path = tempFile('bad.jsonl', '{"type":"atbridge-trace","version":1}\n{"t":0,"dir":"tx"\n');
     await expect(openCapture(path, { format: 'jsonl' })).rejects.toMatchObject({ code: 'bad-input' });
+  });
+
+  it('an empty capture (no bytes, blank lines, a trace header alone) is bad input, exit code 23', async () => {
+    await expect(openCapture(tempFile('empty.log', ''))).rejects.toMatchObject({ code: 'bad-input', exitCode: 23, message: expect.stringMatching(/is an empty capture \(a 0-byte file\)$/) });
+    await expect(openCapture(tempFile('blank.txt', '\r\n\n  \n'))).rejects.toMatchObject({ exitCode: 23, message: expect.stringMatching(/only blank lines/) });
+    const header = '{"type":"atbridge-trace","version":1,"tool":"atbridge 0.1.0","start":"2026-11-23T00:00:00.000Z"}\n';
+    await expect(openCapture(tempFile('header.jsonl', header))).rejects.toMatchObject({ exitCode: 23, message: expect.stringMatching(/no serial data in it, read as jsonl/) });
+  });
+
+  it('a raw direction other than rx, tx or merged is a usage error (exit code 2)', async () => {
+    const path = tempFile('dump.raw', 'AT\r\nOK\r\n');
+    await expect(openCapture(path, { format: 'raw', rawDirection: 'up' as 'rx' })).rejects.toMatchObject({ code: 'bad-option', exitCode: 2 });
   });
 });
 

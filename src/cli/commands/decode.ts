@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { decodeCapture } from '../../decode/decode-capture.js';
 import { entryJson, formatEntry } from '../../decode/format-entry.js';
 import { ProgressBar } from '../../decode/progress.js';
-import { CAPTURE_FORMATS, type CaptureFormat } from '../../trace/import/index.js';
+import { listProfileIds } from '../../profile/index.js';
+import { CAPTURE_FORMATS, RAW_DIRECTIONS, type CaptureFormat } from '../../trace/import/index.js';
 import { action } from '../run.js';
 
 interface DecodeCliOptions {
@@ -19,22 +20,24 @@ export default function register(program: Command): void {
     .command('decode')
     .description('annotate a serial capture: commands, answers, code meanings, round trips, socket data and the MQTT inside')
     .argument('<file>', 'a trace (JSONL), raw dump, pasted transcript, socat -v/-x, interceptty or logic-analyzer CSV')
-    .option('--profile <id>', 'sim7600 or esp-at (guessed from the content when absent)')
+    .option('--profile <id>', `firmware profile: ${listProfileIds().join(', ')}, auto (guessed from the content, the default) or a path to a profile JSON file`)
     .option('--format <format>', `auto, ${CAPTURE_FORMATS.join(', ')}`, 'auto')
-    .option('--direction <dir>', 'for raw dumps: rx, tx or merged', 'merged')
+    .option('--direction <dir>', `for raw dumps: ${RAW_DIRECTIONS.join(', ')}`, 'merged')
     .option('--json', 'one JSON object per line')
     .action(
       action(async (file: string, opts: DecodeCliOptions) => {
+        const named = opts.profile !== undefined && opts.profile !== 'auto' ? opts.profile : undefined;
+        // openCapture checks --format and --direction (a usage error, exit 2) before the file.
         const decoded = await decodeCapture(file, {
           format: opts.format,
           rawDirection: opts.direction,
-          ...(opts.profile ? { profile: opts.profile } : {}),
+          ...(named ? { profile: named } : {}),
         });
         const { capture, profile } = decoded;
         const out = process.stdout;
         const bar = ProgressBar.wanted(capture.size) ? new ProgressBar(capture.size!) : undefined;
         if (opts.json) await write(out, `${JSON.stringify({ type: 'decode', file, format: capture.format, profile: profile.id })}\n`);
-        else await write(out, `# ${file}: ${capture.format}, profile ${profile.id}${opts.profile ? '' : ' (guessed)'}\n`);
+        else await write(out, `# ${file}: ${capture.format}, profile ${profile.id}${named ? '' : ' (guessed)'}\n`);
         const format = opts.json ? entryJson : formatEntry;
         let count = 0;
         let text = '';

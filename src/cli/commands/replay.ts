@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { getProfile } from '../../profile/index.js';
+import { getProfile, listProfileIds } from '../../profile/index.js';
 import { AtbridgeError, ExitCode } from '../../errors.js';
 import { openCapture, CAPTURE_FORMATS, type CaptureFormat } from '../../trace/import/index.js';
-import { buildScript } from '../../replay/script.js';
+import { buildScript, stepLabel, type ReplayStep } from '../../replay/script.js';
 import { ReplayModule, type Divergence } from '../../replay/replay-module.js';
 import { openPtyEnd } from '../../replay/pty-end.js';
 import { resend } from '../../replay/resend.js';
@@ -35,7 +35,7 @@ export default function register(program: Command): void {
     .option('--to <device>', 'resend the host side to this module (serial path, tcp://, emu:sim7600, emu:esp-at)')
     .option('--speed <n>', 'timing factor for --emulate (2 = twice as fast, 0 = no delays)', '1')
     .option('--baud <rate>', 'serial rate', intOption('--baud', 300, 5_000_000), 115200)
-    .option('--profile <id>', 'sim7600 or esp-at (guessed when absent)')
+    .option('--profile <id>', `firmware profile: ${listProfileIds().join(', ')}, auto (guessed from the content, the default) or a path to a profile JSON file`)
     .option('--format <format>', `auto, ${CAPTURE_FORMATS.join(', ')}`, 'auto')
     .option('--out <file>', 'with --to: where to write the new trace (default FILE.replay.jsonl)')
     .option('--idle <ms>', 'with --emulate: give up after this long without host input', intOption('--idle', 100, 3_600_000), 30_000)
@@ -48,7 +48,7 @@ async function runReplay(file: string, opts: ReplayCliOptions): Promise<number> 
   if (Boolean(opts.emulate) === Boolean(opts.to)) throw new AtbridgeError('bad-option', 'give exactly one of --emulate (with --pty PATH) or --to DEVICE', { exitCode: ExitCode.usage });
   if (opts.emulate && !opts.pty) throw new AtbridgeError('bad-option', '--emulate needs --pty PATH', { exitCode: ExitCode.usage });
   const capture = await openCapture(file, { format: opts.format });
-  const profile = getProfile(opts.profile ?? capture.profile);
+  const profile = getProfile(opts.profile === undefined || opts.profile === 'auto' ? capture.profile : opts.profile);
   const script = await buildScript(capture.events, profile, capture.perLine);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`# ${file}: ${script.steps.length} host steps, profile ${profile.id}`);
@@ -57,7 +57,7 @@ async function runReplay(file: string, opts: ReplayCliOptions): Promise<number> 
     const end = await openPtyEnd(opts.pty!, opts.baud);
     say(`# acting as the recorded module on ${opts.pty}`);
     const module = new ReplayModule(script, (data) => void end.link.write(data).catch(() => undefined), { speed });
-    module.on('match', (n: number, step: { text: string }) => say(`✓ ${n}: ${step.text}`));
+    module.on('match', (n: number, step: ReplayStep) => say(`✓ ${n}: ${stepLabel(step)}`));
     module.on('diverge', (d: Divergence) => say(`✗ ${d.step}: ${describeDivergence(d)}`));
     let idle: NodeJS.Timeout | undefined;
     const finished = new Promise<void>((resolve) => {
@@ -91,8 +91,10 @@ async function runReplay(file: string, opts: ReplayCliOptions): Promise<number> 
     const { answers } = await resend(script, link, profile);
     const rows = sideBySide(script, answers);
     say(formatSideBySide(rows));
+    const differ = rows.filter((r) => !r.same).length;
+    say(`# ${differ === 0 ? 'every step answered as recorded' : `${differ} of ${rows.length} steps answered differently`} (✗ another final result, a line, data or URC result code missing or extra; ~ only other values)`);
     say(`# new trace: ${out}`);
-    return rows.every((r) => r.same) ? ExitCode.ok : ExitCode.failure;
+    return differ === 0 ? ExitCode.ok : ExitCode.failure;
   } finally {
     await writer.close();
     await device.close();

@@ -18,6 +18,9 @@ import { CAPTURE_FORMATS, type CaptureFormat, type ImportOptions, type OpenedCap
 export { CAPTURE_FORMATS, detectFormat, guessProfile };
 export type { CaptureFormat, ImportOptions, OpenedCapture, ProfileGuess };
 
+/** Values of `--direction` for raw dumps (ImportOptions.rawDirection). */
+export const RAW_DIRECTIONS = ['rx', 'tx', 'merged'] as const;
+
 /** How much of the file is read up front to detect the format and guess the profile. */
 const HEAD_BYTES = 256 * 1024;
 
@@ -31,6 +34,13 @@ export interface OpenCaptureOptions extends ImportOptions {
  * A missing file or a malformed one fails with one line (AtbridgeError, exit code badInput).
  */
 export async function openCapture(path: string, options: OpenCaptureOptions = {}): Promise<OpenedCapture> {
+  const requested = options.format ?? 'auto';
+  if (requested !== 'auto' && !(CAPTURE_FORMATS as readonly string[]).includes(requested)) {
+    throw new AtbridgeError('bad-option', `--format must be auto or one of ${CAPTURE_FORMATS.join(', ')}, not "${String(requested)}"`, { exitCode: ExitCode.usage });
+  }
+  if (options.rawDirection !== undefined && !(RAW_DIRECTIONS as readonly string[]).includes(options.rawDirection)) {
+    throw new AtbridgeError('bad-option', `--direction must be one of ${RAW_DIRECTIONS.join(', ')}, not "${String(options.rawDirection)}"`, { exitCode: ExitCode.usage });
+  }
   let size: number;
   try {
     const info = await stat(path);
@@ -43,10 +53,6 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
     });
   }
   const head = await readHead(path);
-  const requested = options.format ?? 'auto';
-  if (requested !== 'auto' && !(CAPTURE_FORMATS as readonly string[]).includes(requested)) {
-    throw new AtbridgeError('bad-option', `--format must be auto or one of ${CAPTURE_FORMATS.join(', ')}, not "${String(requested)}"`, { exitCode: ExitCode.usage });
-  }
   const format = requested === 'auto' ? detectFormat(head, path) : requested;
   let read = 0;
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -85,6 +91,13 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
   const all = guarded(events, path, format, () => stream.destroy());
   // Guess from decoded bytes, not the file: interceptty and CSV spell one byte per line.
   const { sample, rest } = await peekEvents(all, SAMPLE_BYTES);
+  // Nothing to decode, diagnose or replay: say so, rather than an empty timeline and "no problems".
+  const blank = size <= head.length && /^\s*$/.test(head.toString('latin1'));
+  if (sample.length === 0 || blank) {
+    const why = size === 0 ? 'a 0-byte file' : blank ? 'only blank lines' : `no serial data in it, read as ${format}`;
+    stream.destroy();
+    throw new AtbridgeError('bad-input', `${path} is an empty capture (${why})`, { exitCode: ExitCode.badInput });
+  }
   const sampleText = Buffer.concat(sample.filter((e) => e.dir !== 'note').map((e) => e.data)).toString('latin1');
   const profile: ProfileGuess = named === 'sim7600' || named === 'esp-at' ? named : guessProfile(sampleText, head);
   return {
