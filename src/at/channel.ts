@@ -366,12 +366,16 @@ export class AtChannel extends EventEmitter {
       this.finish(flight, undefined, new AtError('timeout', text, `${text}: no answer to the resync`));
       return;
     }
-    if (flight.job.options.resyncAfterTimeout !== false) this.resyncAfter = text;
-    this.consecutiveTimeouts++;
+    // A probe (baud scan, escape ladder) expects silence now and then: it owes no resync and is no sign of death.
+    const probe = flight.job.options.resyncAfterTimeout === false;
+    if (!probe) {
+      this.resyncAfter = text;
+      this.consecutiveTimeouts++;
+    }
     const heard = flight.lines.length > 0 ? ` (heard: ${flight.lines.slice(-3).join(' | ')})` : '';
     this.finish(flight, undefined, new AtError('timeout', text, `${text}: no final result from the module${heard}`, { lines: flight.lines }));
     this.emit('timeout', text, this.consecutiveTimeouts);
-    if (this.consecutiveTimeouts >= this.deadAfter) this.emit('dead', this.consecutiveTimeouts);
+    if (!probe && this.consecutiveTimeouts >= this.deadAfter) this.emit('dead', this.consecutiveTimeouts);
   }
 
   private onFrame(frame: Frame): void {

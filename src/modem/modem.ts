@@ -231,7 +231,9 @@ export class Modem extends EventEmitter {
         const code = err instanceof AtbridgeError ? err.code : '';
         const permanent = PERMANENT.has(code) || this.options.signal?.aborted || code === 'link-closed' || code.startsWith('port-');
         if (!this.machine.is('closed', 'dead')) this.machine.go('recovering', `bring-up failed: ${errorMessage(err)}`);
-        if (permanent || attempt >= attempts) {
+        // Silent at every rate twice (a booting module answers by the second scan): more scans only make the user wait.
+        const silent = code === 'no-response' && attempt >= Math.min(2, attempts);
+        if (permanent || silent || attempt >= attempts) {
           if (code === 'no-response' || code === 'module-dead') this.machine.go('dead', 'no answer');
           throw err;
         }
