@@ -338,6 +338,16 @@ describe('AtChannel over a real pty', () => {
     expect(channel.timeoutsInARow).toBe(0);
   });
 
+  it('probes that time out (a baud scan into silence) never count toward dead', async () => {
+    rechannel('esp-at', { deadAfterTimeouts: 2 });
+    const dead: number[] = [];
+    channel.on('dead', (n: number) => dead.push(n));
+    handler = () => undefined;
+    for (let i = 0; i < 3; i++) await channel.send('AT', { timeoutMs: 40, resyncAfterTimeout: false }).catch(() => undefined);
+    expect(channel.timeoutsInARow).toBe(0);
+    expect(dead).toEqual([]);
+  });
+
   it('a module that answers the resync AT but times out every real command still counts toward dead', async () => {
     rechannel('esp-at', { deadAfterTimeouts: 2 });
     const dead: number[] = [];
