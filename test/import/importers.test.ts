@@ -71,6 +71,19 @@ describe('format detection', () => {
     await collect(capture.events);
   });
 
+  it('a trace recorded with --profile auto (no profile in its header) takes the profile from the identify note', async () => {
+    const lines = [
+      '{"type":"atbridge-trace","version":1,"baud":115200,"device":"/dev/ttyUSB0"}',
+      // Cellular-looking words first; the module turned out to be ESP-AT.
+      '{"t":1,"dir":"tx","data":"AT+CPIN?\\r\\n"}',
+      '{"t":2,"dir":"rx","data":"\\r\\nERROR\\r\\n"}',
+      '{"t":3,"dir":"note","data":"state identify → init: identified as esp-at","fields":{"state":"init"}}',
+      '{"t":4,"dir":"tx","data":"AT+GMR\\r\\n"}',
+    ];
+    const capture = await openCapture(tempFile('auto.jsonl', `${lines.join('\n')}\n`));
+    expect(capture.profile).toBe('esp-at');
+  });
+
   it('tells JSONL, raw wire bytes and a pasted transcript apart', () => {
     expect(detectFormat(Buffer.from('{"type":"atbridge-trace","version":1}\n{"t":0,"dir":"tx","data":"AT\\r"}\n'))).toBe('jsonl');
     expect(detectFormat(Buffer.from('AT\r\r\nOK\r\n'))).toBe('raw');

@@ -99,7 +99,10 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
     throw new AtbridgeError('bad-input', `${path} is an empty capture (${why})`, { exitCode: ExitCode.badInput });
   }
   const sampleText = Buffer.concat(sample.filter((e) => e.dir !== 'note').map((e) => e.data)).toString('latin1');
-  const profile: ProfileGuess = named === 'sim7600' || named === 'esp-at' ? named : guessProfile(sampleText, head);
+  // A trace recorded with --profile auto names the profile in the note where the module was identified.
+  const identified = sample.map((e) => (e.dir === 'note' ? /identified as (sim7600|esp-at)\b/.exec(e.data.toString('utf8'))?.[1] : undefined)).find(Boolean);
+  const known = [named, identified].find((p): p is ProfileGuess => p === 'sim7600' || p === 'esp-at');
+  const profile: ProfileGuess = known ?? guessProfile(sampleText, head);
   return {
     format,
     header,
