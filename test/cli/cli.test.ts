@@ -64,6 +64,25 @@ describe('atbridge CLI', () => {
     expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^atbridge: emulator option fault="wrong-baud" is not valid/)]);
   });
 
+  it('doctor --trace records the live run (password masked) for doctor --log; --profile takes a profile file', async () => {
+    const trace = join(mkdtempSync(join(tmpdir(), 'atb-doctor-')), 'run.jsonl');
+    const live = await atbridge('doctor', '--device', 'emu:esp-at?pacing=0&fault=stuck-transparent', '--profile', './firmware-profiles/esp-at.json',
+      '--wifi-ssid', 'atbridge-lab', '--wifi-password', 'correct horse', '--trace', trace);
+    expect(live.code).toBe(1);
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(trace, 'utf8');
+    expect(text).toContain('AT+CWJAP=');
+    expect(text).not.toContain('correct horse');
+    const offline = await atbridge('doctor', '--log', trace);
+    expect(offline.stdout).toMatch(/profile esp-at/);
+    // The same conclusion from the bytes alone: silence to AT, then "+++", then answers.
+    expect(offline.stdout).toMatch(/error stuck-transparent: the module answered nothing until "\+\+\+" \(2 commands/);
+    expect(offline.stdout).not.toMatch(/escape-failed/);
+    expect(offline.code).toBe(1);
+    const both = await atbridge('doctor', '--log', trace, '--trace', trace);
+    expect(both.code).toBe(2);
+  });
+
   it('a command loaded on its own still has its help, and `help CMD` works too', async () => {
     for (const args of [['decode', '--help'], ['help', 'decode']]) {
       const { code, stdout } = await atbridge(...args);

@@ -71,6 +71,13 @@ describe('doctor --log rules over trace events', () => {
     expect(a.findings[0]!.summary).toMatch(/CONNACK/);
   });
 
+  it('"+++" after silence: answers after it are stuck-transparent, silence after it escape-failed', async () => {
+    const silence = [tx('AT\r\n'), tx('AT\r\n'), tx('+++')];
+    expect(await ids([...silence, tx('AT\r\n'), rx('\r\nOK\r\n')], 'esp-at')).toEqual(['stuck-transparent:error']);
+    expect(await ids([...silence, tx('AT\r\n'), tx('AT\r\n')], 'esp-at')).toContain('escape-failed:error');
+    expect(await ids([...silence, tx('AT\r\n'), tx('AT\r\n')], 'esp-at')).not.toContain('stuck-transparent:error');
+  });
+
   it('the broker closing after our MQTT DISCONNECT is the goodbye, not peer-closed; without it, it is', async () => {
     const disconnect = Buffer.from([0xe0, 0x00]).toString('latin1');
     const publish = Buffer.from([0x30, 0x03, 0x00, 0x01, 0x61]).toString('latin1');

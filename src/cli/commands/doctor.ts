@@ -7,7 +7,8 @@ import { loadCapture } from '../../doctor/load-capture.js';
 import { renderCheck, renderFindings } from '../../doctor/render.js';
 import { parseEmulatorUrl } from '../../emulator/options.js';
 import { AtbridgeError, ExitCode } from '../../errors.js';
-import { listProfileIds } from '../../profile/index.js';
+import { getProfile, listProfileIds } from '../../profile/index.js';
+import { TraceWriter } from '../../trace/writer.js';
 import { action, intOption } from '../run.js';
 
 interface DoctorOptions {
@@ -15,6 +16,7 @@ interface DoctorOptions {
   log?: string;
   format: string;
   profile: string;
+  trace?: string;
   baud: string;
   json?: boolean;
   tcp?: string;
@@ -40,7 +42,7 @@ export default function register(program: Command): void {
     .option('--device <path>', 'serial device, tcp://host:port, emu:sim7600 or emu:esp-at')
     .option('--log <file>', 'apply the same rules to a capture (JSONL trace or a transcript)')
     .option('--format <format>', 'capture format for --log (auto, jsonl, or an importer name)', 'auto')
-    .option('--profile <id>', 'firmware profile: sim7600, esp-at, or auto', 'auto')
+    .option('--profile <id>', 'firmware profile: sim7600, esp-at, a path to a profile JSON file, or auto', 'auto')
     .option('--baud <rate>', 'serial rate to try first, or auto', 'auto')
     .option('--tcp <host:port>', 'open a test TCP connection through the module')
     .option('--broker <host:port>', 'finish with an MQTT CONNECT through the module (refused credentials, client id clash, keepalive)')
@@ -55,11 +57,15 @@ export default function register(program: Command): void {
     .option('--probe-timeout <ms>', 'wait this long for each AT probe', intOption('--probe-timeout', 20, 10_000), 500)
     .option('--registration-timeout <s>', 'give registration this long', intOption('--registration-timeout', 1, 3600), 60)
     .option('--fix', 'repair what can be repaired (a module stuck in transparent mode is escaped either way: that is how it is detected)')
+    .option('--trace <file>', 'record the live run as a JSONL trace (passwords masked), for decode or doctor --log later')
     .option('--json', 'print {"checks":[…],"findings":[…]}')
     .action(
       action(async (opts: DoctorOptions) => {
         if (opts.log !== undefined && opts.device !== undefined) throw usage('give either --device or --log, not both');
-        if (opts.log === undefined && opts.device === undefined) throw usage('no --device or --log given');
+        if (opts.log === undefined && opts.device === undefined) {
+          throw usage('no --device or --log given', 'atbridge doctor --device /dev/ttyUSB2  or  atbridge doctor --log capture.jsonl');
+        }
+        if (opts.log !== undefined && opts.trace !== undefined) throw usage('--trace records a live run (--device); a --log is a trace already');
         const profile = opts.profile === 'auto' ? undefined : checkProfile(opts.profile);
         // A mistyped emulator address is the user's input, not a finding about a module.
         if (opts.device?.startsWith('emu:')) parseEmulatorUrl(opts.device);
@@ -104,6 +110,11 @@ export default function register(program: Command): void {
           });
           checks = result.checks;
           findings = result.findings;
+          if (opts.trace !== undefined) {
+            const trace = new TraceWriter(opts.trace, { device: opts.device!, source: 'atbridge doctor', secrets: [wifiPassword, pin, mqttPassword] });
+            for (const event of result.events) trace.event(event);
+            await trace.close();
+          }
           if (!opts.json) process.stdout.write('\n');
         }
         if (opts.json) process.stdout.write(`${JSON.stringify({ checks, findings }, null, 2)}\n`);
@@ -113,13 +124,18 @@ export default function register(program: Command): void {
     );
 }
 
-function usage(message: string): AtbridgeError {
-  return new AtbridgeError('bad-option', message, { exitCode: ExitCode.usage, fix: 'atbridge doctor --device /dev/ttyUSB2  or  atbridge doctor --log capture.jsonl' });
+function usage(message: string, fix?: string): AtbridgeError {
+  return new AtbridgeError('bad-option', message, { exitCode: ExitCode.usage, ...(fix ? { fix } : {}) });
 }
 
 function checkProfile(id: string): string {
-  if (!listProfileIds().includes(id)) throw usage(`unknown profile "${id}"; use ${listProfileIds().join(', ')} or auto`);
-  return id;
+  if (listProfileIds().includes(id)) return id;
+  // A path to a profile file: loading it validates it (one line naming the problem).
+  if (/[/\\]|\.json$/i.test(id)) {
+    getProfile(id);
+    return id;
+  }
+  throw usage(`unknown profile "${id}"; use ${listProfileIds().join(', ')}, a path to a profile JSON file, or auto`);
 }
 
 function parseHostPort(text: string, option: string): { host: string; port: number } {

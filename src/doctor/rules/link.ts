@@ -166,6 +166,10 @@ export function transparentRule(): Rule {
   const swallowed: ClassifiedEvent[] = [];
   let escape: ClassifiedEvent | undefined;
   const failedEscapes: ClassifiedEvent[] = [];
+  /** Commands met by silence, in a row: the module may be in passthrough without the log showing how. */
+  let silent: ClassifiedEvent[] = [];
+  /** A "+++" that brought an answer after such silence: the evidence of a module left in passthrough. */
+  let recovered: ClassifiedEvent[] = [];
   return {
     name: 'transparent',
     onEvent(e, c) {
@@ -186,24 +190,32 @@ export function transparentRule(): Rule {
         transparent = false;
       }
       if (e.kind === 'final' && escape) {
+        if (silent.length > 0 && recovered.length === 0) recovered = [...silent.slice(-3), escape];
         escape = undefined;
         transparent = false;
       }
     },
     onExchange(ex) {
       if (ex.start.dir === 'tx' && ex.replies.length === 0) {
-        if (escape) {
+        // Only a command sent after the "+++" tells whether it worked (the silence before it is why it was sent).
+        if (escape && ex.start.index > escape.index) {
           failedEscapes.push(escape);
           escape = undefined;
         } else if (transparent) {
           swallowed.push(ex.start);
+        } else if (!escape || ex.start.index < escape.index) {
+          silent.push(ex.start);
         }
       } else if (ex.final) {
         transparent = false;
+        silent = [];
       }
     },
     finish(c) {
       if (failedEscapes.length > 0) c.add('escape-failed', `"+++" did not bring the module back to command mode (${failedEscapes.length} tr${failedEscapes.length > 1 ? 'ies' : 'y'})`, failedEscapes.slice(0, 4));
+      if (recovered.length > 0 && swallowed.length < 2) {
+        c.add('stuck-transparent', `the module answered nothing until "+++" (${recovered.length - 1} command${recovered.length > 2 ? 's' : ''} unanswered before it): it had been left in transparent mode`, recovered);
+      }
       if (swallowed.length >= 2) {
         c.add('stuck-transparent', `${swallowed.length} commands went unanswered after the module entered transparent mode${enteredBy ? ` (${trimmed(enteredBy)})` : ''}: it was still passing bytes to the socket`,
           [...(enteredBy ? [enteredBy] : []), ...swallowed.slice(0, 5)]);
