@@ -36,7 +36,8 @@ async function main(argv: string[]): Promise<void> {
     mod.default(program);
   }
   try {
-    await program.parseAsync(argv);
+    // `-h` is the broker host inside pub/sub (as in mosquitto_pub); on its own it can only mean help.
+    await program.parseAsync(argv.length === 3 && argv[2] === '-h' ? [...argv.slice(0, 2), '--help'] : argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has already printed its one-line message.

@@ -38,8 +38,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const server = net.createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
-  const view = new LiveView(getProfile(o.profile), o.quiet ? () => {} : o.out);
-  const say = (text: string) => o.out(pc.bold(text));
+  // --quiet: the summary (printed by the caller) and nothing else.
+  const out = o.quiet ? () => {} : o.out;
+  const view = new LiveView(getProfile(o.profile), out);
+  const say = (text: string) => out(pc.bold(text));
   say(`broker (aedes) on 127.0.0.1:${port}; emulated ${o.profile} at ${o.baud} baud${o.pacing ? ', paced like a real UART' : ''}`);
 
   const query = `baud=${o.baud}&pacing=${o.pacing ? 1 : 0}&boot=200&register=800&latency=3&rtt=30`;
@@ -52,7 +54,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       apn: 'internet',
       wifiSsid: 'atbridge-lab',
       wifiPassword: 'correct horse',
-      onProgress: (m) => o.out(pc.dim(`  ${m}`)),
+      onProgress: (m) => out(pc.dim(`  ${m}`)),
     },
     { taps: [view], registrationPollMs: 300 },
   );

@@ -36,7 +36,9 @@ export default function register(program: Command): void {
         out(`  messages received through the module (${s.received.length}):`);
         for (const m of s.received) out(`    ${m}`);
         out(`  ${s.seconds.toFixed(1)} s from power-on to the end`);
-        out(pc.dim('  try: atbridge demo --profile esp-at --transparent · atbridge emulate --profile sim7600 --pty /tmp/ttyV0'));
+        // Suggest the run not yet seen: the other family, the other mode.
+        const other = `atbridge demo --profile ${opts.profile === 'sim7600' ? 'esp-at' : 'sim7600'}${opts.transparent ? '' : ' --transparent'}`;
+        out(pc.dim(`  try: ${other} · atbridge emulate --profile ${opts.profile} --pty /tmp/ttyV0`));
         return ExitCode.ok;
       }),
     );

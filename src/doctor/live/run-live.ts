@@ -321,7 +321,7 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
         const r = await runCommand(channel, profile, name, vars, { optional: true });
         if (r.ok && r.groups.stat !== undefined) states[name] = r.groups.stat;
       }
-      summary = Object.entries(states).map(([n, s]) => `${n} ${s} (${profile.explain('creg', s) ?? '?'})`).join(', ');
+      summary = Object.entries(states).map(([n, s]) => `${REGISTRATION_NAMES[n] ?? n} ${s} (${profile.explain('creg', s) ?? '?'})`).join(', ');
       if (Object.values(states).some((s) => s === '1' || s === '5')) break;
       if (Object.values(states).includes('3')) return reporter.fail('registration', `denied: ${summary}`, finding('registration-denied', `the network denied registration (${summary})`, [reporter.evidence(summary)]));
       if (performance.now() > deadline) return reporter.fail('registration', `not registered: ${summary || 'no answer'}`, finding('not-registered', `not registered after ${Math.round((options.registrationTimeoutMs ?? 60_000) / 1000)} s (${summary || 'no answer'})`, [reporter.evidence(summary)]));
@@ -393,6 +393,9 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     return { checks: reporter.checks, findings: mergeFindings([...reporter.findings, ...relevant]), events };
   }
 }
+
+/** The profile's registration commands as a person knows them. */
+const REGISTRATION_NAMES: Record<string, string> = { regEps: 'LTE (+CEREG)', regPs: 'packet (+CGREG)', regCs: 'circuit (+CREG)' };
 
 /** What +CPIN: can say (3GPP TS 27.007). */
 const CPIN_STATES = /^(?:READY|SIM PIN2?|SIM PUK2?|PH-(?:SIM|FSIM|NET|NETSUB|SP|CORP) PIN|PH-(?:FSIM|NET|NETSUB|SP|CORP) PUK|NOT READY|NOT INSERTED)$/;
