@@ -60,7 +60,7 @@ describe('SIM states at power-on', () => {
 
 describe('pacing, latency and the line rate', () => {
   it('paced output arrives in small slices at a low rate, every byte counted (ordering, not speed)', async () => {
-    const emu = startEmulator({ profile: 'esp-at', pacing: true, baud: 9600 });
+    const emu = startEmulator({ profile: 'esp-at', pacing: true, baud: 2400 });
     const chunks: Buffer[] = [];
     emu.link.on('data', (c: Buffer) => chunks.push(c));
     try {
@@ -69,12 +69,12 @@ describe('pacing, latency and the line rate', () => {
       chunks.length = 0;
       await term.command('AT+GMR', /\r\nOK\r\n/, 5000);
       const said = Buffer.concat(chunks);
-      // 9600 baud is 960 bytes/s: 4 ms slices hold at most 3 bytes. A timer that fires late
-      // delivers what the line carried meanwhile (a UART does not wait for the host), so only
-      // the typical slice is small; none is ever the whole answer.
+      // 2400 baud is 240 bytes/s: the answer takes most of a second and a 4 ms slice holds one
+      // byte. A timer that fires late delivers what the line carried meanwhile (a UART does not
+      // wait for the host), so how big the largest slice is depends on the machine's load: only
+      // the typical slice is asserted (the catch-up and never-ahead rules: test/transport).
       const sizes = chunks.map((c) => c.length).sort((a, b) => a - b);
       expect(sizes[Math.floor(sizes.length / 2)]).toBeLessThanOrEqual(4);
-      expect(sizes[sizes.length - 1]).toBeLessThan(said.length / 4);
       expect(chunks.length).toBeGreaterThan(20);
       expect(said.toString('latin1')).toMatch(/^AT\+GMR\r\r\nAT version:/);
       expect(emu.wire.bytesToModule).toBe('AT+GMR\r'.length);
