@@ -5,7 +5,7 @@ import { AtFramer } from '../at/framer.js';
 import type { ModuleProfile } from '../profile/index.js';
 import { commandName } from '../profile/index.js';
 import type { TraceEvent } from '../trace/events.js';
-import { redactCommandLine } from '../trace/redact.js';
+import { redactCommandLine, redactMqttConnect } from '../trace/redact.js';
 import { busyMeaning, meaningOfAnswer } from './meaning.js';
 import { SocketDecoder } from './mqtt-stream.js';
 import { printable } from './printable.js';
@@ -366,7 +366,8 @@ export class Conversation {
   }
 
   private socketEntry(dir: 'tx' | 'rx', data: Buffer, socket: SocketData, direction: 'up' | 'down'): void {
-    const e = this.entry(dir, 'data', printable(data, 80), { raw: data });
+    // Shown with a CONNECT's password masked (raw bytes stay in the details for the decoders).
+    const e = this.entry(dir, 'data', printable(dir === 'tx' ? redactMqttConnect(data) : data, 80), { raw: data });
     e.socket = socket;
     const packets: MqttSummary[] = this.sockets.push(socket.link, direction, data);
     if (packets.length > 0) e.mqtt = packets;

@@ -1,8 +1,10 @@
 import type { ClassifiedLine } from '../at/classify.js';
+import { looksLikeCommand } from '../at/classify.js';
 import { Conversation } from '../decode/conversation.js';
 import type { MqttSummary, SocketData, TimelineEntry } from '../decode/timeline.js';
 import type { ModuleProfile } from '../profile/index.js';
 import type { TraceEvent } from '../trace/events.js';
+import { redactCommandLine } from '../trace/redact.js';
 
 /** One thing that happened on the line, classified: the unit every doctor rule reads. */
 export interface ClassifiedEvent {
@@ -14,7 +16,7 @@ export interface ClassifiedEvent {
   /** A command seen only as the module's echo (the host side was not captured) is 'rx'. */
   dir: 'tx' | 'rx' | 'note';
   kind: TimelineEntry['kind'];
-  /** The raw text (latin1 view of the bytes): noise rules need it undecoded. Commands and echoes have passwords masked. */
+  /** The module's lines raw (latin1 view of the bytes): noise rules need them undecoded. The host's side is as decode shows it, passwords masked. */
   text: string;
   /** The host command this belongs to (in flight when it arrived). */
   command: string | undefined;
@@ -53,18 +55,23 @@ export class EventClassifier {
 
   private toClassified(entry: TimelineEntry): ClassifiedEvent {
     const detail = this.conversation.detailOf(entry);
-    // Raw bytes for the noise rules; a command or its echo as shown, its passwords masked.
-    const text = entry.kind === 'command' || entry.kind === 'echo' ? entry.text : (detail?.raw ?? entry.text);
+    const raw = detail?.raw ?? entry.text;
+    // A host still typing commands into a passthrough session (it thinks the module is in command
+    // mode): the rules must see them as commands, unanswered ones being the evidence.
+    const typedIntoSocket = entry.dir === 'tx' && entry.socket?.via === 'transparent' && looksLikeCommand(raw.trim());
+    // Raw bytes for the noise rules (the module's side); the host's side as shown, passwords masked.
+    const text = typedIntoSocket ? redactCommandLine(raw.trim()) : entry.dir === 'rx' && entry.kind !== 'echo' ? raw : entry.text;
     // The rules read a command known only from its echo as the module's line that starts it.
     const echoOnly = entry.kind === 'command' && entry.inferred === true;
+    const kind = echoOnly ? 'echo' : typedIntoSocket ? 'command' : entry.kind;
     const out: ClassifiedEvent = {
       index: entry.event,
       line: entry.line,
       t: entry.t,
       dir: echoOnly ? 'rx' : entry.dir,
-      kind: echoOnly ? 'echo' : entry.kind,
+      kind,
       text,
-      command: echoOnly || entry.kind === 'command' ? text.trim() : entry.command,
+      command: echoOnly || kind === 'command' ? text.trim() : entry.command,
     };
     if (detail?.classified) out.classified = detail.classified;
     if (entry.fields) out.fields = entry.fields;

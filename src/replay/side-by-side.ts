@@ -37,7 +37,8 @@ export function answerShape(entries: TimelineEntry[]): string[] {
 
 /** `+CSQ: 20,99` → `+CSQ`; a URC without a prefix → its profile name; a bare value (an IMEI) → `(value)`. */
 function lineName(e: TimelineEntry): string {
-  const prefix = /^([+#$^]?[A-Za-z][\w .-]*?)\s*:/.exec(e.text.trim());
+  // Names are short: looking at the first 64 characters keeps the match linear on any line.
+  const prefix = /^([+#$^]?[A-Za-z][\w.-]*(?: [\w.-]+)*)\s*:/.exec(e.text.trim().slice(0, 64));
   if (prefix) return prefix[1]!.toUpperCase();
   if (e.urc) return e.urc.name;
   return e.kind === 'urc' ? e.text.trim().toUpperCase() : '(value)';

@@ -70,3 +70,19 @@ describe('MQTT decoded from socket data in a JSONL trace', () => {
     expect(data?.mqtt).toBeUndefined();
   });
 });
+
+describe('a CONNECT password in socket data', () => {
+  it('is masked where decode shows the bytes (a foreign capture was never redacted)', async () => {
+    const connect = gen({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'c', username: 'u', password: Buffer.from('s3cret-pw'), clean: true, keepalive: 60 });
+    const events: TraceEvent[] = [
+      { t: 0, dir: 'tx', data: latin(`AT+CIPSEND=0,${connect.length}\r\n`) },
+      { t: 5, dir: 'rx', data: latin('\r\nOK\r\n\r\n> ') },
+      { t: 6, dir: 'tx', data: connect },
+      { t: 20, dir: 'rx', data: latin(`\r\nRecv ${connect.length} bytes\r\n\r\nSEND OK\r\n`) },
+    ];
+    const { entries } = await decodeAll(tempFile('pw.jsonl', trace(events, 'esp-at')));
+    const data = entries.find((e) => e.mqtt?.[0]?.type === 'CONNECT')!;
+    expect(data.text).toContain('*********');
+    expect(JSON.stringify(entries)).not.toContain('s3cret-pw');
+  });
+});

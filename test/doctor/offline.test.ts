@@ -78,6 +78,25 @@ describe('doctor --log rules over trace events', () => {
     expect(await ids([...silence, tx('AT\r\n'), tx('AT\r\n')], 'esp-at')).not.toContain('stuck-transparent:error');
   });
 
+  it('commands typed into a passthrough session go unanswered: stuck-transparent', async () => {
+    const passthrough = [tx('AT+CIPMODE=1\r\n'), rx('\r\nOK\r\n'), tx('AT+CIPSEND\r\n'), rx('\r\nOK\r\n\r\n>')];
+    expect(await ids([...passthrough, tx('AT\r\n'), tx('AT\r\n'), tx('AT+CIPCLOSE\r\n')], 'esp-at')).toContain('stuck-transparent:error');
+    // Data that is not AT commands is just the session.
+    expect(await ids([...passthrough, tx('hello\r\n'), tx('world\r\n')], 'esp-at')).toEqual([]);
+  });
+
+  it('a goodbye covers only its own connection: after our close and a new open, the peer closing is peer-closed', async () => {
+    const disconnect = Buffer.from([0xe0, 0x00]).toString('latin1');
+    const publish = Buffer.from([0x30, 0x03, 0x00, 0x01, 0x61]).toString('latin1');
+    const send = (b: string) => [tx(`AT+CIPSEND=0,${b.length}\r`), rx('\r\n>'), tx(b), rx(`\r\nOK\r\n\r\n+CIPSEND: 0,${b.length},${b.length}\r\n`)];
+    const events = [
+      ...send(disconnect), tx('AT+CIPCLOSE=0\r'), rx('\r\nOK\r\n\r\n+CIPCLOSE: 0,0\r\n'),
+      tx('AT+CIPOPEN=0,"TCP","127.0.0.1",1883\r'), rx('\r\nOK\r\n\r\n+CIPOPEN: 0,0\r\n'),
+      ...send(publish), rx('\r\n+IPCLOSE: 0,1\r\n'),
+    ];
+    expect(await ids(events, 'sim7600')).toContain('peer-closed:warning');
+  });
+
   it('the broker closing after our MQTT DISCONNECT is the goodbye, not peer-closed; without it, it is', async () => {
     const disconnect = Buffer.from([0xe0, 0x00]).toString('latin1');
     const publish = Buffer.from([0x30, 0x03, 0x00, 0x01, 0x61]).toString('latin1');

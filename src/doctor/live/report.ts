@@ -41,7 +41,7 @@ export class CheckReporter {
 
   /** Evidence for a finding that no byte on the line shows (a port check): a numbered note. */
   evidence(text: string): Evidence {
-    return { index: -1 - this.notes++, dir: 'note', text };
+    return { index: -1 - this.notes++, dir: 'note', text: forPerson(text) };
   }
 
   private push(check: CheckResult): void {

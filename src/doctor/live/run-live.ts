@@ -136,6 +136,15 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     if (!synced && busyLines > 0) {
       reporter.warn('busy', `the module answers "busy" to AT; waiting for it`);
       synced = await waitWhileBusy(probeMs);
+      if (!synced) {
+        channel.off('line', onProbeLine);
+        link.off('data', count);
+        reporter.fail('busy', 'the module stayed busy for 15 s', finding('module-busy', 'the module answered "busy" to every AT for 15 s: it is stuck in a long operation', [reporter.evidence(`probe: ${commandModeLines.slice(0, 3).join(' | ')}`)], {
+          severity: 'error',
+          fix: 'power-cycle the module; if it happens again, find the command that started the long operation (a join or connect to an unreachable peer)',
+        }));
+        return;
+      }
     }
     if (!synced && commandModeLines.length > 0) {
       // It hears us but its OK is late or lost: give it time rather than "+++".

@@ -183,7 +183,8 @@ export function transparentRule(): Rule {
       if (cellularConnect || /^CONNECT \d+$/.test(text)) {
         transparent = true;
         enteredBy = e;
-      } else if (e.kind === 'prompt' && c.current && /^AT\+CIPSEND$/i.test(c.current.command)) {
+      } else if (e.kind === 'prompt' && /^AT\+CIPSEND$/i.test(c.current?.command ?? c.recent.at(-1)?.command ?? '')) {
+        // ESP-AT's bare AT+CIPSEND answers OK, then '>': the exchange may be closed by then.
         transparent = true;
         enteredBy = e;
       } else if (/^(?:CLOSED|NO CARRIER|\+QUITT)$/.test(text) || e.classified?.reboot) {

@@ -20,7 +20,7 @@ export function socketRule(): Rule {
     name: 'socket',
     onEvent(e, c) {
       // After our MQTT DISCONNECT the broker closes the connection: that close is the goodbye, not a fault.
-      if (e.dir === 'tx' && e.mqtt?.some((p) => p.type === 'DISCONNECT')) saidGoodbye = true;
+      if (e.dir === 'tx' && e.mqtt && e.mqtt.length > 0) saidGoodbye = e.mqtt.at(-1)!.type === 'DISCONNECT';
       if (e.dir !== 'rx') return;
       const text = trimmed(e);
       const urc = e.classified?.urc;
@@ -45,6 +45,8 @@ export function socketRule(): Rule {
       }
     },
     onExchange(ex, c) {
+      // Our own close, or a new connection: a goodbye said before does not cover what follows.
+      if (CLOSE.test(ex.command) || OPEN.test(ex.command)) saidGoodbye = false;
       if (CLOSE.test(ex.command)) {
         expectCloseAt = c.commands;
         if (finalOutcome(ex.final) === 'error') {

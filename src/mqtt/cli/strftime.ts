@@ -91,7 +91,8 @@ let zoneRule: ZoneRule | null | undefined;
 
 /** %Z as glibc names the zone ("CET", "IST", "+11"), read from the zone file's rule; else ICU's name ("GMT+1"). */
 function zoneName(t: Date): string {
-  zoneRule ??= readZoneRule();
+  // null (no zone file) is an answer too: read the file once.
+  if (zoneRule === undefined) zoneRule = readZoneRule();
   if (zoneRule) return -t.getTimezoneOffset() * 60 === zoneRule.stdOffset || zoneRule.dst === undefined ? zoneRule.std : zoneRule.dst;
   const parts = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(t);
   return parts.find((part) => part.type === 'timeZoneName')?.value ?? '';
