@@ -153,6 +153,14 @@ export async function explainOpenError(path: string, err: unknown): Promise<Atbr
       cause: err,
     });
   }
+  // A file or another device given as the port: the serial settings (ioctl) are what fail.
+  if (/ENOTTY|Inappropriate ioctl/i.test(message)) {
+    return new AtbridgeError('wrong-port', `${path} is not a serial port`, {
+      exitCode: ExitCode.failure,
+      fix: 'give the modem\'s tty (/dev/ttyUSB2, /dev/serial/by-id/…); `atbridge ports` lists them',
+      cause: err,
+    });
+  }
   if (/lock|EBUSY|busy|Resource temporarily unavailable/i.test(message)) {
     return busyError(path, await findPortHolders(path), err);
   }

@@ -59,6 +59,11 @@ describe('SerialLink over a real pty', () => {
     expect(err.fix).toMatch(/dialout/);
   });
 
+  it('a regular file given as the port is wrong-port: "not a serial port", one line', async () => {
+    const link = SerialLink.open({ path: '/etc/hostname', baud: 115200 });
+    await expect(link).rejects.toMatchObject({ code: 'wrong-port', message: '/etc/hostname is not a serial port' });
+  });
+
   it('a real open without permission is port-permission (exit 11), one line, with the dialout fix', async () => {
     const p = await pty();
     chmodSync(dirname(p.a), 0o755);
