@@ -1,4 +1,5 @@
 import type { AccessPoint, EmulatorOptions } from './options.js';
+import { SendCloseOrder } from './send-close-order.js';
 import type { FamilyHandler, Reply, VirtualModule } from './virtual-module.js';
 import { sleep } from './virtual-module.js';
 
@@ -27,10 +28,8 @@ export class EspAtHandler implements FamilyHandler {
   private noticeSent = false;
   /** The peer closed while passive data was unread: CLOSED waits until it is read (DOC). */
   private closePending = false;
-  /** An AT+CIPSEND runs: from its OK and '>' until SEND OK / SEND FAIL is out. */
-  private sending = false;
-  /** The peer closed while a send ran: CLOSED follows that send's SEND OK. */
-  private closedWhileSending = false;
+  /** A peer close waits for the answer of a send that runs. */
+  private readonly closeOrder = new SendCloseOrder();
   private baud: number;
 
   constructor(
@@ -47,8 +46,7 @@ export class EspAtHandler implements FamilyHandler {
     this.passive = false;
     this.showRemote = false;
     this.dropBuffered();
-    this.sending = false;
-    this.closedWhileSending = false;
+    this.closeOrder.reset();
   }
 
   banner(): readonly string[] {
@@ -208,23 +206,15 @@ export class EspAtHandler implements FamilyHandler {
     if (this.cipMode !== 0 || !this.m.socket || link !== this.link) return { lines: ['link is not valid'], final: 'ERROR' };
     if (length < 1 || length > 8192) return ERROR;
     // OK, blank, '>' (DOC; V020 prints "\r\n>"), then exactly `length` bytes.
-    this.sending = true;
+    this.closeOrder.begin();
     void this.m.writeLines(['OK']).then(() =>
       this.m.expectData(length, (data) => {
         const socket = this.m.socket;
         socket?.send(data);
-        void this.m.answer({ lines: [`Recv ${length} bytes`], final: socket ? 'SEND OK' : 'SEND FAIL', after: () => this.sendDone() });
+        void this.m.answer({ lines: [`Recv ${length} bytes`], final: socket ? 'SEND OK' : 'SEND FAIL', after: () => this.closeOrder.done(() => this.peerClosed()) });
       }),
     );
     return {};
-  }
-
-  /** The send is answered: a peer close that came meanwhile is reported now, after SEND OK. */
-  private sendDone(): void {
-    this.sending = false;
-    if (!this.closedWhileSending) return;
-    this.closedWhileSending = false;
-    this.peerClosed();
   }
 
   private read(link: number, max: number): Reply {
@@ -286,11 +276,7 @@ export class EspAtHandler implements FamilyHandler {
   }
 
   peerClosed(): void {
-    // SEND OK comes before <link>,CLOSED: the module answers the send before it reports the close.
-    if (this.sending) {
-      this.closedWhileSending = true;
-      return;
-    }
+    if (this.closeOrder.hold()) return;
     if (this.passive && this.bufferedBytes > 0) {
       this.closePending = true;
       return;

@@ -1,5 +1,6 @@
 import type { EmulatorOptions } from './options.js';
 import { Registration, type RegistrationKind } from './registration.js';
+import { SendCloseOrder } from './send-close-order.js';
 import type { FamilyHandler, Reply, VirtualModule } from './virtual-module.js';
 
 const OK: Reply = { final: 'OK' };
@@ -30,10 +31,8 @@ export class Sim7600Handler implements FamilyHandler {
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private noticeSent = false;
-  /** An AT+CIPSEND runs: from its '>' until its +CIPSEND confirmation is out. */
-  private sending = false;
-  /** The peer closed while a send ran: +IPCLOSE follows that send's confirmation. */
-  private closedWhileSending = false;
+  /** A peer close waits for the answer of a send that runs. */
+  private readonly closeOrder = new SendCloseOrder();
   private baud: number;
   private simTimer: NodeJS.Timeout | undefined;
   readonly registration: Registration;
@@ -56,8 +55,7 @@ export class Sim7600Handler implements FamilyHandler {
     this.showHeader = true;
     this.contexts = new Map(this.o.apn !== undefined ? [[1, { type: 'IP', apn: this.o.apn }]] : []);
     this.dropBuffered();
-    this.sending = false;
-    this.closedWhileSending = false;
+    this.closeOrder.reset();
     clearTimeout(this.simTimer);
     this.registration.reset();
   }
@@ -243,7 +241,7 @@ export class Sim7600Handler implements FamilyHandler {
     // After the network dropped every send gives +CIPERROR: 4 (sim7600_05).
     if (!this.m.socket || link !== this.link) return { lines: ['+CIPERROR: 4'], final: 'ERROR' };
     if (length < 1 || length > 1500) return ERROR;
-    this.sending = true;
+    this.closeOrder.begin();
     void this.m.expectData(length, (data) => {
       const socket = this.m.socket;
       socket?.send(data);
@@ -252,19 +250,11 @@ export class Sim7600Handler implements FamilyHandler {
         final: 'OK',
         after: () => {
           this.m.urc(`+CIPSEND: ${link},${length},${confirmed}`);
-          this.sendDone();
+          this.closeOrder.done(() => this.peerClosed());
         },
       });
     });
     return {};
-  }
-
-  /** The send is confirmed: a peer close that came meanwhile is reported now, after it. */
-  private sendDone(): void {
-    this.sending = false;
-    if (!this.closedWhileSending) return;
-    this.closedWhileSending = false;
-    this.peerClosed();
   }
 
   private read(link: number, hex: boolean, max: number): Reply {
@@ -308,12 +298,7 @@ export class Sim7600Handler implements FamilyHandler {
   }
 
   peerClosed(): void {
-    // A real module confirms a send (OK, +CIPSEND) before it reports the link closing: a host that
-    // sends its last bytes (MQTT DISCONNECT) and stops at +IPCLOSE leaves no confirmation behind.
-    if (this.sending) {
-      this.closedWhileSending = true;
-      return;
-    }
+    if (this.closeOrder.hold()) return;
     // In buffered mode the bytes stay readable after the close.
     this.m.urc(`+IPCLOSE: ${this.link},1`);
   }
