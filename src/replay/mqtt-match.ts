@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet';
+import { packetSize } from '../mqtt/frame-reader.js';
 
 /**
  * Client ids a tool makes up when none is given: atbridge's `atbridge-<command>-<pid>`,
@@ -23,15 +24,16 @@ export function parsePackets(data: Buffer): Packet[] | undefined {
   return failed || left !== 0 || packets.length === 0 ? undefined : packets;
 }
 
-/** Total length of the MQTT packet at the start of `data`, or undefined while its header is incomplete. */
+/**
+ * Total length of the MQTT packet at the start of `data`, or undefined while its header is
+ * incomplete — or malformed: replay then keeps reading, as for any payload it cannot size.
+ */
 export function packetLength(data: Buffer): number | undefined {
-  let remaining = 0;
-  for (let i = 1; i <= 4 && i < data.length; i++) {
-    const b = data[i]!;
-    remaining += (b & 0x7f) * 128 ** (i - 1);
-    if ((b & 0x80) === 0) return 1 + i + remaining;
+  try {
+    return packetSize(data);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 export interface AutoConnect {
