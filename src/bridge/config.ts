@@ -2,13 +2,12 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { modemSessionOptions, type ModemCliOptions } from '../cli/modem-options.js';
-import { pskProblem, readTlsFiles } from '../mqtt/tls.js';
+import { pskProblem, readTlsFiles, type TlsSettings } from '../mqtt/tls.js';
 import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
 import type { FsyncPolicy } from '../mqtt/durable-queue.js';
 import type { ModemSessionOptions } from '../modem/session-types.js';
 import { parseTopicLine, type Route } from './routes.js';
 import type { RemoteSessionOptions } from './bridge.js';
-import type { RemoteTls } from './remote-link.js';
 
 /**
  * Settings as mosquitto.conf writes a bridge section: `key value` lines, `#` comments, `topic`
@@ -71,7 +70,7 @@ const SECRET_KEYS = new Set(['remote_password', 'local_password', 'wifi_password
 export interface BridgeConfig {
   id: string;
   local: { host: string; port: number; clientId: string; username?: string; password?: string };
-  remote: RemoteSessionOptions & { host: string; port: number; tls: RemoteTls | undefined };
+  remote: RemoteSessionOptions & { host: string; port: number; tls: TlsSettings | undefined };
   modem: ModemSessionOptions | undefined;
   routes: Route[];
   restart: { baseMs: number; capMs: number | undefined };
@@ -242,7 +241,7 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
   if (psk !== undefined && certificates) throw usage('use either bridge_psk or certificates (bridge_cafile/bridge_capath/bridge_certfile), not both');
   const badPsk = psk !== undefined ? pskProblem(psk) : undefined;
   if (badPsk) throw usage(`bridge_psk ${badPsk}`);
-  const tls: RemoteTls | undefined = tlsWanted
+  const tls: TlsSettings | undefined = tlsWanted
     ? {
         ...(get('bridge_cafile') !== undefined ? { cafile: get('bridge_cafile')! } : {}),
         ...(get('bridge_capath') !== undefined ? { capath: get('bridge_capath')! } : {}),

@@ -3,21 +3,12 @@ import type { Duplex } from 'node:stream';
 import { AtbridgeError, errorMessage } from '../errors.js';
 import type { OpenedModemSession } from '../modem/session.js';
 import type { ModemSessionOptions } from '../modem/session-types.js';
-import { startTls } from '../mqtt/tls.js';
-
-export interface RemoteTls {
-  cafile?: string;
-  capath?: string;
-  cert?: string;
-  key?: string;
-  insecure?: boolean;
-  psk?: { identity: string; key: string };
-}
+import { startTls, type TlsSettings } from '../mqtt/tls.js';
 
 export interface RemoteLinkOptions {
   host: string;
   port: number;
-  tls: RemoteTls | undefined;
+  tls: TlsSettings | undefined;
   /** Through this module; without it the remote is reached directly from this host. */
   modem: ModemSessionOptions | undefined;
   log: (line: string) => void;

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { AtbridgeError, errorMessage } from '../errors.js';
 
-export interface TlsOptions {
+/** What a user asks of TLS (flags or bridge keys): which CAs, client certificate or PSK, how strict. */
+export interface TlsSettings {
   /** PEM file of the CA(s) to trust (mosquitto's --cafile). */
   cafile?: string;
   /** Directory of PEM CA certificates to trust (mosquitto's --capath). */
@@ -16,6 +17,9 @@ export interface TlsOptions {
   insecure?: boolean;
   /** TLS-PSK instead of certificates (mosquitto's --psk / --psk-identity): the key in hex. */
   psk?: { identity: string; key: string };
+}
+
+export interface TlsOptions extends TlsSettings {
   /** Name the certificate must carry (default: the host connected to). */
   servername: string;
   /** How the caller spells the options in fixes (the bridge says bridge_cafile, pub says --cafile). */

@@ -4,7 +4,7 @@ import { AtbridgeError, ExitCode } from '../../errors.js';
 import { intOption } from '../../cli/run.js';
 import type { MqttClientOptions, ProtocolVersion, WillOptions } from '../client.js';
 import { filterProblem, publishTopicProblem } from '../topic.js';
-import { pskProblem, readTlsFiles } from '../tls.js';
+import { pskProblem, readTlsFiles, type TlsSettings } from '../tls.js';
 
 /** Options pub and sub share, named and meaning as in mosquitto_pub / mosquitto_sub. */
 export function addConnectionOptions(cmd: Command): Command {
@@ -64,7 +64,7 @@ export interface ConnectionCliOptions {
 export interface ConnectionSetup {
   host: string;
   port: number;
-  tls: { cafile?: string; capath?: string; cert?: string; key?: string; insecure?: boolean; psk?: { identity: string; key: string } } | undefined;
+  tls: TlsSettings | undefined;
   /** The topic from -L, if any. */
   urlTopic: string | undefined;
   client: Omit<MqttClientOptions, 'connect'> & { clientId: string; protocolVersion: ProtocolVersion };
