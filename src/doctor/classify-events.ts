@@ -80,22 +80,3 @@ export class EventClassifier {
     return out;
   }
 }
-
-/** Printable form of a line for evidence (control bytes escaped, trimmed, at most 160 chars). */
-export function evidenceText(text: string): string {
-  const shown = forPerson(text).replace(/\r?\n$/, '').trim();
-  return shown.length > 160 ? `${shown.slice(0, 157)}...` : shown;
-}
-
-/**
- * Raw line text (latin1 view of the bytes) as a person should see it: valid UTF-8 decoded (pasted
- * logs: "busy inet…"), and control bytes, C1 ones included, escaped so none reaches the terminal.
- */
-export function forPerson(text: string): string {
-  let shown = text;
-  if (/[\x80-\xff]/.test(text) && !/[^\x00-\xff]/.test(text)) {
-    const utf8 = Buffer.from(text, 'latin1').toString('utf8');
-    if (!utf8.includes('\ufffd')) shown = utf8;
-  }
-  return shown.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}

@@ -1,8 +1,7 @@
 import { commandName, type ModuleProfile } from '../profile/index.js';
 import type { ClassifiedEvent } from './classify-events.js';
-import { evidenceText, forPerson } from './classify-events.js';
 import type { Evidence, Finding, FindingId, Severity } from './findings.js';
-import { finding, mergeFindings } from './findings.js';
+import { evidenceText, finding, mergeFindings } from './findings.js';
 
 /** One host command and everything the module said until its final result. */
 export interface Exchange {
@@ -43,7 +42,7 @@ export class Conversation {
   constructor(readonly profile: ModuleProfile) {}
 
   add(id: FindingId, summary: string, evidence: readonly (ClassifiedEvent | Evidence)[], options: { severity?: Severity; fix?: string } = {}): void {
-    this.findings.push(finding(id, forPerson(summary), evidence.map(toEvidence), options));
+    this.findings.push(finding(id, summary, evidence.map(toEvidence), options));
   }
 
   /** Within the first few commands after a host-requested reset. */

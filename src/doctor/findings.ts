@@ -94,8 +94,9 @@ export function isFindingId(value: unknown): value is FindingId {
   return typeof value === 'string' && (FINDING_IDS as readonly string[]).includes(value);
 }
 
+/** A finding; its summary may quote the module, so it is made fit for a terminal here, once for all. */
 export function finding(id: FindingId, summary: string, evidence: Evidence[] = [], options: { severity?: Severity; fix?: string } = {}): Finding {
-  return { id, severity: options.severity ?? DEFAULT_SEVERITY[id], summary, evidence, fix: options.fix ?? DEFAULT_FIX[id] };
+  return { id, severity: options.severity ?? DEFAULT_SEVERITY[id], summary: forPerson(summary), evidence, fix: options.fix ?? DEFAULT_FIX[id] };
 }
 
 const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
@@ -122,4 +123,23 @@ export function mergeFindings(list: readonly Finding[]): Finding[] {
 
 export function hasError(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === 'error');
+}
+
+/** Printable form of a line for evidence (control bytes escaped, trimmed, at most 160 chars). */
+export function evidenceText(text: string): string {
+  const shown = forPerson(text).replace(/\r?\n$/, '').trim();
+  return shown.length > 160 ? `${shown.slice(0, 157)}...` : shown;
+}
+
+/**
+ * Raw line text (latin1 view of the bytes) as a person should see it: valid UTF-8 decoded (pasted
+ * logs: "busy inet…"), and control bytes, C1 ones included, escaped so none reaches the terminal.
+ */
+export function forPerson(text: string): string {
+  let shown = text;
+  if (/[\x80-\xff]/.test(text) && !/[^\x00-\xff]/.test(text)) {
+    const utf8 = Buffer.from(text, 'latin1').toString('utf8');
+    if (!utf8.includes('\ufffd')) shown = utf8;
+  }
+  return shown.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

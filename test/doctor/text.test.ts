@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forPerson } from '../../src/doctor/classify-events.js';
+import { forPerson } from '../../src/doctor/findings.js';
 import { isGarbage } from '../../src/doctor/rules/text.js';
 
 /** Line noise vs a person's words: the text rule's two sides, on bytes read as latin1. */

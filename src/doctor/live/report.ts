@@ -1,5 +1,4 @@
-import { forPerson } from '../classify-events.js';
-import type { Evidence, Finding } from '../findings.js';
+import { forPerson, type Evidence, type Finding } from '../findings.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -25,13 +24,13 @@ export class CheckReporter {
 
   warn(name: string, detail: string, f?: Finding): true {
     this.push({ name, status: 'warn', detail, ...(f ? { finding: f.id } : {}) });
-    if (f) this.findings.push({ ...f, summary: forPerson(f.summary) });
+    if (f) this.findings.push(f);
     return true;
   }
 
   fail(name: string, detail: string, f?: Finding): false {
     this.push({ name, status: 'fail', detail, ...(f ? { finding: f.id } : {}) });
-    if (f) this.findings.push({ ...f, summary: forPerson(f.summary) });
+    if (f) this.findings.push(f);
     return false;
   }
 
