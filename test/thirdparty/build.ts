@@ -53,7 +53,9 @@ function filesUnder(dir: string): string[] {
 /** One hash over the compiler, the flags and every file that can reach a program. */
 async function inputsHash(src: Sources): Promise<string> {
   const hash = createHash('sha256');
-  const { stdout } = await run('g++', ['--version']);
+  const { stdout } = await run('g++', ['--version']).catch(() => {
+    throw new Error('g++ not found: the TinyGSM harness compiles with it (apt-get install g++)');
+  });
   hash.update(stdout).update(FLAGS.join(' ')).update(CORE_SOURCES.join(' '));
   for (const dir of [src.tinygsm, src.epoxyCore, SUPPORT, dirname(SKETCH)]) {
     for (const file of filesUnder(dir)) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0');

@@ -91,6 +91,11 @@ bool start(const char* pin) {
   return modem.init(pin);
 }
 
+// The most the module takes in one send (families.json has it from each manual).
+size_t sendLimit() {
+  return static_cast<size_t>(numberArg("--send-limit", 1460));
+}
+
 // Reads what the client has now. Asking read() for more than available() makes TinyGSM wait up
 // to the stream timeout (1 s) for the rest.
 bool readAvailable(TinyGsmClient& client, uint8_t* echo, size_t size, size_t* got) {
@@ -136,7 +141,7 @@ String firstDifference(const uint8_t* a, const uint8_t* b, size_t size) {
 // Sends `size` bytes and expects the echo server to return exactly them.
 void echoCheck(const char* name, TinyGsmClient& client, const uint8_t* data, size_t size) {
   unsigned long since = millis();
-  size_t limit = static_cast<size_t>(numberArg("--send-limit", 1460));
+  size_t limit = sendLimit();
   uint8_t* echo = static_cast<uint8_t*>(calloc(size, 1));
   size_t got = 0;
   size_t sent = writeInPieces(client, data, size, limit, echo, &got);
@@ -159,10 +164,10 @@ void tcpChecks() {
 
   echoCheck("tcp-small", client, reinterpret_cast<const uint8_t*>(kSmall), strlen(kSmall));
 
-  // Every byte value, so nothing in the data may be taken for AT text.
+  // Every byte value, CR, LF, '+' and '>' included: none of it may be taken for AT text.
   static uint8_t large[kLargeSize];
   for (size_t i = 0; i < kLargeSize; i++) large[i] = static_cast<uint8_t>((i * 131 + (i >> 8)) & 0xff);
-  size_t limit = static_cast<size_t>(numberArg("--send-limit", 1460));
+  size_t limit = sendLimit();
   if (kLargeSize > limit) {
     note(String("TinyGSM's client write() does not split data larger than the module's send limit (") + String((unsigned long)limit) +
          " bytes): the sketch writes " + String((unsigned long)kLargeSize) + " bytes in pieces");
