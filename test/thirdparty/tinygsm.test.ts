@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPrograms } from './build.js';
+import { loadMatrix, type Run } from './matrix.js';
+import { runScenario, type RunResult } from './run-sketch.js';
+
+// Unmodified TinyGSM, built with EpoxyDuino into one Linux program per modem class, against
+// `atbridge emulate --pty` for every family and scenario in families.json. Checks listed there as
+// expected failures must still fail (EMULATOR-GAPS.md says why); every other check must pass.
+
+const matrix = loadMatrix();
+const results = new Map<Run, RunResult>();
+const label = (run: Run) => `${run.family.family}/${run.scenario.scenario}`;
+
+beforeAll(async () => {
+  const started = Date.now();
+  const build = await buildPrograms([...new Set(matrix.runs.map((r) => r.family.define))]);
+  const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  console.log(`TinyGSM programs in ${build.dir} (${build.compiled ? `${build.compiled} compiler runs` : 'cached'}, ${took})`);
+  if (matrix.expectedFailures.length > 0) {
+    console.log(`expected failures (${matrix.expectedFailures.length}, see test/thirdparty/EMULATOR-GAPS.md):`);
+    for (const x of matrix.expectedFailures) console.log(`  ${x.family}/${x.scenario} ${x.check}: ${x.gap} ${x.why}`);
+  }
+  // All runs at once: they mostly wait on the line, and the SIM7600 restart alone waits 24 s.
+  await Promise.all(
+    matrix.runs.map(async (run) => {
+      results.set(run, await runScenario(run, build.programs.get(run.family.define)!));
+    }),
+  );
+}, 240_000);
+
+afterAll(() => {
+  for (const [run, result] of results) {
+    const passed = [...result.checks.values()].filter((c) => c.pass).length;
+    console.log(`${label(run)}: ${passed}/${run.scenario.checks.length} checks pass (${(result.wallMs / 1000).toFixed(1)} s)`);
+    for (const note of result.notes) console.log(`  TinyGSM workaround: ${note}`);
+  }
+});
+
+function resultOf(run: Run): RunResult {
+  const result = results.get(run);
+  if (!result) throw new Error(`${label(run)} did not run (the build or the emulator failed; see the first error)`);
+  return result;
+}
+
+describe.each(matrix.runs.map((run) => [label(run), run] as const))('TinyGSM %s', (_name, run) => {
+  it('runs to the end and prints exactly the checks families.json names', () => {
+    const result = resultOf(run);
+    const context = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}\ntrace: ${result.trace}`;
+    expect(result.exitCode, context).toBe(0);
+    expect(result.done, context).toBe(true);
+    expect(result.order, context).toEqual(run.scenario.checks);
+  });
+
+  it.each(run.scenario.checks)('%s', (check) => {
+    const line = resultOf(run).checks.get(check);
+    if (!line) throw new Error(`no CHECK line for ${check}`);
+    const listed = run.expectedFailures.get(check);
+    if (listed) {
+      if (line.pass) throw new Error(`${check} passes now (${line.detail}): take it off expectedFailures in families.json (${listed.gap})`);
+      return;
+    }
+    expect(line.pass, `${check}: ${line.detail} (trace: ${resultOf(run).trace})`).toBe(true);
+  });
+});
