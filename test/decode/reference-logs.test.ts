@@ -1,10 +1,10 @@
-import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { TimelineEntry } from '../../src/decode/timeline.js';
+import { LOGS_DIR, REFERENCE_LOGS } from '../helpers/reference-logs.js';
 import { decodeAll, find } from './helpers.js';
 
-const LOGS = new URL('../../fixtures/logs/', import.meta.url).pathname;
-const files = readdirSync(LOGS).filter((f) => f.endsWith('.txt'));
+const LOGS = LOGS_DIR;
+const files = REFERENCE_LOGS;
 const cache = new Map<string, Promise<{ entries: TimelineEntry[]; profile: string; format: string }>>();
 const decode = (prefix: string) => {
   const file = files.find((f) => f.startsWith(prefix))!;
@@ -12,7 +12,7 @@ const decode = (prefix: string) => {
   return cache.get(file)!;
 };
 
-describe('every captured log imports and decodes, with the right profile guessed', () => {
+describe('every reference log imports and decodes, with the right profile guessed', () => {
   it.each(files)('%s', async (file) => {
     const { entries, profile, format } = await decode(file);
     expect(format).toBe('transcript');
