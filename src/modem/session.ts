@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { getProfile } from '../profile/index.js';
+import { flightRecorder } from '../trace/flight-recorder.js';
 import { TraceWriter } from '../trace/writer.js';
 import { openDevice, type OpenedDevice } from '../transport/open-device.js';
 import { TappedLink, type Tap } from '../transport/tap.js';
@@ -42,6 +43,16 @@ export async function openModemSession(
     });
     link.addTap(trace);
   }
+  let recorder: TraceWriter | undefined;
+  if (options.traceDir) {
+    recorder = flightRecorder(options.traceDir, {
+      device: options.device,
+      baud: startBaud,
+      ...(profile ? { profile: profile.id } : {}),
+      secrets: [options.wifiPassword, options.pin, ...(options.secrets ?? [])],
+    }).writer;
+    link.addTap(recorder);
+  }
   for (const tap of taps ?? []) link.addTap(tap);
   const modem = new Modem(link, {
     profile,
@@ -61,6 +72,7 @@ export async function openModemSession(
     await modem.close().catch(() => undefined);
     await device.close().catch(() => undefined);
     await trace?.close();
+    await recorder?.close();
   };
   try {
     await modem.ensureReady();
