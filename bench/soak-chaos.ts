@@ -59,6 +59,8 @@ export interface FamilyResult {
   streams: Record<string, StreamCounts>;
   crashes: number;
   crashLines: string[];
+  /** A few of the messages lost, per stream (to find the fault that lost them). */
+  lostSamples: string[];
   maxStallSeconds: number;
   drainSeconds: number;
 }
@@ -75,6 +77,8 @@ class Stream {
   readonly sent = new Set<string>();
   readonly seen = new Map<string, number>();
   lastArrival = Date.now();
+  /** A warm-up message arrived: the bridge's subscriptions for this stream are in place. */
+  warmedUp = false;
   private n = 0;
   constructor(
     readonly name: string,
@@ -89,9 +93,17 @@ class Stream {
     this.sent.add(`${this.topic} ${payload}`);
   }
   arrived(topic: string, payload: Buffer): void {
+    this.lastArrival = Date.now();
+    if (payload.toString('latin1').startsWith('warm-')) {
+      this.warmedUp = true;
+      return;
+    }
     const key = `${topic} ${payload.toString('latin1')}`;
     this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
     this.lastArrival = Date.now();
+  }
+  missingKeys(): string[] {
+    return [...this.sent].filter((k) => !this.seen.has(k));
   }
   missing(): number {
     let n = 0;
@@ -168,6 +180,15 @@ export async function runFamily(family: 'sim7600' | 'esp-at', options: SoakOptio
   };
   startBridge();
 
+  // Warm-up (not counted): until a message of every stream has crossed, the bridge's
+  // subscriptions may not exist yet, and a broker keeps nothing for a subscription it never had.
+  const all = [[streams.outQ1, localPub], [streams.outQ2, localPub], [streams.inQ1, remotePub], [streams.inQ2, remotePub]] as const;
+  const warmStart = Date.now();
+  for (let w = 0; all.some(([s]) => !s.warmedUp) && Date.now() - warmStart < 60_000; w++) {
+    for (const [s, pub] of all) if (!s.warmedUp) void pub.publish(s.topic, `warm-${w}`, { qos: s.qos }).catch(() => undefined);
+    await sleep(250);
+  }
+
   // Load: each stream publishes `rate` messages a second.
   let loadOn = true;
   const pubs: Promise<unknown>[] = [];
@@ -186,9 +207,6 @@ export async function runFamily(family: 'sim7600' | 'esp-at', options: SoakOptio
     maxStall = Math.max(maxStall, (Date.now() - last) / 1000);
   }, 100);
 
-  // Wait until the bridge carries messages, then start the faults.
-  const t0 = Date.now();
-  while (Object.values(streams).some((s) => s.seen.size === 0) && Date.now() - t0 < 60_000) await sleep(100);
   for (const s of Object.values(streams)) s.lastArrival = Date.now();
   maxStall = 0;
 
@@ -245,6 +263,7 @@ export async function runFamily(family: 'sim7600' | 'esp-at', options: SoakOptio
     streams: Object.fromEntries(Object.entries(streams).map(([k, s]) => [k, s.counts()])),
     crashes,
     crashLines,
+    lostSamples: Object.values(streams).flatMap((s) => s.missingKeys().slice(0, 5)),
     maxStallSeconds: Math.round(maxStall * 10) / 10,
     drainSeconds: Math.round(drainSeconds * 10) / 10,
   };
