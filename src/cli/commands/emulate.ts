@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { AtbridgeError, ExitCode } from '../../errors.js';
-import { checkAutoJoin, DEFAULT_OPTIONS, parseAccessPoint, parseFault, withFailures, type EmulatorOptions, type Fault } from '../../emulator/index.js';
+import { checkAutoJoin, DEFAULT_OPTIONS, parseAccessPoint, parseFaultSpecs, withFailures, type EmulatorOptions } from '../../emulator/index.js';
+import { serveControl } from '../../emulator/faults-control.js';
 import { startPtyFront, startTcpFront, type RunningFront } from '../../emulator/fronts.js';
+import { getProfile } from '../../profile/index.js';
 import { checkPtyLinkPath } from '../../emulator/pty-path.js';
 import { TraceWriter } from '../../trace/writer.js';
 import { action, collect, intOption } from '../run.js';
@@ -13,7 +15,7 @@ interface EmulateOptions {
   baud: number;
   pacing: boolean;
   latency: number;
-  rtt: number;
+  rtt?: number;
   boot: number;
   sim: string;
   pin: string;
@@ -30,7 +32,15 @@ interface EmulateOptions {
   allow: string[];
   fault: string[];
   trace?: string;
+  control?: string;
 }
+
+/**
+ * The network round trip `emulate` adds when --rtt is not given: a typical LTE round trip to a
+ * nearby server (50–70 ms), and a home Wi-Fi LAN plus its uplink (~20 ms). In-process emulators
+ * (emu:…) default to 0, for fast tests.
+ */
+export const DEFAULT_RTT_MS: Record<string, number> = { cellular: 60, wifi: 20 };
 
 /** `atbridge emulate`: a virtual module on a pty or a TCP port, until stopped. */
 export default function register(program: Command): void {
@@ -43,7 +53,7 @@ export default function register(program: Command): void {
     .option('--baud <rate>', 'module UART rate (pacing)', intOption('--baud', 300, 5_000_000), 115200)
     .option('--no-pacing', 'do not pace bytes at the line rate')
     .option('--latency <ms>', 'delay before each answer', intOption('--latency', 0, 60_000), 0)
-    .option('--rtt <ms>', 'network round trip for socket traffic', intOption('--rtt', 0, 60_000), 0)
+    .option('--rtt <ms>', 'network round trip for socket traffic (default: 60 cellular, 20 Wi-Fi; 0 for none)', intOption('--rtt', 0, 60_000))
     .option('--boot <ms>', 'power-on time before the banner', intOption('--boot', 0, 60_000), 300)
     .option('--sim <state>', 'ready, pin, missing or busy (SIM7600)', 'ready')
     .option('--pin <pin>', 'the SIM PIN when --sim pin', '1234')
@@ -58,7 +68,8 @@ export default function register(program: Command): void {
     .option('--firmware <version>', 'the firmware version it reports (exercises version quirks)')
     .option('--no-echo', 'start with echo off (real modules start with it on)')
     .option('--allow <host>', 'let sockets reach this host besides loopback (repeatable)', collect, [])
-    .option('--fault <fault>', 'start with a fault: stuck-transparent, silent, busy:MS, wrong-baud:RATE, corrupt:RATE, … (repeatable)', collect, [])
+    .option('--fault <fault>', 'a fault from power-on (stuck-transparent, silent, busy:MS, wrong-baud:RATE, corrupt:RATE, …) or on a schedule (reboot@30s, peer-close,every=10s,times=3) (repeatable)', collect, [])
+    .option('--control <path>', 'take live faults on this Unix socket (atbridge emulate-ctl PATH reboot)')
     .option('--trace <file>', 'record what the module saw and said (JSONL)')
     .action(
       action(async (opts: EmulateOptions) => {
@@ -71,7 +82,7 @@ export default function register(program: Command): void {
         if (!['ready', 'pin', 'missing', 'busy'].includes(opts.sim)) {
           throw new AtbridgeError('bad-option', `--sim must be ready, pin, missing or busy, not "${opts.sim}"`, { exitCode: ExitCode.usage });
         }
-        const faults: Fault[] = opts.fault.map(parseFault);
+        const { faults, schedule } = parseFaultSpecs(opts.fault);
         const listen = opts.listen === undefined ? undefined : /^(.+):(\d{1,5})$/.exec(opts.listen);
         if (listen === null || (listen && Number(listen[2]) > 65535)) {
           throw new AtbridgeError('bad-option', `--listen wants HOST:PORT, not "${opts.listen}"`, { exitCode: ExitCode.usage });
@@ -86,7 +97,7 @@ export default function register(program: Command): void {
           baud: opts.baud,
           pacing: opts.pacing,
           latencyMs: opts.latency,
-          rttMs: opts.rtt,
+          rttMs: opts.rtt ?? DEFAULT_RTT_MS[getProfile(opts.profile).data.family] ?? 0,
           bootMs: opts.boot,
           sim: opts.sim as EmulatorOptions['sim'],
           pin: opts.pin,
@@ -96,6 +107,7 @@ export default function register(program: Command): void {
           echo: opts.echo,
           allowHosts: opts.allow,
           faults,
+          ...(schedule.length > 0 ? { schedule } : {}),
           ...(opts.firmware !== undefined ? { firmware: opts.firmware } : {}),
           ...(opts.autojoin !== undefined ? { autoJoin: opts.autojoin } : {}),
         };
@@ -111,6 +123,10 @@ export default function register(program: Command): void {
         } else {
           front = await startTcpFront(listen![1]!, Number(listen![2]), options, trace);
         }
+        const control = opts.control ? await serveControl(opts.control, front.module).catch(async (err: unknown) => {
+          await front.close();
+          throw err;
+        }) : undefined;
         // Listen before saying ready: a SIGTERM sent the moment "ready" arrives must still close
         // the front (socat and its link), not kill the process with socat left running.
         const stopped = new Promise<void>((resolve) => {
@@ -119,6 +135,7 @@ export default function register(program: Command): void {
         });
         process.stdout.write(`ready ${front.address}\n`);
         await stopped;
+        await control?.close();
         await front.close();
         await trace?.close();
       }),
