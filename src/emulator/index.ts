@@ -1,17 +1,17 @@
 import { getProfile } from '../profile/index.js';
 import { Wire } from '../transport/pair-link.js';
 import type { HostEnd } from '../transport/pair-link.js';
-import { EspAtHandler } from './esp-at.js';
+import { getDialect, profileOf } from './dialects.js';
 import { checkStartFaults, FaultSchedule } from './faults.js';
 import { DEFAULT_OPTIONS, type EmulatorOptions, type Fault } from './options.js';
 import type { ModulePort } from './port.js';
-import { Sim7600Handler } from './sim7600.js';
 import { VirtualModule } from './virtual-module.js';
 
 export type { AccessPoint, EmulatorOptions, Fault, SimState } from './options.js';
 export { checkAutoJoin, parseAccessPoint, parseEmulatorUrl, parseFault, withFailures, DEFAULT_OPTIONS, URL_OPTIONS } from './options.js';
 export { VirtualModule } from './virtual-module.js';
 export { checkStartFaults, FaultSchedule, LIVE_ONLY, parseDuration, parseFaultSpec, parseFaultSpecs, type ScheduledFault } from './faults.js';
+export { DIALECTS, dialectIds, findDialect, getDialect, type Dialect } from './dialects.js';
 
 export interface EmulatorHandle {
   /** The host's end: a Link like any serial port. */
@@ -25,7 +25,8 @@ export interface EmulatorHandle {
 
 /** Builds a virtual module on any port (wire, pty, TCP) and powers it on. */
 export function createVirtualModule(port: ModulePort, options: EmulatorOptions, wire?: Wire): VirtualModule {
-  const profile = getProfile(options.profile);
+  const dialect = getDialect(options.profile);
+  const profile = getProfile(profileOf(dialect));
   let module!: VirtualModule;
   checkStartFaults(options.faults);
   const corrupt = (rate: number) => {
@@ -46,9 +47,8 @@ export function createVirtualModule(port: ModulePort, options: EmulatorOptions, 
       case 'unplug':
         return port.unplug ? port.unplug(fault.ms ?? 1000) : 'an in-process line cannot be unplugged (use --pty or --listen)';
       case 'registration-lost':
-        if (handler instanceof Sim7600Handler) {
+        if (handler.loseRegistration) {
           handler.loseRegistration(fault.ms ?? 10_000);
-          module.urc('+CGEV: NW DETACH');
           return `registration lost for ${fault.ms ?? 10_000} ms`;
         }
         return module.inject({ kind: 'network-lost' });
@@ -57,7 +57,7 @@ export function createVirtualModule(port: ModulePort, options: EmulatorOptions, 
     }
   };
   module = new VirtualModule(port, profile, options, onFault);
-  const handler = options.profile === 'sim7600' ? new Sim7600Handler(module, options) : new EspAtHandler(module, options);
+  const handler = dialect.create(module, options);
   module.setHandler(handler);
   // A dead or mis-clocked module is so from power-on (no banner); passthrough is entered after boot.
   const stuck = options.faults.filter((f) => f.kind === 'stuck-transparent');

@@ -17,6 +17,11 @@ export interface TraceHeader {
   /** Where an imported capture came from (importer name and file). */
   source?: string;
   redacted?: boolean;
+  /**
+   * Which session wrote the lines after this header: a trace appended to by a reconnecting bridge,
+   * or a flight-recorder set, holds several headers; one session's segments repeat its header.
+   */
+  session?: string;
 }
 
 export interface TraceEvent {

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { AtbridgeError, ExitCode } from '../../errors.js';
-import { checkAutoJoin, DEFAULT_OPTIONS, parseAccessPoint, parseFaultSpecs, withFailures, type EmulatorOptions } from '../../emulator/index.js';
+import { checkAutoJoin, DEFAULT_OPTIONS, dialectIds, getDialect, parseAccessPoint, parseFaultSpecs, withFailures, type Dialect, type EmulatorOptions } from '../../emulator/index.js';
 import { serveControl } from '../../emulator/faults-control.js';
 import { startPtyFront, startTcpFront, type RunningFront } from '../../emulator/fronts.js';
-import { getProfile } from '../../profile/index.js';
 import { checkPtyLinkPath } from '../../emulator/pty-path.js';
 import { TraceWriter } from '../../trace/writer.js';
 import { action, collect, intOption } from '../run.js';
@@ -33,6 +32,9 @@ interface EmulateOptions {
   fault: string[];
   trace?: string;
   control?: string;
+  imei?: string;
+  imsi: string;
+  iccid: string;
 }
 
 /**
@@ -40,14 +42,14 @@ interface EmulateOptions {
  * nearby server (50–70 ms), and a home Wi-Fi LAN plus its uplink (~20 ms). In-process emulators
  * (emu:…) default to 0, for fast tests.
  */
-export const DEFAULT_RTT_MS: Record<string, number> = { cellular: 60, wifi: 20 };
+export const DEFAULT_RTT_MS: Record<Dialect['kind'], number> = { cellular: 60, wifi: 20 };
 
 /** `atbridge emulate`: a virtual module on a pty or a TCP port, until stopped. */
 export default function register(program: Command): void {
   program
     .command('emulate')
-    .description('run a virtual SIM7600 or ESP-AT module on a pseudo-terminal or a TCP port (sockets reach real TCP on loopback)')
-    .requiredOption('--profile <id>', 'sim7600 or esp-at')
+    .description('run a virtual cellular or Wi-Fi module on a pseudo-terminal or a TCP port (sockets reach real TCP on loopback)')
+    .requiredOption('--profile <id>', `the emulated family: ${dialectIds().join(', ')}`)
     .option('--pty <path>', 'create a pty at this path (socat) for picocom, minicom, screen or atbridge --device')
     .option('--listen <host:port>', 'serve the module over raw TCP, ser2net style')
     .option('--baud <rate>', 'module UART rate (pacing)', intOption('--baud', 300, 5_000_000), 115200)
@@ -71,11 +73,12 @@ export default function register(program: Command): void {
     .option('--fault <fault>', 'a fault from power-on (stuck-transparent, silent, busy:MS, wrong-baud:RATE, corrupt:RATE, …) or on a schedule (reboot@30s, peer-close,every=10s,times=3) (repeatable)', collect, [])
     .option('--control <path>', 'take live faults on this Unix socket (atbridge emulate-ctl PATH reboot)')
     .option('--trace <file>', 'record what the module saw and said (JSONL)')
+    .option('--imei <digits>', 'the IMEI it reports (cellular; default: the profile\'s)', digitsOption('--imei', 15, 15))
+    .option('--imsi <digits>', 'the SIM\'s IMSI, AT+CIMI (cellular)', digitsOption('--imsi', 6, 15), DEFAULT_OPTIONS.imsi)
+    .option('--iccid <digits>', 'the SIM\'s ICCID (cellular)', digitsOption('--iccid', 18, 20), DEFAULT_OPTIONS.iccid)
     .action(
       action(async (opts: EmulateOptions) => {
-        if (opts.profile !== 'sim7600' && opts.profile !== 'esp-at') {
-          throw new AtbridgeError('bad-option', `--profile must be sim7600 or esp-at, not "${opts.profile}"`, { exitCode: ExitCode.usage });
-        }
+        getDialect(opts.profile, '--profile');
         if (!opts.pty === !opts.listen) {
           throw new AtbridgeError('bad-option', 'give exactly one of --pty PATH or --listen HOST:PORT', { exitCode: ExitCode.usage });
         }
@@ -97,7 +100,7 @@ export default function register(program: Command): void {
           baud: opts.baud,
           pacing: opts.pacing,
           latencyMs: opts.latency,
-          rttMs: opts.rtt ?? DEFAULT_RTT_MS[getProfile(opts.profile).data.family] ?? 0,
+          rttMs: opts.rtt ?? DEFAULT_RTT_MS[getDialect(opts.profile).kind],
           bootMs: opts.boot,
           sim: opts.sim as EmulatorOptions['sim'],
           pin: opts.pin,
@@ -108,6 +111,9 @@ export default function register(program: Command): void {
           allowHosts: opts.allow,
           faults,
           ...(schedule.length > 0 ? { schedule } : {}),
+          imsi: opts.imsi,
+          iccid: opts.iccid,
+          ...(opts.imei !== undefined ? { imei: opts.imei } : {}),
           ...(opts.firmware !== undefined ? { firmware: opts.firmware } : {}),
           ...(opts.autojoin !== undefined ? { autoJoin: opts.autojoin } : {}),
         };
@@ -140,4 +146,12 @@ export default function register(program: Command): void {
         await trace?.close();
       }),
     );
+}
+
+function digitsOption(name: string, min: number, max: number): (value: string) => string {
+  return (value) => {
+    if (new RegExp(`^\\d{${min},${max}}$`).test(value)) return value;
+    const want = min === max ? `${min} digits` : `${min} to ${max} digits`;
+    throw new AtbridgeError('bad-option', `${name} wants ${want}, not "${value}"`, { exitCode: ExitCode.usage });
+  };
 }
