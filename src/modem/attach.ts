@@ -3,6 +3,7 @@ import { AtbridgeError, ExitCode, isLinkClosed } from '../errors.js';
 import { run, runScript, type StepContext } from './context.js';
 import { sleep } from './probe.js';
 
+/** What the driver knows of a cellular module's SIM, signal, registration and data connection. */
 export interface CellularFacts {
   sim: string;
   rssi?: number;

@@ -245,6 +245,7 @@ export const ProfileSchema = z
   })
   .strict();
 
+/** A firmware profile as stored in firmware-profiles/*.json (validated with the schema on load). */
 export type Profile = z.infer<typeof ProfileSchema>;
 export type CommandSpecT = z.infer<typeof CommandSpec>;
 export type ResultCodeT = z.infer<typeof ResultCode>;
