@@ -1,15 +1,15 @@
 import { getProfile } from '../profile/index.js';
 import { Wire } from '../transport/pair-link.js';
 import type { HostEnd } from '../transport/pair-link.js';
-import { EspAtHandler } from './esp-at.js';
+import { getDialect, profileOf } from './dialects.js';
 import { DEFAULT_OPTIONS, type EmulatorOptions, type Fault } from './options.js';
 import type { ModulePort } from './port.js';
-import { Sim7600Handler } from './sim7600.js';
 import { VirtualModule } from './virtual-module.js';
 
 export type { AccessPoint, EmulatorOptions, Fault, SimState } from './options.js';
 export { checkAutoJoin, parseAccessPoint, parseEmulatorUrl, parseFault, withFailures, DEFAULT_OPTIONS, URL_OPTIONS } from './options.js';
 export { VirtualModule } from './virtual-module.js';
+export { DIALECTS, dialectIds, findDialect, getDialect, type Dialect } from './dialects.js';
 
 export interface EmulatorHandle {
   /** The host's end: a Link like any serial port. */
@@ -22,7 +22,8 @@ export interface EmulatorHandle {
 
 /** Builds a virtual module on any port (wire, pty, TCP) and powers it on. */
 export function createVirtualModule(port: ModulePort, options: EmulatorOptions, wire?: Wire): VirtualModule {
-  const profile = getProfile(options.profile);
+  const dialect = getDialect(options.profile);
+  const profile = getProfile(profileOf(dialect));
   let module!: VirtualModule;
   const onFault = (fault: Fault) => {
     switch (fault.kind) {
@@ -34,9 +35,8 @@ export function createVirtualModule(port: ModulePort, options: EmulatorOptions, 
         port.setBaud(fault.baud);
         return;
       case 'registration-lost':
-        if (handler instanceof Sim7600Handler) {
+        if (handler.loseRegistration) {
           handler.loseRegistration(fault.ms ?? 10_000);
-          module.urc('+CGEV: NW DETACH');
         } else {
           module.inject({ kind: 'network-lost' });
         }
@@ -46,7 +46,7 @@ export function createVirtualModule(port: ModulePort, options: EmulatorOptions, 
     }
   };
   module = new VirtualModule(port, profile, options, onFault);
-  const handler = options.profile === 'sim7600' ? new Sim7600Handler(module, options) : new EspAtHandler(module, options);
+  const handler = dialect.create(module, options);
   module.setHandler(handler);
   // A dead or mis-clocked module is so from power-on (no banner); passthrough is entered after boot.
   const stuck = options.faults.filter((f) => f.kind === 'stuck-transparent');

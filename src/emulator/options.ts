@@ -1,4 +1,5 @@
 import { AtbridgeError, ExitCode } from '../errors.js';
+import { dialectIds, findDialect, oneOf } from './dialects.js';
 
 export interface AccessPoint {
   ssid: string;
@@ -28,7 +29,8 @@ export type Fault =
   | { kind: 'silent' };
 
 export interface EmulatorOptions {
-  profile: 'sim7600' | 'esp-at';
+  /** The emulated family: a dialect id from dialects.ts (also the firmware profile it reads). */
+  profile: string;
   /** The module's UART rate. */
   baud: number;
   /** Pace bytes at the line rate (10 bits per byte for 8N1). Off for fast unit tests. */
@@ -58,6 +60,13 @@ export interface EmulatorOptions {
   autoJoin?: string;
   /** Faults present from power-on. */
   faults: Fault[];
+  /** Cellular: the IMEI (default: the one in the profile's identification). */
+  imei?: string;
+  /** Cellular: the SIM's IMSI (AT+CIMI) and ICCID. */
+  imsi: string;
+  iccid: string;
+  /** Cellular: the SMS service centre the SIM holds (AT+CSCA?). */
+  smsc: string;
 }
 
 export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
@@ -76,15 +85,19 @@ export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
   joinTimeoutMs: 15_000,
   allowHosts: [],
   faults: [],
+  // MCC 001 / MNC 01 is the test network (ITU-T E.212); the ICCID's issuer 89 882 is "no real operator".
+  imsi: '001010123456789',
+  iccid: '8988211000000000001',
+  smsc: '+10000000000',
 };
 
 /** `emu:esp-at?ssid=lab&password=pw&pacing=0&fault=stuck-transparent` → options. */
 export function parseEmulatorUrl(device: string): EmulatorOptions {
   const m = /^emu:([a-z0-9-]+)(?:\?(.*))?$/i.exec(device);
-  if (!m || (m[1] !== 'sim7600' && m[1] !== 'esp-at')) {
-    throw new AtbridgeError('bad-device', `"${device}" is not an emulator address; use emu:sim7600 or emu:esp-at`, { exitCode: ExitCode.usage });
+  if (!m || !findDialect(m[1]!)) {
+    throw new AtbridgeError('bad-device', `"${device}" is not an emulator address; use ${oneOf(dialectIds().map((id) => `emu:${id}`))}`, { exitCode: ExitCode.usage });
   }
-  const options: EmulatorOptions = { ...DEFAULT_OPTIONS, profile: m[1], accessPoints: [], allowHosts: [], faults: [] };
+  const options: EmulatorOptions = { ...DEFAULT_OPTIONS, profile: m[1]!, accessPoints: [], allowHosts: [], faults: [] };
   const params = new URLSearchParams(m[2] ?? '');
   let ssid: string | undefined;
   let password: string | undefined;
@@ -115,6 +128,9 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'firmware': options.firmware = value; break;
       case 'autojoin': options.autoJoin = value; break;
       case 'fault': options.faults.push(parseFault(value)); break;
+      case 'imei': options.imei = digits(key, value, 15, 15); break;
+      case 'imsi': options.imsi = digits(key, value, 6, 15); break;
+      case 'iccid': options.iccid = digits(key, value, 18, 20); break;
       default:
         throw new AtbridgeError('bad-device', `unknown emulator option "${key}" in ${device.replace(/password=[^&]*/, 'password=***')}`, {
           exitCode: ExitCode.usage,
@@ -133,6 +149,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
 export const URL_OPTIONS = [
   'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'ssid', 'password', 'ap',
   'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault',
+  'imei', 'imsi', 'iccid',
 ] as const;
 
 /** `SSID:PASSWORD` (the first ':' separates; write a ':' in the SSID as %3A in a URL). */
@@ -179,6 +196,11 @@ function int(key: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw bad(key, value, `an integer ${min}..${max}`);
   return n;
+}
+
+function digits(key: string, value: string, min: number, max: number): string {
+  if (!new RegExp(`^\\d{${min},${max}}$`).test(value)) throw bad(key, value, min === max ? `${min} digits` : `${min} to ${max} digits`);
+  return value;
 }
 
 function bool(key: string, value: string): boolean {

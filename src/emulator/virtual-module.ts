@@ -29,6 +29,8 @@ export interface FamilyHandler {
   reset(): void;
   /** The data network (PDP context / Wi-Fi) dropped; the socket, if any, is already gone. */
   networkLost(hadSocket: boolean): void;
+  /** Cellular: registration lost, searching again for `ms` (forever when undefined). */
+  loseRegistration?(ms: number | undefined): void;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AtbridgeError, ExitCode } from '../../errors.js';
-import { checkAutoJoin, DEFAULT_OPTIONS, parseAccessPoint, parseFault, withFailures, type EmulatorOptions, type Fault } from '../../emulator/index.js';
+import { checkAutoJoin, DEFAULT_OPTIONS, dialectIds, getDialect, parseAccessPoint, parseFault, withFailures, type EmulatorOptions, type Fault } from '../../emulator/index.js';
 import { startPtyFront, startTcpFront, type RunningFront } from '../../emulator/fronts.js';
 import { checkPtyLinkPath } from '../../emulator/pty-path.js';
 import { TraceWriter } from '../../trace/writer.js';
@@ -30,14 +30,17 @@ interface EmulateOptions {
   allow: string[];
   fault: string[];
   trace?: string;
+  imei?: string;
+  imsi: string;
+  iccid: string;
 }
 
 /** `atbridge emulate`: a virtual module on a pty or a TCP port, until stopped. */
 export default function register(program: Command): void {
   program
     .command('emulate')
-    .description('run a virtual SIM7600 or ESP-AT module on a pseudo-terminal or a TCP port (sockets reach real TCP on loopback)')
-    .requiredOption('--profile <id>', 'sim7600 or esp-at')
+    .description('run a virtual cellular or Wi-Fi module on a pseudo-terminal or a TCP port (sockets reach real TCP on loopback)')
+    .requiredOption('--profile <id>', `the emulated family: ${dialectIds().join(', ')}`)
     .option('--pty <path>', 'create a pty at this path (socat) for picocom, minicom, screen or atbridge --device')
     .option('--listen <host:port>', 'serve the module over raw TCP, ser2net style')
     .option('--baud <rate>', 'module UART rate (pacing)', intOption('--baud', 300, 5_000_000), 115200)
@@ -60,11 +63,12 @@ export default function register(program: Command): void {
     .option('--allow <host>', 'let sockets reach this host besides loopback (repeatable)', collect, [])
     .option('--fault <fault>', 'start with a fault: stuck-transparent, silent, busy:MS, wrong-baud:RATE, corrupt:RATE, … (repeatable)', collect, [])
     .option('--trace <file>', 'record what the module saw and said (JSONL)')
+    .option('--imei <digits>', 'the IMEI it reports (cellular; default: the profile\'s)', digitsOption('--imei', 15, 15))
+    .option('--imsi <digits>', 'the SIM\'s IMSI, AT+CIMI (cellular)', digitsOption('--imsi', 6, 15), DEFAULT_OPTIONS.imsi)
+    .option('--iccid <digits>', 'the SIM\'s ICCID (cellular)', digitsOption('--iccid', 18, 20), DEFAULT_OPTIONS.iccid)
     .action(
       action(async (opts: EmulateOptions) => {
-        if (opts.profile !== 'sim7600' && opts.profile !== 'esp-at') {
-          throw new AtbridgeError('bad-option', `--profile must be sim7600 or esp-at, not "${opts.profile}"`, { exitCode: ExitCode.usage });
-        }
+        getDialect(opts.profile, '--profile');
         if (!opts.pty === !opts.listen) {
           throw new AtbridgeError('bad-option', 'give exactly one of --pty PATH or --listen HOST:PORT', { exitCode: ExitCode.usage });
         }
@@ -96,6 +100,9 @@ export default function register(program: Command): void {
           echo: opts.echo,
           allowHosts: opts.allow,
           faults,
+          imsi: opts.imsi,
+          iccid: opts.iccid,
+          ...(opts.imei !== undefined ? { imei: opts.imei } : {}),
           ...(opts.firmware !== undefined ? { firmware: opts.firmware } : {}),
           ...(opts.autojoin !== undefined ? { autoJoin: opts.autojoin } : {}),
         };
@@ -123,4 +130,12 @@ export default function register(program: Command): void {
         await trace?.close();
       }),
     );
+}
+
+function digitsOption(name: string, min: number, max: number): (value: string) => string {
+  return (value) => {
+    if (new RegExp(`^\\d{${min},${max}}$`).test(value)) return value;
+    const want = min === max ? `${min} digits` : `${min} to ${max} digits`;
+    throw new AtbridgeError('bad-option', `${name} wants ${want}, not "${value}"`, { exitCode: ExitCode.usage });
+  };
 }
