@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
@@ -111,7 +111,7 @@ s.close()
     let pyErr = '';
     python.stderr!.on('data', (d: Buffer) => (pyErr += d.toString()));
     const pyExit = new Promise<number | null>((r) => python.once('exit', (code) => r(code)));
-    await waitFor(() => readFileSync(trace, 'utf8').includes('"baud 57600"'), 'the baud note');
+    await waitFor(() => existsSync(trace) && readFileSync(trace, 'utf8').includes('"baud 57600"'), 'the baud note');
     modem.write(Buffer.from('GO'));
     await waitFor(() => received.length >= sent.length + 3, 'AT after the baud change');
     expect(await pyExit, pyErr).toBe(0);
