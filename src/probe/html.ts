@@ -37,6 +37,7 @@ svg { background: #fff; border: 1px solid #ddd; display: block; margin: 0.5em 0 
 <h2>Delay histogram</h2>
 <svg id="histogram" width="760" height="260" role="img" aria-label="delay histogram"></svg>
 <h2>Delay over time</h2>
+<p><svg width="12" height="12" style="display:inline;border:0;margin:0"><circle class="pt0" cx="6" cy="6" r="4"/></svg> QoS 0 &nbsp; <svg width="12" height="12" style="display:inline;border:0;margin:0"><circle class="pt1" cx="6" cy="6" r="4"/></svg> QoS 1 &nbsp; <svg width="12" height="12" style="display:inline;border:0;margin:0"><circle class="pt2" cx="6" cy="6" r="4"/></svg> QoS 2 &nbsp; <span style="background:#f3c0c0">&nbsp;&nbsp;&nbsp;</span> connection lost</p>
 <svg id="timeline" width="760" height="300" role="img" aria-label="delay over time"></svg>
 <script id="probe-data" type="application/json">${scriptJson(data)}</script>
 <script>
