@@ -203,6 +203,19 @@ export class ModuleProfile {
     return (results ?? []).map((r) => ({ ...r, regex: linePattern(r.pattern) }));
   }
 
+  /**
+   * The numeric code for a module's answer in a table: `10` stays `10`, and a verbose answer
+   * (`+CME ERROR: SIM not inserted` after AT+CMEE=2) is looked up by its meaning.
+   */
+  codeOf(table: string, answer: string | undefined): string | undefined {
+    if (answer === undefined) return undefined;
+    const text = answer.trim();
+    const t = this.data.tables[table];
+    if (!t || text in t) return text;
+    const wanted = normalise(text);
+    return Object.entries(t).find(([, meaning]) => normalise(meaning) === wanted)?.[0] ?? text;
+  }
+
   /** Human meaning of a code in one of the profile's tables. */
   explain(table: string | undefined, code: string | undefined): string | undefined {
     if (table === undefined || code === undefined) return undefined;
@@ -210,6 +223,10 @@ export class ModuleProfile {
     if (!t) return undefined;
     return t[code] ?? t[code.trim()] ?? t[code.toLowerCase()];
   }
+}
+
+function normalise(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
 }
 
 /** A string's UTF-8 bytes read as latin1: how the framer hands that text over. */
