@@ -66,10 +66,11 @@ export function connectFailure(err: unknown, warn: (line: string) => void): numb
     warn(`Connection error: Connection Refused: ${reason}.`);
     return err.exitCode;
   }
-  if (err instanceof AtbridgeError && err.code === 'mqtt-connect-failed') {
+  if (err instanceof AtbridgeError && err.code === 'mqtt-connect-failed' && err.cause !== undefined) {
     warn(`Error: ${err.message}`);
     return 1;
   }
   warn(`Error: ${errorMessage(err)}`);
+  if (err instanceof AtbridgeError && err.fix) warn(`  fix: ${err.fix}`);
   return err instanceof AtbridgeError && err.exitCode > 0 ? err.exitCode : 1;
 }

@@ -3,8 +3,9 @@
  * name): mosquitto's option parsing, messages and exit codes. `--help` and `--version` print and
  * exit 1, a usage error prints mosquitto's line, "Use '<name> --help' to see usage." and exits 1.
  */
+import { existsSync } from 'node:fs';
 import { VERSION } from '../../version.js';
-import { parseMosqArgs, type Tool } from './mosq-args.js';
+import { parseMosqArgs, type MosqConfig, type Tool } from './mosq-args.js';
 import { MosqUsageError } from './mosq-errors.js';
 import { usageText } from './mosq-usage.js';
 
@@ -31,8 +32,9 @@ export async function runTool(tool: Tool, name: string, argv: readonly string[])
   }
   const cfg = parsed.config;
   try {
-    if (cfg.tls.engine !== undefined) {
-      process.stderr.write(`Error: Problem setting TLS engine, is ${cfg.tls.engine} a valid engine?\n`);
+    const tlsProblem = tlsOptionsProblem(cfg);
+    if (tlsProblem) {
+      process.stderr.write(tlsProblem);
       return 1;
     }
     if (tool === 'pub') {
@@ -51,4 +53,20 @@ export async function runTool(tool: Tool, name: string, argv: readonly string[])
     if (process.env.ATBRIDGE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
     return 1;
   }
+}
+
+/** What mosquitto's library refuses when the TLS options are applied (before connecting), in its words. */
+function tlsOptionsProblem(cfg: MosqConfig): string | undefined {
+  const t = cfg.tls;
+  if (t.noTls) return undefined;
+  if (t.cafile !== undefined || t.capath !== undefined) {
+    const missing = [t.cafile, t.capath, t.cert, t.key].some((f) => f !== undefined && !existsSync(f));
+    if (missing) return 'Error: Problem setting TLS options: File not found.\n';
+  } else if (t.psk !== undefined && !/^(?:[0-9a-fA-F]{2})+$/.test(t.psk)) {
+    return 'Error: Problem setting TLS-PSK options.\n';
+  }
+  if (t.engine !== undefined) return `Error: Problem setting TLS engine, is ${t.engine} a valid engine?\n`;
+  if (t.keyform !== undefined && t.keyform !== 'pem' && t.keyform !== 'engine') return "Error: Problem setting key form, it must be one of 'pem' or 'engine'.\n";
+  if (t.tlsVersion !== undefined && !['tlsv1.3', 'tlsv1.2', 'tlsv1.1'].includes(t.tlsVersion)) return 'Error: Problem setting TLS options, check the options are valid.\n';
+  return undefined;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../errors.js';
 import { DurableQueue } from '../durable-queue.js';
 import type { MosqConfig } from './mosq-args.js';
+import { attachStatus } from './debug.js';
 import { connectFailure, makeRun } from './mosq-client.js';
 import { lines, readAll } from './stdin-lines.js';
 
@@ -44,9 +45,12 @@ export async function runPub(cfg: MosqConfig, printUsage: () => void): Promise<n
   }
   const queueDir = typeof cfg.modem['--queue'] === 'string' ? (cfg.modem['--queue'] as string) : undefined;
   const queue = queueDir !== undefined ? DurableQueue.open({ dir: queueDir }) : undefined;
-  const { client, connector, warn } = makeRun(cfg, {
+  const { client, connector, warn, say } = makeRun(cfg, {
     ...(queue ? { queue, reconnect: { baseMs: 500, capMs: 30_000, retryInitial: true } } : {}),
   });
+  // Reconnects and drops (atbridge's own lines): a store-and-forward run says why it is still waiting.
+  attachStatus(client, (line) => process.stderr.write(`atbridge: ${line}\n`));
+  if (queue && queue.size > 0) process.stderr.write(`atbridge: resending ${queue.size} message(s) left in ${queueDir} by an earlier run\n`);
   const topic = cfg.topic;
   const properties = cfg.protocolVersion === 5 && Object.keys(cfg.props.publish).length > 0 ? (cfg.props.publish as never) : undefined;
   let failures = 0;
@@ -69,6 +73,7 @@ export async function runPub(cfg: MosqConfig, printUsage: () => void): Promise<n
       const pending = new Set<Promise<void>>();
       for await (const line of lines(process.stdin)) {
         const sent = publish(line);
+        if (queue && cfg.debug) say(`Client ${client.clientId} queued PUBLISH (q${cfg.qos}, '${topic}', ... (${line.length} bytes))`);
         pending.add(sent);
         void sent.finally(() => pending.delete(sent));
         if (pending.size >= LINE_BACKLOG) await Promise.race(pending);
