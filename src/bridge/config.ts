@@ -33,6 +33,8 @@ export const KEYS: Record<string, string> = {
   wifi_ssid: 'Wi-Fi network (ESP-AT)',
   wifi_password: 'Wi-Fi password (or ATBRIDGE_WIFI_PASSWORD)',
   trace: 'JSONL trace of the serial conversation',
+  trace_dir: 'flight recorder directory: rolling compressed trace segments (SIGUSR1 or --snapshot copies the last minutes aside)',
+  snapshot_minutes: 'minutes of the flight recorder a snapshot copies (default 30)',
   topic: 'PATTERN [out|in|both [QOS [LOCAL_PREFIX REMOTE_PREFIX]]] (repeatable)',
   remote_clientid: 'client id at the remote broker (default atbridge-<connection>)',
   remote_username: 'user name at the remote broker',
@@ -79,6 +81,8 @@ export interface BridgeConfig {
   status: { topic: string; intervalMs: number };
   metrics: string | undefined;
   drainMs: number;
+  /** Minutes of the flight recorder (trace_dir) a snapshot copies aside. */
+  snapshotMinutes: number;
 }
 
 function usage(message: string, fix?: string): AtbridgeError {
@@ -161,6 +165,7 @@ export function configSettings(config: BridgeConfig): Settings {
     set('wifi_ssid', modem.wifiSsid);
     set('wifi_password', modem.wifiPassword);
     set('trace', modem.trace);
+    set('trace_dir', modem.traceDir);
   }
   s.set('topic', config.routes.map(routeLine));
   set('remote_clientid', remote.clientId);
@@ -195,6 +200,7 @@ export function configSettings(config: BridgeConfig): Settings {
   set('status_interval', secs(config.status.intervalMs));
   set('metrics', config.metrics);
   set('drain_timeout', secs(config.drainMs));
+  set('snapshot_minutes', config.snapshotMinutes);
   return s;
 }
 
@@ -280,6 +286,7 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
     pick('wifiSsid', 'wifi_ssid', String);
     pick('wifiPassword', 'wifi_password', String);
     pick('trace', 'trace', String);
+    pick('traceDir', 'trace_dir', String);
     const pin = get('pin') ?? env.ATBRIDGE_SIM_PIN;
     if (pin !== undefined) modemCli.pin = pin;
     const wifiPassword = get('wifi_password') ?? env.ATBRIDGE_WIFI_PASSWORD;
@@ -339,6 +346,7 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
     status: { topic: get('status_topic') ?? `atbridge/${id}/status`, intervalMs: seconds('status_interval', get('status_interval') ?? '60', 0) },
     metrics: get('metrics'),
     drainMs: seconds('drain_timeout', get('drain_timeout') ?? '10', 0),
+    snapshotMinutes: integer('snapshot_minutes', get('snapshot_minutes') ?? '30', 1, 7 * 24 * 60),
   };
 }
 

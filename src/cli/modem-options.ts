@@ -16,7 +16,8 @@ export function addModemOptions(cmd: Command, defaults: { device?: string } = {}
     .option('--pin <pin>', 'SIM PIN (or ATBRIDGE_SIM_PIN)')
     .option('--wifi-ssid <ssid>', 'Wi-Fi network to join (ESP-AT)')
     .option('--wifi-password <password>', 'Wi-Fi password (or ATBRIDGE_WIFI_PASSWORD)')
-    .option('--trace <file>', 'write a JSONL trace of the serial conversation (secrets masked)');
+    .option('--trace <file>', 'write a JSONL trace of the serial conversation (secrets masked); a new session appends')
+    .option('--trace-dir <dir>', 'flight recorder: a rolling compressed trace in DIR (4 MB segments, 64 MB in all)');
 }
 
 export interface ModemCliOptions {
@@ -31,6 +32,7 @@ export interface ModemCliOptions {
   wifiSsid?: string;
   wifiPassword?: string;
   trace?: string;
+  traceDir?: string;
 }
 
 /** Turns parsed CLI options into session options, with one-line errors for bad values. */
@@ -58,5 +60,6 @@ export function modemSessionOptions(opts: ModemCliOptions, extra: Partial<ModemS
   const wifiPassword = opts.wifiPassword ?? process.env.ATBRIDGE_WIFI_PASSWORD;
   if (wifiPassword !== undefined) result.wifiPassword = wifiPassword;
   if (opts.trace !== undefined) result.trace = opts.trace;
+  if (opts.traceDir !== undefined) result.traceDir = opts.traceDir;
   return result;
 }

@@ -1,3 +1,4 @@
+import type { Dialect } from './dialects.js';
 import type { AccessPoint, EmulatorOptions } from './options.js';
 import { SendCloseOrder } from './send-close-order.js';
 import type { FamilyHandler, Reply, VirtualModule } from './virtual-module.js';
@@ -301,3 +302,10 @@ function unescape(value: string): string {
 function escape(value: string): string {
   return value.replace(/[\\",]/g, (c) => `\\${c}`);
 }
+
+export const dialect: Dialect = {
+  id: 'esp-at',
+  kind: 'wifi',
+  description: 'Espressif ESP-AT 2.x/3.x on ESP32 and ESP8266 (CWJAP, CIPSTART/CIPSEND, passive receive, transparent CIPMODE)',
+  create: (module, options) => new EspAtHandler(module, options),
+};

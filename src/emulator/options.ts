@@ -1,5 +1,8 @@
 import { AtbridgeError, ExitCode } from '../errors.js';
+import { dialectIds, findDialect, oneOf } from './dialects.js';
+import { parseFaultSpecs, type ScheduledFault } from './faults.js';
 
+/** A Wi-Fi access point the emulated ESP-AT module can see and join. */
 export interface AccessPoint {
   ssid: string;
   password: string;
@@ -11,11 +14,12 @@ export interface AccessPoint {
   failCode?: 1 | 4;
 }
 
+/** The emulated SIM: ready, asking for its PIN, missing, or busy (still initialising). */
 export type SimState = 'ready' | 'pin' | 'missing' | 'busy';
 
 /** Faults a test, the CLI or a URL can inject. */
 export type Fault =
-  | { kind: 'reboot' }
+  | { kind: 'reboot'; offMs?: number }
   | { kind: 'peer-close' }
   | { kind: 'network-lost' }
   | { kind: 'registration-lost'; ms?: number }
@@ -25,10 +29,14 @@ export type Fault =
   | { kind: 'corrupt'; rate: number }
   | { kind: 'stuck-transparent' }
   | { kind: 'wrong-baud'; baud: number }
-  | { kind: 'silent' };
+  | { kind: 'silent' }
+  | { kind: 'unplug'; ms?: number }
+  | { kind: 'clear' };
 
+/** Everything an emulated module can be told (also as `emu:<family>?key=value` URL options). */
 export interface EmulatorOptions {
-  profile: 'sim7600' | 'esp-at';
+  /** The emulated family: a dialect id from dialects.ts (also the firmware profile it reads). */
+  profile: string;
   /** The module's UART rate. */
   baud: number;
   /** Pace bytes at the line rate (10 bits per byte for 8N1). Off for fast unit tests. */
@@ -58,6 +66,15 @@ export interface EmulatorOptions {
   autoJoin?: string;
   /** Faults present from power-on. */
   faults: Fault[];
+  /** Faults injected while the module runs (`fault=reboot@30s,every=20s`). */
+  schedule?: ScheduledFault[];
+  /** Cellular: the IMEI (default: the one in the profile's identification). */
+  imei?: string;
+  /** Cellular: the SIM's IMSI (AT+CIMI) and ICCID. */
+  imsi: string;
+  iccid: string;
+  /** Cellular: the SMS service centre the SIM holds (AT+CSCA?). */
+  smsc: string;
 }
 
 export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
@@ -76,19 +93,24 @@ export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
   joinTimeoutMs: 15_000,
   allowHosts: [],
   faults: [],
+  // MCC 001 / MNC 01 is the test network (ITU-T E.212); the ICCID's issuer 89 882 is "no real operator".
+  imsi: '001010123456789',
+  iccid: '8988211000000000001',
+  smsc: '+10000000000',
 };
 
 /** `emu:esp-at?ssid=lab&password=pw&pacing=0&fault=stuck-transparent` → options. */
 export function parseEmulatorUrl(device: string): EmulatorOptions {
   const m = /^emu:([a-z0-9-]+)(?:\?(.*))?$/i.exec(device);
-  if (!m || (m[1] !== 'sim7600' && m[1] !== 'esp-at')) {
-    throw new AtbridgeError('bad-device', `"${device}" is not an emulator address; use emu:sim7600 or emu:esp-at`, { exitCode: ExitCode.usage });
+  if (!m || !findDialect(m[1]!)) {
+    throw new AtbridgeError('bad-device', `"${device}" is not an emulator address; use ${oneOf(dialectIds().map((id) => `emu:${id}`))}`, { exitCode: ExitCode.usage });
   }
-  const options: EmulatorOptions = { ...DEFAULT_OPTIONS, profile: m[1], accessPoints: [], allowHosts: [], faults: [] };
+  const options: EmulatorOptions = { ...DEFAULT_OPTIONS, profile: m[1]!, accessPoints: [], allowHosts: [], faults: [] };
   const params = new URLSearchParams(m[2] ?? '');
   let ssid: string | undefined;
   let password: string | undefined;
   const failing: { ssid: string; failCode: 1 | 4 }[] = [];
+  const faultTexts: string[] = [];
   for (const [key, value] of params) {
     switch (key) {
       case 'baud': options.baud = int(key, value, 300, 5_000_000); break;
@@ -114,7 +136,15 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'allow': options.allowHosts.push(...value.split(',')); break;
       case 'firmware': options.firmware = value; break;
       case 'autojoin': options.autoJoin = value; break;
-      case 'fault': options.faults.push(parseFault(value)); break;
+      case 'fault': faultTexts.push(value); break;
+      // every= / times= repeat the fault given just before them.
+      case 'every': case 'times':
+        if (faultTexts.length === 0) throw bad(key, value, 'a fault= before it');
+        faultTexts[faultTexts.length - 1] += `,${key}=${value}`;
+        break;
+      case 'imei': options.imei = digits(key, value, 15, 15); break;
+      case 'imsi': options.imsi = digits(key, value, 6, 15); break;
+      case 'iccid': options.iccid = digits(key, value, 18, 20); break;
       default:
         throw new AtbridgeError('bad-device', `unknown emulator option "${key}" in ${device.replace(/password=[^&]*/, 'password=***')}`, {
           exitCode: ExitCode.usage,
@@ -126,13 +156,17 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
   if (options.accessPoints.length === 0) options.accessPoints = DEFAULT_OPTIONS.accessPoints.map((ap) => ({ ...ap }));
   options.accessPoints = withFailures(options.accessPoints, failing);
   checkAutoJoin(options);
+  const { faults, schedule } = parseFaultSpecs(faultTexts);
+  options.faults = faults;
+  if (schedule.length > 0) options.schedule = schedule;
   return options;
 }
 
 /** Every `emu:` query option, for help text and errors. */
 export const URL_OPTIONS = [
   'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'ssid', 'password', 'ap',
-  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault',
+  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault', 'every', 'times',
+  'imei', 'imsi', 'iccid',
 ] as const;
 
 /** `SSID:PASSWORD` (the first ':' separates; write a ':' in the SSID as %3A in a URL). */
@@ -153,6 +187,9 @@ export function withFailures(aps: AccessPoint[], failing: readonly { ssid: strin
   return out;
 }
 
+/** Every fault, as written. */
+export const FAULT_SYNTAX = 'reboot[:off-ms], peer-close, network-lost, registration-lost[:ms], busy:ms, drop-final[:n], delay-final:ms, corrupt:rate, stuck-transparent, wrong-baud:rate, silent, unplug[:ms], clear';
+
 /** `busy:3000`, `corrupt:0.01`, `wrong-baud:9600`, `reboot`, … */
 export function parseFault(text: string): Fault {
   const [kind, arg] = text.split(':', 2);
@@ -162,8 +199,11 @@ export function parseFault(text: string): Fault {
     return n;
   };
   switch (kind) {
-    case 'reboot': case 'peer-close': case 'network-lost': case 'stuck-transparent': case 'silent':
+    case 'peer-close': case 'network-lost': case 'stuck-transparent': case 'silent': case 'clear':
+      if (arg !== undefined) throw bad('fault', text, `${kind} (it takes no value)`);
       return { kind };
+    case 'reboot': return arg === undefined ? { kind } : { kind, offMs: num(0, 600_000) };
+    case 'unplug': return arg === undefined ? { kind } : { kind, ms: num(0, 600_000) };
     case 'registration-lost': return arg === undefined ? { kind } : { kind, ms: num(0, 3_600_000) };
     case 'busy': return { kind, ms: num(1, 600_000) };
     case 'drop-final': return arg === undefined ? { kind } : { kind, count: num(1, 1000) };
@@ -171,7 +211,7 @@ export function parseFault(text: string): Fault {
     case 'corrupt': return { kind, rate: num(0, 1) };
     case 'wrong-baud': return { kind, baud: num(300, 5_000_000) };
     default:
-      throw bad('fault', text, 'reboot, peer-close, network-lost, registration-lost[:ms], busy:ms, drop-final[:n], delay-final:ms, corrupt:rate, stuck-transparent, wrong-baud:rate, silent');
+      throw bad('fault', text, FAULT_SYNTAX);
   }
 }
 
@@ -179,6 +219,11 @@ function int(key: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw bad(key, value, `an integer ${min}..${max}`);
   return n;
+}
+
+function digits(key: string, value: string, min: number, max: number): string {
+  if (!new RegExp(`^\\d{${min},${max}}$`).test(value)) throw bad(key, value, min === max ? `${min} digits` : `${min} to ${max} digits`);
+  return value;
 }
 
 function bool(key: string, value: string): boolean {

@@ -1,31 +1,26 @@
+import { Cellular3gpp, ERROR, OK, PDP_ADDRESS } from './3gpp-base.js';
+import type { Dialect } from './dialects.js';
 import type { EmulatorOptions } from './options.js';
-import { Registration, type RegistrationKind } from './registration.js';
 import { SendCloseOrder } from './send-close-order.js';
-import type { FamilyHandler, Reply, VirtualModule } from './virtual-module.js';
+import type { Reply, VirtualModule } from './virtual-module.js';
 
-const OK: Reply = { final: 'OK' };
-const ERROR: Reply = { final: 'ERROR' };
-/** A SIM that says "busy" at power-on is ready this long after the banner (sim7600_12, _16). */
-const SIM_BUSY_MS = 3000;
 /**
  * The manual gives no size for the buffered-receive store; past this the emulator stops reading
  * the socket (TCP flow control), so a flood cannot grow without bound. Not a module fact.
  */
 const RX_BUFFER_LIMIT = 64 * 1024;
 
-/** SIMCom SIM7600 as its AT manual (MAN) and the field logs show it. One socket at a time, any link 0-9. */
-export class Sim7600Handler implements FamilyHandler {
-  /** Factory AT+CMEE is 1: numeric +CME ERROR codes (MAN AT&F table). */
-  private cmee = 1;
-  private simUnlocked = false;
-  private simBusyUntil = 0;
+/**
+ * SIMCom SIM7600 as its AT manual (MAN: SIM7500_SIM7600 Series AT Command Manual V3.00) and the
+ * field logs show it, on the 27.007 base. One socket at a time, any link 0-9.
+ */
+export class Sim7600Handler extends Cellular3gpp {
   private netOpen = false;
   private cipMode = 0;
   private rxGet = 0;
   /** RECV FROM line and +IPD header on pushed data (AT+CIPSRIP / AT+CIPHEAD, both 1 by default). */
   private showSource = true;
   private showHeader = true;
-  private contexts = new Map<number, { type: string; apn: string }>();
   /** Link id of the open socket. */
   private link = 0;
   private buffered: Buffer[] = [];
@@ -34,108 +29,35 @@ export class Sim7600Handler implements FamilyHandler {
   /** A peer close waits for the answer of a send that runs. */
   private readonly closeOrder = new SendCloseOrder();
   private baud: number;
-  private simTimer: NodeJS.Timeout | undefined;
-  readonly registration: Registration;
 
-  constructor(
-    private readonly m: VirtualModule,
-    private readonly o: EmulatorOptions,
-  ) {
+  constructor(m: VirtualModule, o: EmulatorOptions) {
+    super(m, o);
     this.baud = o.baud;
-    this.registration = new Registration(o.registerAfterMs, (line) => m.urc(line));
   }
 
-  reset(): void {
-    this.cmee = 1;
-    this.simUnlocked = false;
+  protected resetDialect(): void {
     this.netOpen = false;
     this.cipMode = 0;
     this.rxGet = 0;
     this.showSource = true;
     this.showHeader = true;
-    this.contexts = new Map(this.o.apn !== undefined ? [[1, { type: 'IP', apn: this.o.apn }]] : []);
     this.dropBuffered();
     this.closeOrder.reset();
-    clearTimeout(this.simTimer);
-    this.registration.reset();
   }
 
-  /** RDY at power-on; the SIM lines once the SIM is ready (later for a busy SIM, never for a missing one). */
-  banner(): readonly string[] {
-    const [first = 'RDY'] = this.m.profile.data.banner.lines;
-    if (this.o.sim === 'ready') return this.m.profile.data.banner.lines;
-    // [guess] the SIM state URC comes with RDY when the card wants a PIN, as +CPIN: READY does.
-    if (this.o.sim === 'pin') return [first, '+CPIN: SIM PIN'];
-    return [first];
+  protected override leaveNetwork(): void {
+    super.leaveNetwork();
+    if (this.netOpen) this.m.inject({ kind: 'network-lost' });
   }
 
-  booted(): void {
-    if (this.o.sim === 'ready') this.registration.startSearching();
-    if (this.o.sim === 'busy') {
-      this.simBusyUntil = Date.now() + SIM_BUSY_MS;
-      this.simTimer = setTimeout(() => this.simBecameReady(), SIM_BUSY_MS);
-    }
-  }
-
-  /** The rest of the banner (sim7600_16: +CPIN: READY, SMS DONE, PB DONE after the SIM error), then the search. */
-  private simBecameReady(): void {
-    void this.m.writeLines(this.m.profile.data.banner.lines.slice(1));
-    this.registration.startSearching();
-  }
-
-  loseRegistration(ms: number | undefined): void {
-    this.registration.lose(ms);
-  }
-
-  private cme(code: number): Reply {
-    if (this.cmee === 0) return ERROR;
-    const text = this.m.profile.data.tables['cme']?.[String(code)];
-    return { final: `+CME ERROR: ${this.cmee === 2 && text ? text : code}` };
-  }
-
-  private simState(): 'ready' | 'pin' | 'missing' | 'busy' {
-    if (this.o.sim === 'pin') return this.simUnlocked ? 'ready' : 'pin';
-    if (this.o.sim === 'busy') return Date.now() < this.simBusyUntil ? 'busy' : 'ready';
-    return this.o.sim;
-  }
-
-  command(line: string): Reply | Promise<Reply> {
-    const up = line.toUpperCase();
+  protected dialectCommand(line: string, up: string): Reply | Promise<Reply> | undefined {
     let m: RegExpExecArray | null;
-    if ((m = /^AT\+CMEE=([012])$/.exec(up))) {
-      this.cmee = Number(m[1]);
-      return OK;
-    }
-    if (up === 'AT+CMEE?') return { lines: [`+CMEE: ${this.cmee}`], final: 'OK' };
-    if (up === 'AT+CPIN?') {
-      const sim = this.simState();
-      if (sim === 'missing') return this.cme(10);
-      if (sim === 'busy') return this.cme(14);
-      return { lines: [`+CPIN: ${sim === 'pin' ? 'SIM PIN' : 'READY'}`], final: 'OK' };
-    }
-    if ((m = /^AT\+CPIN="?(\d{4,8})"?$/.exec(up))) {
-      const sim = this.simState();
-      if (sim === 'missing') return this.cme(10);
-      if (sim !== 'pin') return this.cme(3);
-      if (m[1] !== this.o.pin) return this.cme(16);
-      this.simUnlocked = true;
-      return { final: 'OK', after: () => setTimeout(() => this.simBecameReady(), 5) };
-    }
-    if (up === 'AT+CSQ') return { lines: [this.simState() === 'ready' ? '+CSQ: 21,99' : '+CSQ: 99,99'], final: 'OK' };
-    if ((m = /^AT\+(C|CG|CE)REG\?$/.exec(up))) return { lines: [this.registration.query(kindOf(m[1]!))], final: 'OK' };
-    if ((m = /^AT\+(C|CG|CE)REG=([0-2])$/.exec(up))) {
-      this.registration.setReporting(kindOf(m[1]!), Number(m[2]));
-      return OK;
-    }
-    if (up === 'AT+COPS?') return { lines: [this.registration.registered ? '+COPS: 0,0,"atbridge emulated",7' : '+COPS: 0'], final: 'OK' };
-    if (up === 'AT+CGATT?') return { lines: [`+CGATT: ${this.registration.registered ? 1 : 0}`], final: 'OK' };
-    if ((m = /^AT\+CGDCONT=(\d{1,2}),"([A-Z0-9]+)","([^"]*)"/i.exec(line))) {
-      this.contexts.set(Number(m[1]), { type: m[2]!.toUpperCase(), apn: m[3]! });
-      return OK;
-    }
-    if (up === 'AT+CGDCONT?') {
-      const lines = [...this.contexts].sort(([a], [b]) => a - b).map(([cid, c]) => `+CGDCONT: ${cid},"${c.type}","${c.apn}","0.0.0.0",0,0,0,0`);
-      return { lines, final: 'OK' };
+    // MAN §4.2.12: the ICCID, as +ICCID: (TinyGSM reads it so).
+    if (up === 'AT+CICCID') return this.iccid('+ICCID: ');
+    // MAN §5.2.12 AT+CPSI?: the serving cell; "NO SERVICE" while not registered.
+    if (up === 'AT+CPSI?') {
+      const info = this.registration.registered ? 'LTE,Online,001-01,0x1A2B,28177668,256,EUTRAN-BAND3,1300,5,5,-94,-850,-560,15' : 'NO SERVICE,Online';
+      return { lines: [`+CPSI: ${info}`], final: 'OK' };
     }
     if ((m = /^AT\+CIPMODE=([01])$/.exec(up))) {
       // Set before AT+NETOPEN (MAN §11.2.10).
@@ -175,7 +97,7 @@ export class Sim7600Handler implements FamilyHandler {
       this.netOpen = false;
       return { final: 'OK', after: () => this.m.urc('+NETCLOSE: 0') };
     }
-    if (up === 'AT+IPADDR') return this.netOpen ? { lines: ['+IPADDR: 10.64.0.2'], final: 'OK' } : { lines: ['+IP ERROR: Network not opened'], final: 'ERROR' };
+    if (up === 'AT+IPADDR') return this.netOpen ? { lines: [`+IPADDR: ${PDP_ADDRESS}`], final: 'OK' } : { lines: ['+IP ERROR: Network not opened'], final: 'ERROR' };
     if ((m = /^AT\+CIPOPEN=(\d+),"TCP","([^"]+)",(\d+)(?:,\d+)?$/i.exec(line))) return this.open(Number(m[1]), m[2]!, Number(m[3]));
     if ((m = /^AT\+CIPSEND=(\d+),(\d+)$/.exec(up))) return this.send(Number(m[1]), Number(m[2]));
     if ((m = /^AT\+CIPRXGET=([23]),(\d+)(?:,(\d+))?$/.exec(up))) return this.read(Number(m[2]), m[1] === '3', Number(m[3] ?? 1500));
@@ -204,8 +126,8 @@ export class Sim7600Handler implements FamilyHandler {
       return { final: 'OK', after: () => this.switchBaud(rate) };
     }
     if (up === 'AT+CRESET') return { final: 'OK', after: () => setTimeout(() => this.m.inject({ kind: 'reboot' }), 20) };
-    if (/^AT\+(CSCLK|CFUN|CNMP|CGATT|CGACT|CIPSENDMODE|CIPCCFG|CIPTIMEOUT|CGAUTH)=/.test(up) || /^AT(&[DFW]\d?|Z|V1)$/.test(up)) return OK;
-    return ERROR;
+    if (/^AT\+(CSCLK|CNMP|CIPSENDMODE|CIPCCFG|CIPTIMEOUT)=/.test(up)) return OK;
+    return undefined;
   }
 
   switchBaud(rate: number): void {
@@ -310,6 +232,9 @@ export class Sim7600Handler implements FamilyHandler {
   }
 }
 
-function kindOf(prefix: string): RegistrationKind {
-  return prefix === 'C' ? 'CREG' : prefix === 'CG' ? 'CGREG' : 'CEREG';
-}
+export const dialect: Dialect = {
+  id: 'sim7600',
+  kind: 'cellular',
+  description: 'SIMCom SIM7500/SIM7600 (NETOPEN, CIPOPEN/CIPSEND/CIPRXGET, transparent CIPMODE)',
+  create: (module, options) => new Sim7600Handler(module, options),
+};

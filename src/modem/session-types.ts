@@ -20,6 +20,8 @@ export interface ModemSessionOptions {
   wifiPassword?: string;
   /** Write a JSONL trace of every byte and state change here. */
   trace?: string;
+  /** Keep a rolling compressed trace (flight recorder) in this directory. */
+  traceDir?: string;
   /** Further secrets to mask in the trace (the MQTT password, say). */
   secrets?: string[];
   /** Human progress lines (registration can take a minute). */

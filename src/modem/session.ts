@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
-import { AtbridgeError, ExitCode } from '../errors.js';
+import { AtbridgeError, EndCode, ExitCode } from '../errors.js';
 import { getProfile } from '../profile/index.js';
+import { flightRecorder } from '../trace/flight-recorder.js';
 import { TraceWriter } from '../trace/writer.js';
 import { openDevice, type OpenedDevice } from '../transport/open-device.js';
 import { TappedLink, type Tap } from '../transport/tap.js';
@@ -12,6 +13,8 @@ export type { ModemSession, ModemSessionOptions } from './session-types.js';
 export interface OpenedModemSession extends ModemSession {
   readonly modem: Modem;
   readonly device: OpenedDevice;
+  /** False once the link closed or close() ran: the owner drops it and opens a new session. */
+  readonly alive: boolean;
 }
 
 /**
@@ -42,6 +45,16 @@ export async function openModemSession(
     });
     link.addTap(trace);
   }
+  let recorder: TraceWriter | undefined;
+  if (options.traceDir) {
+    recorder = flightRecorder(options.traceDir, {
+      device: options.device,
+      baud: startBaud,
+      ...(profile ? { profile: profile.id } : {}),
+      secrets: [options.wifiPassword, options.pin, ...(options.secrets ?? [])],
+    }).writer;
+    link.addTap(recorder);
+  }
   for (const tap of taps ?? []) link.addTap(tap);
   const modem = new Modem(link, {
     profile,
@@ -61,6 +74,7 @@ export async function openModemSession(
     await modem.close().catch(() => undefined);
     await device.close().catch(() => undefined);
     await trace?.close();
+    await recorder?.close();
   };
   try {
     await modem.ensureReady();
@@ -72,11 +86,14 @@ export async function openModemSession(
   return {
     modem,
     device,
+    get alive() {
+      return !closed && !modem.isClosed;
+    },
     get profileId() {
       return modem.currentProfile?.id ?? 'unknown';
     },
     async connect(host: string, port: number): Promise<Duplex> {
-      if (closed) throw new AtbridgeError('modem-closed', 'the modem session is closed', { exitCode: ExitCode.failure });
+      if (closed) throw new AtbridgeError(EndCode.modemClosed, 'the modem session is closed', { exitCode: ExitCode.failure });
       return modem.connect(host, port);
     },
     status: () => modem.status(),

@@ -6,6 +6,7 @@
  */
 export type Direction = 'tx' | 'rx' | 'note';
 
+/** The first line of an atbridge trace: format version, tool, start time, device, profile. */
 export interface TraceHeader {
   type: 'atbridge-trace';
   version: 1;
@@ -17,8 +18,14 @@ export interface TraceHeader {
   /** Where an imported capture came from (importer name and file). */
   source?: string;
   redacted?: boolean;
+  /**
+   * Which session wrote the lines after this header: a trace appended to by a reconnecting bridge,
+   * or a flight-recorder set, holds several headers; one session's segments repeat its header.
+   */
+  session?: string;
 }
 
+/** One record of a trace: bytes sent (tx) or received (rx), or a note, with its time. */
 export interface TraceEvent {
   /** Milliseconds since the start of the capture (undefined when the source has no times). */
   t: number | undefined;

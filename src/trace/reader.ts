@@ -4,6 +4,7 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import type { TraceEvent, TraceHeader, TraceRecord } from './events.js';
 import { fromRecord, isTraceHeader, TRACE_VERSION } from './events.js';
 
+/** A trace file that is not a valid atbridge trace (the message names the line). */
 export class TraceFormatError extends Error {
   constructor(
     message: string,
@@ -63,6 +64,7 @@ export async function* readLines(stream: Readable): AsyncGenerator<string> {
   }
 }
 
+/** A trace read into memory: its header and events. */
 export interface TraceReadResult {
   header: TraceHeader | undefined;
   events: AsyncGenerator<TraceEvent>;
@@ -91,15 +93,58 @@ export async function readTrace(source: string | Readable): Promise<TraceReadRes
     else pending = parsed as TraceRecord;
   }
   const firstLine = lineNo;
+  const sessions = new SessionClock(header);
   async function* events(): AsyncGenerator<TraceEvent> {
     if (pending) yield withLine(fromRecordAt(pending, firstLine), firstLine);
     for await (const line of lines) {
       lineNo++;
-      if (line.trim() === '') continue;
-      yield withLine(fromRecordAt(parseLine(line, lineNo) as TraceRecord, lineNo), lineNo);
+      if (line.length === 0 || (line.charCodeAt(0) !== 0x7b && line.trim() === '')) continue;
+      const parsed = parseLine(line, lineNo);
+      if (isTraceHeader(parsed)) {
+        // A later session appended to the same file, or the next segment of a flight-recorder set.
+        const note = sessions.next(parsed);
+        if (note) yield withLine(note, lineNo);
+        continue;
+      }
+      const event = withLine(fromRecordAt(parsed as TraceRecord, lineNo), lineNo);
+      if (sessions.offset !== 0 && event.t !== undefined) event.t += sessions.offset;
+      yield event;
     }
   }
   return { header, events: events() };
+}
+
+/**
+ * Keeps `t` on one clock across sessions: each header's `start` is a wall-clock time, so a later
+ * session's events are shifted by how long after the first header it began. A header with the same
+ * start as the one before is the next segment of the same session (flight recorder): no note.
+ */
+function sessionOf(header: TraceHeader): string {
+  return header.session ?? header.start;
+}
+
+class SessionClock {
+  offset = 0;
+  private readonly origin: number | undefined;
+  private last: string | undefined;
+
+  constructor(first: TraceHeader | undefined) {
+    const start = first ? Date.parse(first.start) : NaN;
+    this.origin = Number.isFinite(start) ? start : undefined;
+    this.last = first ? sessionOf(first) : undefined;
+  }
+
+  next(header: TraceHeader): TraceEvent | undefined {
+    if (sessionOf(header) === this.last) return undefined;
+    this.last = sessionOf(header);
+    const start = Date.parse(header.start);
+    if (this.origin !== undefined && Number.isFinite(start)) this.offset = start - this.origin;
+    const fields: Record<string, unknown> = { session: 'new', start: header.start, tool: header.tool };
+    if (header.profile) fields.profile = header.profile;
+    if (header.baud) fields.baud = header.baud;
+    if (header.device) fields.device = header.device;
+    return { t: this.offset, dir: 'note', data: Buffer.from(`new session started ${header.start}`, 'utf8'), fields };
+  }
 }
 
 function withLine(event: TraceEvent, line: number): TraceEvent {

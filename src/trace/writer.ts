@@ -1,11 +1,12 @@
-import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, statSync } from 'node:fs';
 import type { Tap } from '../transport/tap.js';
 import { TOOL } from '../version.js';
 import type { TraceEvent, TraceHeader } from './events.js';
 import { TRACE_VERSION, toRecord } from './events.js';
 import { Redactor, StreamRedactor } from './redact.js';
 
+/** Options of {@link TraceWriter}: what the header records and which secrets to mask. */
 export interface TraceWriterOptions {
   profile?: string;
   baud?: number;
@@ -15,16 +16,32 @@ export interface TraceWriterOptions {
   secrets?: (string | undefined)[];
   /** Redaction is on unless explicitly turned off (never do that for traces you share). */
   redact?: boolean;
+  /** End a given sink on close (the flight recorder's); a path is always closed. */
+  ownsSink?: boolean;
   /** Clock for `t`; defaults to time since the writer was created. */
   now?: () => number;
+}
+
+/**
+ * Where trace lines go: a file stream, any Writable, or the flight recorder's rolling set.
+ * The first line written is always the header.
+ */
+export interface TraceSink {
+  write(text: string): unknown;
+  end(done: () => void): unknown;
 }
 
 /** Held-back bytes (a possible secret split across chunks) are written after this long at most. */
 const HOLD_FLUSH_MS = 50;
 
-/** Writes a trace as JSON Lines. It is a Tap, so it can sit on any Link. */
+/**
+ * Writes a trace as JSON Lines. It is a Tap, so it can sit on any Link.
+ * A path is appended to, never truncated: a new session (a bridge reconnecting, a second run)
+ * adds its own header line after the earlier sessions, which the reader turns into a
+ * "new session" note, so the trace of a failed session is still there when it reconnects.
+ */
 export class TraceWriter implements Tap {
-  private readonly out: Writable;
+  private readonly out: TraceSink;
   private readonly ownsStream: boolean;
   private readonly now: () => number;
   private readonly redactors: { tx: StreamRedactor; rx: StreamRedactor } | undefined;
@@ -32,9 +49,18 @@ export class TraceWriter implements Tap {
   private closed = false;
   events = 0;
 
-  constructor(target: string | Writable, options: TraceWriterOptions = {}) {
-    this.ownsStream = typeof target === 'string';
-    this.out = typeof target === 'string' ? createWriteStream(target) : target;
+  /** True when the path already held a trace and this session was appended after it. */
+  readonly appended: boolean;
+
+  constructor(target: string | TraceSink, options: TraceWriterOptions = {}) {
+    this.ownsStream = typeof target === 'string' || options.ownsSink === true;
+    this.appended = typeof target === 'string' && fileSize(target) > 0;
+    if (typeof target === 'string') {
+      const file = createWriteStream(target, { flags: 'a' });
+      // A full disk or a removed directory must not end the process: the trace stops, the session goes on.
+      file.on('error', () => (this.closed = true));
+      this.out = file;
+    } else this.out = target;
     const start = performance.now();
     this.now = options.now ?? (() => performance.now() - start);
     const redact = options.redact !== false;
@@ -42,7 +68,7 @@ export class TraceWriter implements Tap {
       const redactor = new Redactor(options.secrets ?? []);
       this.redactors = { tx: new StreamRedactor(redactor), rx: new StreamRedactor(redactor) };
     }
-    const header: TraceHeader = { type: 'atbridge-trace', version: TRACE_VERSION, tool: TOOL, start: new Date().toISOString() };
+    const header: TraceHeader = { type: 'atbridge-trace', version: TRACE_VERSION, tool: TOOL, start: new Date().toISOString(), session: randomBytes(4).toString('hex') };
     if (options.profile) header.profile = options.profile;
     if (options.baud) header.baud = options.baud;
     if (options.device) header.device = options.device;
@@ -51,14 +77,17 @@ export class TraceWriter implements Tap {
     this.out.write(`${JSON.stringify(header)}\n`);
   }
 
+  /** Records bytes the host sent. */
   tx(data: Buffer): void {
     this.bytes('tx', data);
   }
 
+  /** Records bytes the module sent. */
   rx(data: Buffer): void {
     this.bytes('rx', data);
   }
 
+  /** Records a note (a state change, a resync, a fault). */
   note(text: string, fields?: Record<string, unknown>): void {
     this.write({ t: this.now(), dir: 'note', data: Buffer.from(text, 'utf8'), ...(fields ? { fields } : {}) });
   }
@@ -101,6 +130,7 @@ export class TraceWriter implements Tap {
     this.out.write(`${JSON.stringify(toRecord(event))}\n`);
   }
 
+  /** Flushes held-back bytes and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
     for (const dir of ['tx', 'rx'] as const) {
@@ -110,5 +140,13 @@ export class TraceWriter implements Tap {
     this.closed = true;
     if (!this.ownsStream) return;
     await new Promise<void>((resolve) => this.out.end(() => resolve()));
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }

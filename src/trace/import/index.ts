@@ -6,6 +6,8 @@ import type { TraceEvent, TraceHeader } from '../events.js';
 import { TRACE_VERSION } from '../events.js';
 import { readTrace, TraceFormatError } from '../reader.js';
 import { TOOL } from '../../version.js';
+import type { Readable } from 'node:stream';
+import { concatGzip, isGzip, openTraceSet } from '../trace-set.js';
 import { detectFormat } from './detect.js';
 import { guessProfile } from './guess-profile.js';
 import { importInterceptty } from './interceptty.js';
@@ -24,6 +26,7 @@ export const RAW_DIRECTIONS = ['rx', 'tx', 'merged'] as const;
 /** How much of the file is read up front to detect the format and guess the profile. */
 const HEAD_BYTES = 256 * 1024;
 
+/** Options of {@link openCapture}: the format (auto-detected by default) and importer settings. */
 export interface OpenCaptureOptions extends ImportOptions {
   format?: CaptureFormat | 'auto';
 }
@@ -42,9 +45,11 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
     throw new AtbridgeError('bad-option', `--direction must be one of ${RAW_DIRECTIONS.join(', ')}, not "${String(options.rawDirection)}"`, { exitCode: ExitCode.usage });
   }
   let size: number;
+  let directory = false;
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new AtbridgeError('bad-input', `${path} is not a file`, { exitCode: ExitCode.badInput });
+    directory = info.isDirectory();
+    if (!info.isFile() && !directory) throw new AtbridgeError('bad-input', `${path} is not a file`, { exitCode: ExitCode.badInput });
     size = info.size;
   } catch (err) {
     if (err instanceof AtbridgeError) throw err;
@@ -52,11 +57,29 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
       exitCode: ExitCode.badInput,
     });
   }
-  const head = await readHead(path);
-  const format = requested === 'auto' ? detectFormat(head, path) : requested;
   let read = 0;
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  stream.on('data', (chunk) => (read += chunk.length));
+  let head: Buffer;
+  let stream: Readable;
+  if (directory) {
+    // A flight-recorder directory (--trace-dir): its compressed segments read in order as one trace.
+    const set = openTraceSet(path, (n) => (read += n));
+    if (set.files === 0) throw new AtbridgeError('bad-input', `${path} holds no trace segments (trace-NNNNNN-….jsonl.gz)`, { exitCode: ExitCode.badInput });
+    size = set.bytes;
+    head = Buffer.from('{"type":"atbridge-trace"}\n');
+    stream = set.stream;
+  } else {
+    head = await readHead(path);
+    if (isGzip(head)) {
+      // One compressed segment, or a trace someone gzipped.
+      stream = concatGzip([path], (n) => (read += n));
+      head = Buffer.from('{"type":"atbridge-trace"}\n');
+    } else {
+      const file = createReadStream(path, { highWaterMark: 1 << 20 });
+      file.on('data', (chunk) => (read += chunk.length));
+      stream = file;
+    }
+  }
+  const format = requested === 'auto' ? detectFormat(head, path) : requested;
   const source = `${format}:${basename(path)}`;
   const made: TraceHeader = { type: 'atbridge-trace', version: TRACE_VERSION, tool: TOOL, start: new Date(0).toISOString(), source };
 

@@ -1,0 +1,51 @@
+import { AtbridgeError, ExitCode } from '../errors.js';
+import type { EmulatorOptions } from './options.js';
+import type { FamilyHandler, VirtualModule } from './virtual-module.js';
+import { dialect as espAt } from './esp-at.js';
+import { dialect as sim7600 } from './sim7600.js';
+
+/**
+ * An emulated module family: the handler that answers its commands on top of what every module
+ * shares (VirtualModule). Cellular dialects build on the TS 27.007 base (3gpp-base.ts), Wi-Fi
+ * dialects on their own. The id is the firmware profile the module reads (firmware-profiles/<id>.json).
+ */
+export interface Dialect {
+  id: string;
+  kind: 'cellular' | 'wifi';
+  /** One line for `atbridge emulate --help` and the README table. */
+  description: string;
+  /** The profile the module reads; the dialect id unless a dialect shares another's data. */
+  profile?: string;
+  create(module: VirtualModule, options: EmulatorOptions): FamilyHandler;
+}
+
+/** Every emulated family. A new dialect is one file exporting `dialect` and one line here. */
+export const DIALECTS: readonly Dialect[] = [
+  sim7600,
+  espAt,
+];
+
+export function dialectIds(): string[] {
+  return DIALECTS.map((d) => d.id);
+}
+
+export function findDialect(id: string): Dialect | undefined {
+  return DIALECTS.find((d) => d.id === id);
+}
+
+/** The dialect for an id, or one clear line naming the ones there are. */
+export function getDialect(id: string, what = 'emulator profile'): Dialect {
+  const found = findDialect(id);
+  if (found) return found;
+  throw new AtbridgeError('bad-option', `${what} "${id}" is not an emulated family; use ${oneOf(dialectIds())}`, { exitCode: ExitCode.usage });
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+export function oneOf(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/** The profile id a dialect's module reads. */
+export function profileOf(dialect: Dialect): string {
+  return dialect.profile ?? dialect.id;
+}
