@@ -15,16 +15,16 @@ const RX_BUFFER_LIMIT = 64 * 1024;
  * field logs show it, on the 27.007 base. One socket at a time, any link 0-9.
  */
 export class Sim7600Handler extends Cellular3gpp {
-  private netOpen = false;
+  protected netOpen = false;
   private cipMode = 0;
   private rxGet = 0;
   /** RECV FROM line and +IPD header on pushed data (AT+CIPSRIP / AT+CIPHEAD, both 1 by default). */
   private showSource = true;
   private showHeader = true;
   /** Link id of the open socket. */
-  private link = 0;
+  protected link = 0;
   private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+  protected bufferedBytes = 0;
   private noticeSent = false;
   /** A peer close waits for the answer of a send that runs. */
   private readonly closeOrder = new SendCloseOrder();
@@ -43,6 +43,15 @@ export class Sim7600Handler extends Cellular3gpp {
     this.showHeader = true;
     this.dropBuffered();
     this.closeOrder.reset();
+  }
+
+  /** AT+CGATT=0 takes the data network down with it. */
+  protected override detach(): void {
+    super.detach();
+    if (!this.netOpen) return;
+    this.m.closeSocket();
+    this.dropBuffered();
+    this.netOpen = false;
   }
 
   protected override leaveNetwork(): void {
@@ -85,7 +94,7 @@ export class Sim7600Handler extends Cellular3gpp {
         final: 'OK',
         after: () =>
           setTimeout(() => {
-            this.netOpen = this.registration.registered;
+            this.netOpen = this.attached();
             this.m.urc(`+NETOPEN: ${this.netOpen ? 0 : 1}`);
           }, 10 + this.o.rttMs),
       };
@@ -107,8 +116,7 @@ export class Sim7600Handler extends Cellular3gpp {
       if (!this.m.socket || link !== this.link) return { lines: [`+CIPCLOSE: ${link},4`], final: 'ERROR' };
       this.m.closeSocket();
       this.dropBuffered();
-      // As the field logs show it (sim7600_09): OK, CLOSED, then the close result.
-      return { final: 'OK', after: () => this.m.writeLines(['CLOSED', `+CIPCLOSE: ${link},0`]) };
+      return { final: 'OK', after: () => this.m.writeLines(this.closeLines(link)) };
     }
     if (up === 'AT+CIPCLOSE?') {
       const states = Array.from({ length: 10 }, (_, i) => (this.m.socket && i === this.link ? 1 : 0));
@@ -128,6 +136,11 @@ export class Sim7600Handler extends Cellular3gpp {
     if (up === 'AT+CRESET') return { final: 'OK', after: () => setTimeout(() => this.m.inject({ kind: 'reboot' }), 20) };
     if (/^AT\+(CSCLK|CNMP|CIPSENDMODE|CIPCCFG|CIPTIMEOUT)=/.test(up)) return OK;
     return undefined;
+  }
+
+  /** After AT+CIPCLOSE's OK. As the field logs show it (sim7600_09): CLOSED, then the close result. */
+  protected closeLines(link: number): string[] {
+    return ['CLOSED', `+CIPCLOSE: ${link},0`];
   }
 
   switchBaud(rate: number): void {
@@ -213,7 +226,7 @@ export class Sim7600Handler extends Cellular3gpp {
     void this.m.write(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), data]));
   }
 
-  private dropBuffered(): void {
+  protected dropBuffered(): void {
     this.buffered = [];
     this.bufferedBytes = 0;
     this.noticeSent = false;
