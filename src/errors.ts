@@ -51,3 +51,44 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * The ways a link or a modem session ends, as one typed set: code that decides what to do after
+ * a failure compares through these helpers, never with string literals, so a code wrapped by a
+ * layer (an AtError's `at-link-closed`) cannot slip past as "something else, retry".
+ */
+export const EndCode = {
+  /** The byte stream to the module is gone (unplugged, TCP reset, EOF, EIO). */
+  linkClosed: 'link-closed',
+  /** The session object itself was closed (by the owner, or because its link died). */
+  modemClosed: 'modem-closed',
+  moduleRebooted: 'module-rebooted',
+  moduleDead: 'module-dead',
+  networkClosed: 'network-closed',
+  wifiDisconnected: 'wifi-disconnected',
+} as const;
+export type EndCode = (typeof EndCode)[keyof typeof EndCode];
+
+/** The code of an error (AtbridgeError.code, with a layer prefix such as `at-` kept), or ''. */
+export function codeOf(err: unknown): string {
+  if (err instanceof AtbridgeError) return err.code;
+  if (typeof err === 'string') return err;
+  return '';
+}
+
+/** Strips a layer prefix (`at-link-closed` → `link-closed`). */
+function bareCode(code: string): string {
+  return code.replace(/^at-/, '');
+}
+
+/** True when the error (or code) says the link to the module closed, at any layer. */
+export function isLinkClosed(err: unknown): boolean {
+  return bareCode(codeOf(err)) === EndCode.linkClosed;
+}
+
+/** True when the session cannot be used again: its link closed, or it was closed. A new one must be opened. */
+export function isSessionOver(err: unknown): boolean {
+  const code = bareCode(codeOf(err));
+  return code === EndCode.linkClosed || code === EndCode.modemClosed;
+}
+

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { AtbridgeError, errorMessage } from '../errors.js';
+import { AtbridgeError, EndCode, errorMessage, isSessionOver } from '../errors.js';
 import type { OpenedModemSession } from '../modem/session.js';
 import type { ModemSessionOptions } from '../modem/session-types.js';
 import { startTls, type TlsSettings } from '../mqtt/tls.js';
@@ -75,19 +75,24 @@ export class RemoteLink {
     try {
       return await session.connect(this.options.host, this.options.port);
     } catch (err) {
-      if (session.modem.state === 'closed') {
-        // The device went away under the session: start over from opening it.
-        this.current = undefined;
-        await session.close().catch(() => undefined);
-        this.options.log(`the module's port closed (unplugged?); waiting for ${this.options.modem!.device} to come back`);
-      }
+      // The device went away under the session (in whatever state it was: bring-up, ready, a
+      // socket): drop it, so the next attempt opens the device again instead of asking a dead session.
+      if (!session.alive || isSessionOver(err)) await this.drop(session);
       throw err;
     }
   }
 
+  private async drop(session: OpenedModemSession): Promise<void> {
+    if (this.current !== session) return;
+    this.current = undefined;
+    await session.close().catch(() => undefined);
+    this.options.log(`the module's link closed (unplugged, reset?); opening ${this.options.modem!.device.replace(/password=[^&]*/, 'password=***')} again`);
+  }
+
   private openSession(): Promise<OpenedModemSession> {
-    if (this.closed) return Promise.reject(new AtbridgeError('modem-closed', 'the bridge is stopping'));
-    if (this.current && this.current.modem.state !== 'closed') return Promise.resolve(this.current);
+    if (this.closed) return Promise.reject(new AtbridgeError(EndCode.modemClosed, 'the bridge is stopping'));
+    if (this.current?.alive) return Promise.resolve(this.current);
+    if (this.current) void this.drop(this.current);
     this.opening ??= (async () => {
       const { openModemSession } = await import('../modem/session.js');
       try {
@@ -95,7 +100,7 @@ export class RemoteLink {
         this.deviceMissingLogged = false;
         if (this.closed) {
           await session.close();
-          throw new AtbridgeError('modem-closed', 'the bridge is stopping');
+          throw new AtbridgeError(EndCode.modemClosed, 'the bridge is stopping');
         }
         this.current = session;
         return session;

@@ -1,5 +1,6 @@
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { dialectIds, findDialect, oneOf } from './dialects.js';
+import { parseFaultSpecs, type ScheduledFault } from './faults.js';
 
 export interface AccessPoint {
   ssid: string;
@@ -16,7 +17,7 @@ export type SimState = 'ready' | 'pin' | 'missing' | 'busy';
 
 /** Faults a test, the CLI or a URL can inject. */
 export type Fault =
-  | { kind: 'reboot' }
+  | { kind: 'reboot'; offMs?: number }
   | { kind: 'peer-close' }
   | { kind: 'network-lost' }
   | { kind: 'registration-lost'; ms?: number }
@@ -26,7 +27,9 @@ export type Fault =
   | { kind: 'corrupt'; rate: number }
   | { kind: 'stuck-transparent' }
   | { kind: 'wrong-baud'; baud: number }
-  | { kind: 'silent' };
+  | { kind: 'silent' }
+  | { kind: 'unplug'; ms?: number }
+  | { kind: 'clear' };
 
 export interface EmulatorOptions {
   /** The emulated family: a dialect id from dialects.ts (also the firmware profile it reads). */
@@ -60,6 +63,8 @@ export interface EmulatorOptions {
   autoJoin?: string;
   /** Faults present from power-on. */
   faults: Fault[];
+  /** Faults injected while the module runs (`fault=reboot@30s,every=20s`). */
+  schedule?: ScheduledFault[];
   /** Cellular: the IMEI (default: the one in the profile's identification). */
   imei?: string;
   /** Cellular: the SIM's IMSI (AT+CIMI) and ICCID. */
@@ -102,6 +107,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
   let ssid: string | undefined;
   let password: string | undefined;
   const failing: { ssid: string; failCode: 1 | 4 }[] = [];
+  const faultTexts: string[] = [];
   for (const [key, value] of params) {
     switch (key) {
       case 'baud': options.baud = int(key, value, 300, 5_000_000); break;
@@ -127,7 +133,12 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'allow': options.allowHosts.push(...value.split(',')); break;
       case 'firmware': options.firmware = value; break;
       case 'autojoin': options.autoJoin = value; break;
-      case 'fault': options.faults.push(parseFault(value)); break;
+      case 'fault': faultTexts.push(value); break;
+      // every= / times= repeat the fault given just before them.
+      case 'every': case 'times':
+        if (faultTexts.length === 0) throw bad(key, value, 'a fault= before it');
+        faultTexts[faultTexts.length - 1] += `,${key}=${value}`;
+        break;
       case 'imei': options.imei = digits(key, value, 15, 15); break;
       case 'imsi': options.imsi = digits(key, value, 6, 15); break;
       case 'iccid': options.iccid = digits(key, value, 18, 20); break;
@@ -142,13 +153,16 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
   if (options.accessPoints.length === 0) options.accessPoints = DEFAULT_OPTIONS.accessPoints.map((ap) => ({ ...ap }));
   options.accessPoints = withFailures(options.accessPoints, failing);
   checkAutoJoin(options);
+  const { faults, schedule } = parseFaultSpecs(faultTexts);
+  options.faults = faults;
+  if (schedule.length > 0) options.schedule = schedule;
   return options;
 }
 
 /** Every `emu:` query option, for help text and errors. */
 export const URL_OPTIONS = [
   'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'ssid', 'password', 'ap',
-  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault',
+  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault', 'every', 'times',
   'imei', 'imsi', 'iccid',
 ] as const;
 
@@ -170,6 +184,9 @@ export function withFailures(aps: AccessPoint[], failing: readonly { ssid: strin
   return out;
 }
 
+/** Every fault, as written. */
+export const FAULT_SYNTAX = 'reboot[:off-ms], peer-close, network-lost, registration-lost[:ms], busy:ms, drop-final[:n], delay-final:ms, corrupt:rate, stuck-transparent, wrong-baud:rate, silent, unplug[:ms], clear';
+
 /** `busy:3000`, `corrupt:0.01`, `wrong-baud:9600`, `reboot`, … */
 export function parseFault(text: string): Fault {
   const [kind, arg] = text.split(':', 2);
@@ -179,8 +196,11 @@ export function parseFault(text: string): Fault {
     return n;
   };
   switch (kind) {
-    case 'reboot': case 'peer-close': case 'network-lost': case 'stuck-transparent': case 'silent':
+    case 'peer-close': case 'network-lost': case 'stuck-transparent': case 'silent': case 'clear':
+      if (arg !== undefined) throw bad('fault', text, `${kind} (it takes no value)`);
       return { kind };
+    case 'reboot': return arg === undefined ? { kind } : { kind, offMs: num(0, 600_000) };
+    case 'unplug': return arg === undefined ? { kind } : { kind, ms: num(0, 600_000) };
     case 'registration-lost': return arg === undefined ? { kind } : { kind, ms: num(0, 3_600_000) };
     case 'busy': return { kind, ms: num(1, 600_000) };
     case 'drop-final': return arg === undefined ? { kind } : { kind, count: num(1, 1000) };
@@ -188,7 +208,7 @@ export function parseFault(text: string): Fault {
     case 'corrupt': return { kind, rate: num(0, 1) };
     case 'wrong-baud': return { kind, baud: num(300, 5_000_000) };
     default:
-      throw bad('fault', text, 'reboot, peer-close, network-lost, registration-lost[:ms], busy:ms, drop-final[:n], delay-final:ms, corrupt:rate, stuck-transparent, wrong-baud:rate, silent');
+      throw bad('fault', text, FAULT_SYNTAX);
   }
 }
 

@@ -1,5 +1,5 @@
 import { AtError } from '../at/errors.js';
-import { AtbridgeError, ExitCode } from '../errors.js';
+import { AtbridgeError, ExitCode, isLinkClosed } from '../errors.js';
 import { run, runScript, type StepContext } from './context.js';
 import { sleep } from './probe.js';
 
@@ -43,7 +43,7 @@ async function waitForSim(ctx: StepContext): Promise<string> {
     try {
       state = (await run(ctx, 'simStatus')).groups.cpin?.trim() ?? 'UNKNOWN';
     } catch (err) {
-      if (!(err instanceof AtError)) throw err;
+      if (!(err instanceof AtError) || isLinkClosed(err) || err.atCode === 'aborted') throw err;
       // Numeric (AT+CMEE=1) or verbose (AT+CMEE=2) codes alike.
       const code = err.moduleCode === 'SIM not inserted' ? '10' : err.moduleCode === 'SIM failure' ? '13' : err.moduleCode;
       if (code === '10') throw simError('sim-missing', 'no SIM card: the module says "SIM not inserted" (+CME ERROR: 10)', ExitCode.simMissing, 'insert the SIM (contacts down), power-cycle the module');

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { AtChannel, type BlockFrame } from '../at/channel.js';
 import type { ClassifiedLine } from '../at/classify.js';
 import { AtError } from '../at/errors.js';
-import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
+import { AtbridgeError, EndCode, ExitCode, codeOf, errorMessage, isLinkClosed, isSessionOver } from '../errors.js';
 import type { ModuleProfile, Vars } from '../profile/index.js';
 import { ModemSocket } from '../socket/modem-socket.js';
 import type { TappedLink } from '../transport/tap.js';
@@ -93,7 +93,7 @@ export class Modem extends EventEmitter {
     this.channel.on('data', (chunk: Buffer) => this.backend instanceof TransparentBackend && this.backend.onData(chunk));
     this.channel.on('dead', (n: number) => this.onDead(n));
     this.channel.on('resync', (after: string) => link.note(`resync: ${after} timed out; AT, then quiet, so a late answer is not taken for the next command`));
-    this.channel.on('close', () => this.fault(new AtbridgeError('link-closed', `${link.description} closed`, { exitCode: ExitCode.portMissing })));
+    this.channel.on('close', () => this.fault(new AtbridgeError(EndCode.linkClosed, `${link.description} closed`, { exitCode: ExitCode.portMissing })));
   }
 
   get state(): ModemState {
@@ -104,9 +104,14 @@ export class Modem extends EventEmitter {
     return this.profile;
   }
 
+  /** True once the link closed or close() ran: this Modem can do nothing more; open a new session. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Brings the module up (or back up after a fault); shared by concurrent callers. */
   async ensureReady(): Promise<void> {
-    if (this.closed) throw new AtbridgeError('modem-closed', 'the modem session is closed');
+    if (this.closed) throw this.closedError();
     if (!this.needsBringUp && this.machine.is('ready', 'socket-command', 'socket-transparent', 'socket-opening', 'socket-closing')) return;
     this.bringingUp ??= this.bringUpWithRetry().finally(() => (this.bringingUp = undefined));
     return this.bringingUp;
@@ -138,6 +143,8 @@ export class Modem extends EventEmitter {
       throw socketOpenError(host, port, err);
     }
     this.socket = socket;
+    // The reader above (the MQTT client) listens too; this one keeps a late failure from being unheard.
+    socket.on('error', (err) => this.note(`socket: ${err.message}`));
     socket.once('close', () => this.onSocketClosed(socket));
     socket.attach(this.backend);
     return socket;
@@ -223,19 +230,24 @@ export class Modem extends EventEmitter {
     const backoff = new Backoff(this.options.backoff ?? { baseMs: 1000, capMs: 30_000 });
     for (let attempt = 1; ; attempt++) {
       try {
+        // The link closed (during the last attempt or the wait): retrying here would retry on a dead link.
+        if (this.closed) throw this.closedError();
         await this.bringUp();
         this.needsBringUp = false;
         return;
       } catch (err) {
         this.facts.lastError = errorMessage(err);
-        const code = err instanceof AtbridgeError ? err.code : '';
-        const permanent = PERMANENT.has(code) || this.options.signal?.aborted || code === 'link-closed' || code.startsWith('port-');
+        const code = codeOf(err);
+        // Final for this session: the layer above opens the device again (a new session).
+        const over = this.closed || isSessionOver(err);
+        const permanent = over || PERMANENT.has(code) || this.options.signal?.aborted || code.startsWith('port-');
+        if (over && isLinkClosed(err) && !this.closed) this.fault(new AtbridgeError(EndCode.linkClosed, errorMessage(err), { exitCode: ExitCode.portMissing }));
         if (!this.machine.is('closed', 'dead')) this.machine.go('recovering', `bring-up failed: ${errorMessage(err)}`);
         // Silent at every rate twice (a booting module answers by the second scan): more scans only make the user wait.
         const silent = code === 'no-response' && attempt >= Math.min(2, attempts);
         if (permanent || silent || attempt >= attempts) {
-          if (code === 'no-response' || code === 'module-dead') this.machine.go('dead', 'no answer');
-          throw err;
+          if ((code === 'no-response' || code === EndCode.moduleDead) && !this.machine.is('closed')) this.machine.go('dead', 'no answer');
+          throw over && !isSessionOver(err) ? this.closedError(err) : err;
         }
         const wait = backoff.next();
         this.progress(`${errorMessage(err)}; trying again in ${(wait / 1000).toFixed(1)} s`);
@@ -244,11 +256,22 @@ export class Modem extends EventEmitter {
     }
   }
 
+  /** A bring-up step; refused once the link closed, so a dead session never leaves `closed`. */
+  private advance(to: ModemState, reason: string): void {
+    if (this.closed) throw this.closedError();
+    this.machine.go(to, reason);
+  }
+
+  private closedError(cause?: unknown): AtbridgeError {
+    const why = this.facts.lastError ? `: ${this.facts.lastError}` : '';
+    return new AtbridgeError(EndCode.modemClosed, `the modem session is closed${why}`, { exitCode: ExitCode.failure, ...(cause !== undefined ? { cause } : {}) });
+  }
+
   private async bringUp(): Promise<void> {
     const o = this.options;
     const candidates = this.profile ? [this.profile] : autoCandidates();
     const syncProfile = this.profile ?? this.channel.currentProfile;
-    this.machine.go(o.baud === 'auto' ? 'detect-baud' : 'sync', this.facts.recoveries > 0 || this.machine.is('recovering') ? 'recovering' : 'start');
+    this.advance(o.baud === 'auto' ? 'detect-baud' : 'sync', this.facts.recoveries > 0 || this.machine.is('recovering') ? 'recovering' : 'start');
     const sync = await syncModule(this.channel, syncProfile, {
       baud: o.baud === 'auto' ? this.link.baud : o.baud,
       search: o.baud === 'auto',
@@ -256,11 +279,11 @@ export class Modem extends EventEmitter {
       progress: (t) => this.progress(t),
       ...(o.signal ? { signal: o.signal } : {}),
     });
-    if (this.machine.is('detect-baud')) this.machine.go('sync', `OK at ${sync.baud} baud`);
+    if (this.machine.is('detect-baud')) this.advance('sync', `OK at ${sync.baud} baud`);
     if (sync.recoveredFromTransparent) this.progress('the module was left in transparent mode; recovered it');
     this.facts.baud = sync.baud;
 
-    this.machine.go('identify', 'module answers AT');
+    this.advance('identify', 'module answers AT');
     // Init (echo off) first, so identification lines are clean; it runs once.
     await runScript(this.stepContext(syncProfile), 'init');
     const identity = this.profile && this.profile.data.quirks.length === 0
@@ -276,7 +299,7 @@ export class Modem extends EventEmitter {
     });
     this.progress(`module: ${identity.model ?? identity.profile.data.name}${identity.firmware ? `, firmware ${identity.firmware}` : ''}`);
 
-    this.machine.go('init', `identified as ${identity.profile.id}`);
+    this.advance('init', `identified as ${identity.profile.id}`);
     const ctx = this.stepContext(identity.profile);
     if (o.setBaud !== undefined && o.setBaud !== sync.baud) await this.switchBaud(ctx, o.setBaud);
     // A connection recovered from passthrough or left by a fault is closed now; a stale one from
@@ -284,7 +307,7 @@ export class Modem extends EventEmitter {
     if (sync.recoveredFromTransparent || this.facts.recoveries > 0) await run(ctx, 'socketClose', { optional: true }).catch(() => undefined);
 
     if (identity.profile.family === 'cellular') {
-      this.machine.go('attach', 'init done');
+      this.advance('attach', 'init done');
       this.facts.cellular = await attachCellular(ctx, {
         registrationTimeoutMs: o.registrationTimeoutMs ?? 180_000,
         pollMs: o.registrationPollMs ?? 2000,
@@ -293,10 +316,10 @@ export class Modem extends EventEmitter {
         simReady: this.simReadySeen,
       });
     } else {
-      this.machine.go('join', 'init done');
+      this.advance('join', 'init done');
       this.facts.wifi = await joinWifi(ctx, { transparent: o.transparent, recvMode: o.recvMode });
     }
-    this.machine.go('ready', 'network up');
+    this.advance('ready', 'network up');
   }
 
   private async switchBaud(ctx: StepContext, baud: number): Promise<void> {
@@ -379,7 +402,7 @@ export class Modem extends EventEmitter {
   }
 
   private onDead(timeouts: number): void {
-    this.fault(new AtbridgeError('module-dead', `the module stopped answering (${timeouts} commands in a row timed out)`, {
+    this.fault(new AtbridgeError(EndCode.moduleDead, `the module stopped answering (${timeouts} commands in a row timed out)`, {
       exitCode: ExitCode.moduleDead,
       fix: 'power-cycle the module; check its supply can deliver the current peaks (2 A for cellular)',
     }));
@@ -398,11 +421,11 @@ export class Modem extends EventEmitter {
     this.backend?.abandon();
     this.backend = undefined;
     this.socket = undefined;
-    if (err.code === 'link-closed') {
+    if (isLinkClosed(err)) {
       if (!this.machine.is('closed')) this.machine.go('closed', err.message);
       this.closed = true;
     } else if (!this.machine.is('recovering', 'dead', 'closed', 'detect-baud', 'sync', 'identify', 'init', 'attach', 'join')) {
-      this.machine.go(err.code === 'module-dead' ? 'dead' : 'recovering', err.message);
+      this.machine.go(err.code === EndCode.moduleDead ? 'dead' : 'recovering', err.message);
     }
     this.channel.leaveDataMode();
     socket?.fail(err);

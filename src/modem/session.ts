@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { AtbridgeError, ExitCode } from '../errors.js';
+import { AtbridgeError, EndCode, ExitCode } from '../errors.js';
 import { getProfile } from '../profile/index.js';
 import { flightRecorder } from '../trace/flight-recorder.js';
 import { TraceWriter } from '../trace/writer.js';
@@ -13,6 +13,8 @@ export type { ModemSession, ModemSessionOptions } from './session-types.js';
 export interface OpenedModemSession extends ModemSession {
   readonly modem: Modem;
   readonly device: OpenedDevice;
+  /** False once the link closed or close() ran: the owner drops it and opens a new session. */
+  readonly alive: boolean;
 }
 
 /**
@@ -84,11 +86,14 @@ export async function openModemSession(
   return {
     modem,
     device,
+    get alive() {
+      return !closed && !modem.isClosed;
+    },
     get profileId() {
       return modem.currentProfile?.id ?? 'unknown';
     },
     async connect(host: string, port: number): Promise<Duplex> {
-      if (closed) throw new AtbridgeError('modem-closed', 'the modem session is closed', { exitCode: ExitCode.failure });
+      if (closed) throw new AtbridgeError(EndCode.modemClosed, 'the modem session is closed', { exitCode: ExitCode.failure });
       return modem.connect(host, port);
     },
     status: () => modem.status(),

@@ -1,5 +1,5 @@
 import { SerialPort } from 'serialport';
-import { AtbridgeError, ExitCode } from '../errors.js';
+import { AtbridgeError, EndCode, ExitCode } from '../errors.js';
 import type { LinkCapabilities, LinkSignals, SerialFraming } from './link.js';
 import { DEFAULT_FRAMING, LinkBase } from './link.js';
 import type { PortHolder } from './port-holders.js';
@@ -71,32 +71,45 @@ export class SerialLink extends LinkBase {
     }
     this.port = port;
     port.on('data', (chunk: Buffer) => this.emit('data', chunk));
-    port.on('error', (err: Error) => this.emit('error', err));
-    port.on('close', (err?: Error & { disconnected?: boolean }) => this.emit('close', err ?? undefined));
+    let failure: Error | undefined;
+    port.on('error', (err: Error) => {
+      // EIO / ENXIO after an unplug, EBADF: the port is unusable; closing it emits the one 'close'.
+      failure ??= err;
+      if (port.isOpen) port.close(() => undefined);
+      else if (this.port === port) this.closedBy(port, failure);
+    });
+    port.on('close', (err?: Error & { disconnected?: boolean }) => this.closedBy(port, err ?? failure));
     if (this.options.signals) await this.setSignals(this.options.signals).catch(() => undefined);
+  }
+
+  private closedBy(port: SerialPort, err: Error | undefined): void {
+    if (this.port !== port) return;
+    this.port = undefined;
+    this.emit('close', err);
   }
 
   write(data: Buffer): Promise<void> {
     const port = this.port;
-    if (!port?.isOpen) return Promise.reject(new AtbridgeError('link-closed', `${this.description} is closed`));
+    if (!port?.isOpen) return Promise.reject(new AtbridgeError(EndCode.linkClosed, `${this.description} is closed`));
     return new Promise((resolve, reject) => {
+      const closed = (err: Error) => reject(new AtbridgeError(EndCode.linkClosed, `${this.description}: ${err.message}`, { cause: err }));
       port.write(data, (err) => {
-        if (err) return reject(err);
-        port.drain((drainErr) => (drainErr ? reject(drainErr) : resolve()));
+        if (err) return closed(err);
+        port.drain((drainErr) => (drainErr ? closed(drainErr) : resolve()));
       });
     });
   }
 
   override async setBaud(baud: number): Promise<void> {
     const port = this.port;
-    if (!port) throw new AtbridgeError('link-closed', `${this.description} is closed`);
+    if (!port) throw new AtbridgeError(EndCode.linkClosed, `${this.description} is closed`);
     await new Promise<void>((resolve, reject) => port.update({ baudRate: baud }, (err) => (err ? reject(err) : resolve())));
     this.currentBaud = baud;
   }
 
   override async setSignals(signals: LinkSignals): Promise<void> {
     const port = this.port;
-    if (!port) throw new AtbridgeError('link-closed', `${this.description} is closed`);
+    if (!port) throw new AtbridgeError(EndCode.linkClosed, `${this.description} is closed`);
     const set: { dtr?: boolean; rts?: boolean } = {};
     if (signals.dtr !== undefined) set.dtr = signals.dtr;
     if (signals.rts !== undefined) set.rts = signals.rts;
@@ -119,6 +132,7 @@ export class SerialLink extends LinkBase {
     const port = this.port;
     if (!port?.isOpen) return;
     await new Promise<void>((resolve) => port.close(() => resolve()));
+    this.closedBy(port, undefined);
   }
 }
 

@@ -21,8 +21,16 @@ export class TappedLink extends LinkBase {
       for (const tap of this.taps) tap.rx(chunk);
       this.emit('data', chunk);
     });
-    inner.on('close', (err) => this.emit('close', err));
-    inner.on('error', (err) => this.emit('error', err));
+    inner.on('close', (err) => {
+      if (err) this.note(`link closed: ${err.message}`);
+      this.emit('close', err);
+    });
+    // A Link reports a failure as the reason of its 'close'. Anything a backend still emits as
+    // 'error' goes to the trace and to listeners, if any: an unheard 'error' would end the process.
+    inner.on('error', (err) => {
+      this.note(`link error: ${err.message}`);
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
   }
 
   addTap(tap: Tap): () => void {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { AtbridgeError, ExitCode } from '../errors.js';
+import { AtbridgeError, EndCode, ExitCode } from '../errors.js';
 import type { LinkCapabilities } from './link.js';
 import { LinkBase } from './link.js';
 
@@ -14,8 +14,10 @@ export class TcpLink extends LinkBase {
     this.description = `tcp://${host}:${port}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.emit('data', chunk));
-    socket.on('error', (err) => this.emit('error', err));
-    socket.on('close', () => this.emit('close'));
+    // ECONNRESET, EPIPE, ETIMEDOUT: net.Socket closes right after; the error is that close's reason.
+    let failure: Error | undefined;
+    socket.on('error', (err) => (failure ??= err));
+    socket.on('close', () => this.emit('close', failure));
   }
 
   static open(host: string, port: number, timeoutMs = 10_000): Promise<TcpLink> {
@@ -47,8 +49,10 @@ export class TcpLink extends LinkBase {
   }
 
   write(data: Buffer): Promise<void> {
-    if (this.socket.destroyed) return Promise.reject(new AtbridgeError('link-closed', `${this.description} is closed`));
-    return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+    if (this.socket.destroyed) return Promise.reject(new AtbridgeError(EndCode.linkClosed, `${this.description} is closed`));
+    return new Promise((resolve, reject) =>
+      this.socket.write(data, (err) => (err ? reject(new AtbridgeError(EndCode.linkClosed, `${this.description}: ${err.message}`, { cause: err })) : resolve())),
+    );
   }
 
   close(): Promise<void> {

@@ -1,0 +1,103 @@
+import net from 'node:net';
+
+/**
+ * A raw TCP hop between the host and a module served over TCP (as ser2net serves one): real
+ * sockets both ways, and the faults a line has — a connection reset (RST), an orderly close (EOF),
+ * refusing new connections for a while (the device gone), or a reset armed to fire when the host
+ * sends a given command (so a fault lands in a chosen phase of bring-up, without timing).
+ */
+export interface LineProxy {
+  port: number;
+  address: string;
+  /** Connections made through the proxy so far. */
+  readonly connections: number;
+  /** Resets (RST) every connection now. */
+  reset(): void;
+  /** Ends every connection (FIN) now. */
+  end(): void;
+  /** Closes the listener: new connections are refused until `accept()`. Current ones stay. */
+  refuse(): Promise<void>;
+  accept(): Promise<void>;
+  /** Resets the line the next time the host sends bytes matching `pattern` (once). */
+  resetWhenHostSends(pattern: RegExp, then?: () => void): void;
+  close(): Promise<void>;
+}
+
+export async function startLineProxy(target: { host: string; port: number }): Promise<LineProxy> {
+  const pairs = new Set<{ host: net.Socket; module: net.Socket }>();
+  let armed: { pattern: RegExp; then: (() => void) | undefined } | undefined;
+  let connections = 0;
+  let port = 0;
+  const onConnection = (host: net.Socket) => {
+    connections++;
+    const module = net.connect(target);
+    const pair = { host, module };
+    pairs.add(pair);
+    host.setNoDelay(true);
+    module.setNoDelay(true);
+    const drop = () => {
+      pairs.delete(pair);
+      host.destroy();
+      module.destroy();
+    };
+    host.on('error', drop);
+    module.on('error', drop);
+    host.on('close', drop);
+    module.on('close', drop);
+    module.on('data', (chunk) => host.write(chunk));
+    host.on('data', (chunk) => {
+      if (armed && armed.pattern.test(chunk.toString('latin1'))) {
+        const { then } = armed;
+        armed = undefined;
+        resetAll();
+        then?.();
+        return;
+      }
+      module.write(chunk);
+    });
+  };
+  const resetAll = () => {
+    for (const { host, module } of [...pairs]) {
+      host.resetAndDestroy();
+      module.destroy();
+    }
+    pairs.clear();
+  };
+  let server = net.createServer(onConnection);
+  const listen = (s: net.Server) => new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(port, '127.0.0.1', () => resolve());
+  });
+  await listen(server);
+  port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    get connections() {
+      return connections;
+    },
+    reset: resetAll,
+    end() {
+      for (const { host, module } of [...pairs]) {
+        host.end();
+        module.end();
+      }
+    },
+    async refuse() {
+      // The listening socket closes now; the callback would wait for the open connections.
+      server.close();
+    },
+    async accept() {
+      if (server.listening) return;
+      server = net.createServer(onConnection);
+      await listen(server);
+    },
+    resetWhenHostSends(pattern, then) {
+      armed = { pattern, then };
+    },
+    async close() {
+      resetAll();
+      if (server.listening) server.close();
+    },
+  };
+}
