@@ -13,6 +13,8 @@ import type { Reply } from './virtual-module.js';
  * - PDP is set up with AT+CGDCONT / AT+CGACT before AT+NETOPEN (TinyGSM's A7672X does so).
  */
 export class A76xxHandler extends Sim7600Handler {
+  // TinyGSM's A7672X sends AT+NETOPEN?, then AT+CIPOPEN right after NETOPEN's OK (not after +NETOPEN: 0).
+  protected override opensAfterNetOpen = true;
   private sentBytes = 0;
   private receivedBytes = 0;
 

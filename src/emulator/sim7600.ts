@@ -16,6 +16,13 @@ const RX_BUFFER_LIMIT = 64 * 1024;
  */
 export class Sim7600Handler extends Cellular3gpp {
   protected netOpen = false;
+  /** AT+NETOPEN answered OK and its +NETOPEN: result is not out yet. */
+  private netOpening: Promise<void> | undefined;
+  /**
+   * A CIPOPEN sent while AT+NETOPEN is still opening waits for it instead of failing with
+   * `+CIPOPEN: <link>,2` (drivers that send CIPOPEN right after NETOPEN's OK work on the module).
+   */
+  protected opensAfterNetOpen = false;
   private cipMode = 0;
   private rxGet = 0;
   /** RECV FROM line and +IPD header on pushed data (AT+CIPSRIP / AT+CIPHEAD, both 1 by default). */
@@ -37,6 +44,7 @@ export class Sim7600Handler extends Cellular3gpp {
 
   protected resetDialect(): void {
     this.netOpen = false;
+    this.netOpening = undefined;
     this.cipMode = 0;
     this.rxGet = 0;
     this.showSource = true;
@@ -90,11 +98,15 @@ export class Sim7600Handler extends Cellular3gpp {
     if (up === 'AT+NETOPEN?') return { lines: [`+NETOPEN: ${this.netOpen ? 1 : 0}`], final: 'OK' };
     if (up === 'AT+NETOPEN') {
       if (this.netOpen) return { lines: ['+IP ERROR: Network is already opened'], final: 'ERROR' };
+      let opened!: () => void;
+      this.netOpening = new Promise((resolve) => (opened = resolve));
       return {
         final: 'OK',
         after: () =>
           setTimeout(() => {
             this.netOpen = this.attached();
+            this.netOpening = undefined;
+            opened();
             this.m.urc(`+NETOPEN: ${this.netOpen ? 0 : 1}`);
           }, 10 + this.o.rttMs),
       };
@@ -150,6 +162,7 @@ export class Sim7600Handler extends Cellular3gpp {
 
   private async open(link: number, host: string, port: number): Promise<Reply> {
     if (link > 9) return { lines: ['+IP ERROR: Invalid parameter'], final: 'ERROR' };
+    if (this.netOpening && this.opensAfterNetOpen) await this.netOpening;
     if (!this.netOpen) return { lines: [`+CIPOPEN: ${link},2`], final: 'ERROR' };
     // One socket at a time in this emulator: a second link is "operation not supported".
     if (this.m.socket) return { lines: [`+CIPOPEN: ${link},4`], final: 'ERROR' };
