@@ -22,6 +22,7 @@ export class AtbridgeError extends Error {
   }
 }
 
+/** True when `err` is an {@link AtbridgeError} (and has `code`, when given). */
 export function isAtbridgeError(err: unknown, code?: string): err is AtbridgeError {
   return err instanceof AtbridgeError && (code === undefined || err.code === code);
 }

@@ -3,13 +3,82 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { AtbridgeError } from '../src/errors.js';
-import { commandName, compareVersions, getProfile, listProfileIds, parseProfile, PROFILE_DIR } from '../src/profile/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { commandName, compareVersions, getProfile, listBaseIds, listProfileIds, loadProfile, parseProfile, PROFILE_DIR } from '../src/profile/index.js';
 import { ProfileSchema } from '../src/profile/schema.js';
 
 describe('firmware profiles', () => {
   it('ships sim7600 and esp-at, both valid', () => {
     expect(listProfileIds()).toEqual(expect.arrayContaining(['esp-at', 'sim7600']));
     for (const id of listProfileIds()) expect(getProfile(id).id).toBe(id);
+  });
+
+  it('composes: 3gpp is an abstract base that cellular profiles extend', () => {
+    expect(listBaseIds()).toContain('3gpp');
+    expect(listProfileIds()).not.toContain('3gpp');
+    expect(() => loadProfile('3gpp')).toThrow(/3gpp\.json: is an abstract base profile/);
+    const sim = getProfile('sim7600');
+    expect(sim.data.extends).toBe('3gpp');
+    expect(sim.data.abstract).toBeUndefined();
+    // From the base (TS 27.007), not written in sim7600.json:
+    expect(sim.command('pdpActivate').send).toBe('AT+CGACT=1,1');
+    expect(sim.command('imei').send).toBe('AT+CGSN');
+    expect(sim.explain('cme', '48')).toBe('hidden key required');
+    expect(sim.explain('cms', '330')).toBe('SMSC address unknown');
+    // The family's own words win, and a keyed list merges entry by entry.
+    expect(sim.command('socketOpen').send).toBe('AT+CIPOPEN={link},"TCP","{host}",{port}');
+    expect(sim.data.urcs.filter((u) => u.name === '+CPIN')).toHaveLength(1);
+    expect(sim.data.urcs.some((u) => u.name === '+NETOPEN')).toBe(true);
+    expect(sim.data.timeouts.byCommand['AT+NETOPEN']).toBe(120000);
+    expect(sim.data.timeouts.byCommand['AT+CGACT']).toBe(150000);
+  });
+
+  it('maps verbose CME answers to their numeric codes from the table', () => {
+    const sim = getProfile('sim7600');
+    expect(sim.codeOf('cme', 'SIM not inserted')).toBe('10');
+    expect(sim.codeOf('cme', 'sim failure')).toBe('13');
+    expect(sim.codeOf('cme', '14')).toBe('14');
+    expect(sim.codeOf('cme', 'something new')).toBe('something new');
+  });
+
+  it('names the file that wrote a bad field, and merges null as "remove"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atbridge-profile-'));
+    const base = JSON.parse(readFileSync(join(PROFILE_DIR, '3gpp.json'), 'utf8'));
+    base.commands.signal.timeoutMs = -1;
+    writeFileSync(join(dir, 'mybase.json'), JSON.stringify(base));
+    const child = JSON.parse(readFileSync(join(PROFILE_DIR, 'sim7600.json'), 'utf8'));
+    child.extends = './mybase.json';
+    child.id = 'child';
+    writeFileSync(join(dir, 'child.json'), JSON.stringify(child));
+    expect(() => loadProfile(join(dir, 'child.json'))).toThrow(/mybase\.json: field commands\.signal\.timeoutMs: .*\(merged into .*child\.json\)/);
+    child.commands.signal = { timeoutMs: 100 };
+    writeFileSync(join(dir, 'child2.json'), JSON.stringify(child));
+    const merged = loadProfile(join(dir, 'child2.json'));
+    expect(merged.commands.signal).toMatchObject({ send: 'AT+CSQ', timeoutMs: 100 });
+    child.commands.netOpen = null;
+    writeFileSync(join(dir, 'child3.json'), JSON.stringify(child));
+    expect(() => loadProfile(join(dir, 'child3.json'))).toThrow(/child3\.json: field commands\.netOpen: a cellular profile needs the "netOpen" command role/);
+    const loop = { ...child, extends: './loop.json', id: 'loop' };
+    writeFileSync(join(dir, 'loop.json'), JSON.stringify(loop));
+    expect(() => loadProfile(join(dir, 'loop.json'))).toThrow(/field extends: .* extends back to this file/);
+    writeFileSync(join(dir, 'orphan.json'), JSON.stringify({ ...child, extends: 'no-such-base' }));
+    expect(() => loadProfile(join(dir, 'orphan.json'))).toThrow(/orphan\.json: field extends: no base profile "no-such-base"/);
+    const { id: _id, ...noId } = child;
+    writeFileSync(join(dir, 'noid.json'), JSON.stringify({ ...noId, extends: '3gpp' }));
+    expect(() => loadProfile(join(dir, 'noid.json'))).toThrow(/noid\.json: field id: a profile that extends another must set its own id/);
+  });
+
+  it('checks the command roles of each kind of family at load', () => {
+    const esp = JSON.parse(readFileSync(join(PROFILE_DIR, 'esp-at.json'), 'utf8'));
+    delete esp.commands.wifiJoin;
+    expect(() => parseProfile(JSON.stringify(esp), 'w.json')).toThrow(/^w\.json: field commands\.wifiJoin: a wifi profile needs the "wifiJoin" command role$/);
+    const esp2 = JSON.parse(readFileSync(join(PROFILE_DIR, 'esp-at.json'), 'utf8'));
+    delete esp2.commands.socketRead;
+    expect(() => parseProfile(JSON.stringify(esp2), 'r.json')).toThrow(/field commands\.socketRead: socket\.recvModes has "buffered"/);
+    const sim = JSON.parse(readFileSync(join(PROFILE_DIR, 'sim7600.json'), 'utf8'));
+    sim.scripts.registration = [];
+    expect(() => parseProfile(JSON.stringify(sim), 'c.json')).toThrow(/c\.json: field scripts\.registration: a cellular profile needs the "registration" script/);
   });
 
   it('keeps the committed JSON schema in step with the validator', () => {
@@ -24,9 +93,9 @@ describe('firmware profiles', () => {
     expect(() => parseProfile(JSON.stringify(bad), 'my.json')).toThrow(/^my\.json: field commands\.socketSend\.prompt: /);
     const badRegex = structuredClone(good);
     badRegex.urcs[0].pattern = '([unclosed';
-    expect(() => parseProfile(JSON.stringify(badRegex), 'x.json')).toThrow(/x\.json: field urcs\.0\.pattern: not a valid regular expression/);
+    expect(() => parseProfile(JSON.stringify(badRegex), 'x.json')).toThrow(/x\.json: field urcs\.\d+\.pattern \(urcs entry \"RDY\"\): not a valid regular expression/);
     const badRef = structuredClone(good);
-    badRef.scripts.init.push('noSuchCommand');
+    badRef.scripts.init = ['echoOff', 'noSuchCommand'];
     expect(() => parseProfile(JSON.stringify(badRef), 'y.json')).toThrow(/field scripts\.init\.1: unknown command "noSuchCommand"/);
     expect(() => parseProfile('{', 'z.json')).toThrow(AtbridgeError);
   });

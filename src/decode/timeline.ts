@@ -33,6 +33,7 @@ export interface SocketData {
   truncated?: boolean;
 }
 
+/** One thing that happened on the line: a command, its answer, a URC, data, an MQTT packet, a note. */
 export interface TimelineEntry {
   /** Position in the timeline (0-based). */
   index: number;

@@ -4,6 +4,7 @@
  */
 export type Severity = 'error' | 'warning' | 'info';
 
+/** Every finding id the doctor can report. */
 export const FINDING_IDS = [
   'port-missing', 'port-permission', 'port-busy', 'modemmanager-holds-port', 'wrong-port',
   'no-response', 'baud-mismatch', 'line-corruption', 'stuck-transparent', 'escape-failed',
@@ -15,8 +16,10 @@ export const FINDING_IDS = [
   'mqtt-connect-refused', 'client-id-conflict', 'keepalive-timeout', 'mqtt-service-failed',
 ] as const;
 
+/** The stable ids of findings (see README, Diagnose). */
 export type FindingId = (typeof FINDING_IDS)[number];
 
+/** A line of the capture that backs a finding. */
 export interface Evidence {
   /** Index of the trace event (0-based, in the order read). */
   index: number;
@@ -27,6 +30,7 @@ export interface Evidence {
   text: string;
 }
 
+/** One diagnosis: a stable id, severity, a summary, the evidence lines and a fix. */
 export interface Finding {
   id: FindingId;
   severity: Severity;
@@ -121,6 +125,7 @@ export function mergeFindings(list: readonly Finding[]): Finding[] {
   return [...byId.values()].sort((a, b) => RANK[a.severity] - RANK[b.severity]);
 }
 
+/** True when any finding is error-level. */
 export function hasError(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === 'error');
 }

@@ -2,6 +2,7 @@ import { AtbridgeError, ExitCode } from '../errors.js';
 import { dialectIds, findDialect, oneOf } from './dialects.js';
 import { parseFaultSpecs, type ScheduledFault } from './faults.js';
 
+/** A Wi-Fi access point the emulated ESP-AT module can see and join. */
 export interface AccessPoint {
   ssid: string;
   password: string;
@@ -13,6 +14,7 @@ export interface AccessPoint {
   failCode?: 1 | 4;
 }
 
+/** The emulated SIM: ready, asking for its PIN, missing, or busy (still initialising). */
 export type SimState = 'ready' | 'pin' | 'missing' | 'busy';
 
 /** Faults a test, the CLI or a URL can inject. */
@@ -31,6 +33,7 @@ export type Fault =
   | { kind: 'unplug'; ms?: number }
   | { kind: 'clear' };
 
+/** Everything an emulated module can be told (also as `emu:<family>?key=value` URL options). */
 export interface EmulatorOptions {
   /** The emulated family: a dialect id from dialects.ts (also the firmware profile it reads). */
   profile: string;

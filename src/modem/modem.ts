@@ -37,6 +37,7 @@ export interface ModemOptions {
   signal?: AbortSignal;
 }
 
+/** What the driver has learnt of the module: identity, rate, quirks, network facts, recoveries. */
 export interface ModemFacts {
   profile?: string;
   model?: string;

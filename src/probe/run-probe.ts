@@ -4,7 +4,7 @@ import type { ModemCliOptions } from '../cli/modem-options.js';
 import type { ConnectionSetup } from '../mqtt/cli/options.js';
 import { openProbeConnector } from './connector.js';
 import { writeHtml } from './html.js';
-import { writeJtl } from './jtl.js';
+import { writeJtl, type JtlVersion } from './jtl.js';
 import { minimumSize } from './payload.js';
 import { liveLine, summary } from './report.js';
 import type { ProbeResult } from './result.js';
@@ -27,6 +27,7 @@ export interface ProbeCommandOptions {
   clients: number | undefined;
   connectRate: number;
   jtl: string | undefined;
+  jtlVersion: JtlVersion;
   json: boolean;
   html: string | undefined;
   quiet: boolean;
@@ -107,7 +108,7 @@ export async function runProbe(o: ProbeCommandOptions): Promise<number> {
     if (live && process.stderr.isTTY) process.stderr.write('\n');
     await connector.close();
   }
-  if (o.jtl !== undefined) writeJtl(o.jtl, samples.samples);
+  if (o.jtl !== undefined) writeJtl(o.jtl, samples.samples, o.jtlVersion);
   if (o.html !== undefined) writeHtml(o.html, result);
   process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${summary(result)}\n`);
   return 0;

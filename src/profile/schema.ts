@@ -110,6 +110,8 @@ const CommandSpec = z
     settleMs: z.number().int().min(0).optional(),
     /** Error answers that mean the job is already done (e.g. network already opened). */
     alreadyDone: z.array(Regex).optional(),
+    /** Refused: run these commands, then this one once more (SIMCom: CIPMODE only while the network is closed → netClose). */
+    recoverWith: z.array(z.string()).optional(),
     /** Only run when this variable is set. */
     when: z.string().optional(),
     optional: z.boolean().optional(),
@@ -137,6 +139,10 @@ const Quirk = z
 export const ProfileSchema = z
   .object({
     $schema: z.string().optional(),
+    /** Id of the base profile this one was merged over (`3gpp`); see src/profile/compose.ts for the rules. */
+    extends: z.string().optional(),
+    /** A base that names no module: listed for `extends` only, never picked or loaded alone. */
+    abstract: z.boolean().optional(),
     id: z.string().regex(/^[a-z0-9-]+$/),
     name: z.string(),
     family: z.enum(['cellular', 'wifi']),
@@ -223,6 +229,8 @@ export const ProfileSchema = z
         maxSend: z.number().int().positive(),
         /** Receive modes this family offers; the first is the default. */
         recvModes: z.array(z.enum(['push', 'buffered'])).min(1),
+        /** Socket modes this family offers (default both): "transparent" needs a transparent open. */
+        modes: z.array(z.enum(['command', 'transparent'])).min(1).optional(),
         /** Largest read in buffered mode. */
         maxRead: z.number().int().positive(),
         transparent: z
@@ -245,6 +253,7 @@ export const ProfileSchema = z
   })
   .strict();
 
+/** A firmware profile as stored in firmware-profiles/*.json (validated with the schema on load). */
 export type Profile = z.infer<typeof ProfileSchema>;
 export type CommandSpecT = z.infer<typeof CommandSpec>;
 export type ResultCodeT = z.infer<typeof ResultCode>;

@@ -18,6 +18,7 @@ interface ProbeOptions extends ConnectionCliOptions, ModemCliOptions {
   clients?: number;
   connectRate: string;
   jtl?: string;
+  jtlVersion: string;
   json?: boolean;
   html?: string;
   quiet?: boolean;
@@ -39,6 +40,7 @@ export default function register(program: Command): void {
     .option('--clients <n>', 'load: N virtual clients straight to the broker (no module), each publishing and receiving its own topic', intOption('--clients', 1, 100_000))
     .option('--connect-rate <n>', 'load: new connections a second', '20')
     .option('--jtl <file>', 'write every sample in JMeter\'s CSV result format (jmeter -g FILE -o DIR reads it)')
+    .option('--jtl-version <v>', 'JMeter whose columns --jtl writes: 5 (JMeter 3.1 and later) or 2.13 (Debian\'s jmeter: no sentBytes)', '5')
     .option('--json', 'print the result as JSON instead of the summary')
     .option('--html <file>', 'write a self-contained page with the delay histogram and delay over time')
     .option('--quiet', 'no live line');
@@ -85,6 +87,7 @@ async function runProbeCommand(opts: ProbeOptions): Promise<number> {
   if (opts.receiver === 'module' && !opts.device) throw usageError('--receiver module needs --device (the module to receive through)');
   if (opts.clients !== undefined && opts.device) throw usageError('--clients runs straight against the broker: leave out --device');
   const connectRate = positive('--connect-rate', opts.connectRate);
+  if (opts.jtlVersion !== '5' && opts.jtlVersion !== '2.13') throw usageError(`--jtl-version must be 5 or 2.13, not "${opts.jtlVersion}"`);
 
   const { runProbe } = await import('../../probe/run-probe.js');
   return runProbe({
@@ -102,6 +105,7 @@ async function runProbeCommand(opts: ProbeOptions): Promise<number> {
     clients: opts.clients,
     connectRate,
     jtl: opts.jtl,
+    jtlVersion: opts.jtlVersion,
     json: opts.json === true,
     html: opts.html,
     quiet: opts.quiet === true,

@@ -26,6 +26,7 @@ export const RAW_DIRECTIONS = ['rx', 'tx', 'merged'] as const;
 /** How much of the file is read up front to detect the format and guess the profile. */
 const HEAD_BYTES = 256 * 1024;
 
+/** Options of {@link openCapture}: the format (auto-detected by default) and importer settings. */
 export interface OpenCaptureOptions extends ImportOptions {
   format?: CaptureFormat | 'auto';
 }

@@ -2,6 +2,7 @@ import type { TraceEvent, TraceHeader } from '../events.js';
 
 /** The capture formats `--format` accepts ('auto' detects one of the others). */
 export const CAPTURE_FORMATS = ['jsonl', 'raw', 'transcript', 'socat', 'interceptty', 'logic-csv'] as const;
+/** The capture formats `openCapture` reads. */
 export type CaptureFormat = (typeof CAPTURE_FORMATS)[number];
 
 /** Which module family a capture talks to, guessed from its content when not given. */
