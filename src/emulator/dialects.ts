@@ -5,6 +5,7 @@ import type { FamilyHandler, VirtualModule } from './virtual-module.js';
 import { dialect as a76xx } from './a76xx.js';
 import { dialect as espAt } from './esp-at.js';
 import { dialect as sim7600 } from './sim7600.js';
+import { dialect as sim800 } from './sim800.js';
 
 /**
  * An emulated module family: the handler that answers its commands on top of what every module
@@ -31,6 +32,7 @@ export const DIALECTS: readonly Dialect[] = [
   sim7600,
   espAt,
   a76xx,
+  sim800,
 ];
 
 export function dialectIds(): string[] {
