@@ -2,6 +2,7 @@ import { AtbridgeError, ExitCode } from '../errors.js';
 import type { EmulatorOptions } from './options.js';
 import type { FamilyHandler, VirtualModule } from './virtual-module.js';
 import { dialect as espAt } from './esp-at.js';
+import { dialect as esp8266At1 } from './esp8266-at1.js';
 import { dialect as sim7600 } from './sim7600.js';
 
 /**
@@ -23,6 +24,7 @@ export interface Dialect {
 export const DIALECTS: readonly Dialect[] = [
   sim7600,
   espAt,
+  esp8266At1,
 ];
 
 export function dialectIds(): string[] {
