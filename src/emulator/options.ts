@@ -96,7 +96,7 @@ export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
   allowHosts: [],
   faults: [],
   // MCC 001 / MNC 01 is the test network (ITU-T E.212); the ICCID's issuer 89 882 is "no real operator".
-  imsi: '001010123456789',
+  imsi: '001019876543210',
   iccid: '8988211000000000001',
   smsc: '+10000000000',
 };

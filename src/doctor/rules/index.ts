@@ -4,6 +4,7 @@ import { busyRule, echoRule, garbageRule, noResponseRule, rebootRule, transparen
 import { mqttRule } from './mqtt.js';
 import { notesRule } from './notes.js';
 import { rejectedRule } from './rejected.js';
+import { servicesRule } from './services.js';
 import { socketRule } from './socket.js';
 import { wifiRule } from './wifi.js';
 
@@ -11,7 +12,7 @@ import { wifiRule } from './wifi.js';
 export function allRules(): Rule[] {
   return [
     notesRule(), noResponseRule(), garbageRule(), rebootRule(), busyRule(), echoRule(), transparentRule(),
-    simRule(), signalRule(), registrationRule(), networkRule(), wifiRule(), socketRule(), mqttRule(),
+    simRule(), signalRule(), registrationRule(), networkRule(), wifiRule(), socketRule(), mqttRule(), servicesRule(),
     rejectedRule(),
   ];
 }

@@ -1,0 +1,21 @@
+import type { DebugReader } from './types.js';
+
+/** mbed ATHandler / ATCmdParser debug: `AT> ` sent, `AT< ` received, `AT? ` read while waiting, `AT! ` an error, `AT(Timeout)`. */
+const LINE = /^AT([<>?!=])(?: (.*))?$|^AT\(Timeout\)/;
+
+export function mbedAtHandlerReader(): DebugReader {
+  return {
+    name: 'mbed-athandler',
+    read(line) {
+      const m = LINE.exec(line.trimEnd());
+      if (!m) return undefined;
+      if (m[1] === undefined) return [{ dir: 'note', text: line, noAnswer: true }];
+      // `%n` is how ATHandler prints a line end it stopped at.
+      const text = (m[2] ?? '').replace(/%n|%r/g, '').trim();
+      if (m[1] === '>') return text ? [{ dir: 'tx', text }] : [];
+      if (m[1] === '!') return [{ dir: 'note', text: line }];
+      return text ? [{ dir: 'rx', text }] : [];
+    },
+    flush: () => [],
+  };
+}
