@@ -70,4 +70,7 @@ export interface TimelineEntry {
   mqtt?: MqttSummary[];
   /** Structured fields of a note. */
   fields?: Record<string, unknown>;
+  /** How a pasted log's line was read: traffic, code, debug (a library's print) or prose; and the debug reader that took it. */
+  read?: 'traffic' | 'code' | 'debug' | 'prose';
+  reader?: string;
 }

@@ -87,6 +87,7 @@ export function status(module: VirtualModule): Record<string, unknown> {
     socket: module.socket !== undefined,
     transparent: module.inTransparentMode,
     silent: module.silent,
+    rttMs: module.options.rttMs,
   };
 }
 

@@ -48,7 +48,7 @@ describe('reference docs (TypeDoc) for the public entry points', () => {
         names++;
         const documented = text(child) !== '' || (child.signatures ?? []).some((s) => text(s) !== '');
         if (!documented) missing.push(`${mod.name}.${child.name}`);
-        const page = ['functions', 'classes', 'interfaces', 'types', 'variables'].some((folder) => existsSync(join(out, 'html', mod.name, folder, `${child.name}.html`)));
+        const page = ['functions', 'classes', 'interfaces', 'types', 'variables'].some((folder) => existsSync(join(out, 'html', folder, `${mod.name}.${child.name}.html`)));
         if (!page) missing.push(`${mod.name}.${child.name} (no page)`);
       }
     }

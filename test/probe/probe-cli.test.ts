@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { atbridge, cliBuilt, killAll } from '../mqtt/cli-support.js';
+import { DIALECTS } from '../../src/emulator/dialects.js';
 import { JTL_COLUMNS } from '../../src/probe/jtl.js';
 import { publishPacketBytes } from '../../src/probe/packet-size.js';
 import type { ProbeResult } from '../../src/probe/result.js';
@@ -20,8 +21,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every emulated family, as a device the probe can bring up with no further options. */
-const FAMILIES = { sim7600: 'emu:sim7600?pacing=0', 'esp-at': 'emu:esp-at?pacing=0&autojoin=atbridge-lab' } as const;
+/** Every emulated family (the dialect registry), as a device the probe brings up with no further options: a Wi-Fi module on its AP already. */
+const FAMILIES = Object.fromEntries(DIALECTS.map((d) => [d.id, `emu:${d.id}?pacing=0${d.kind === 'wifi' ? '&autojoin=atbridge-lab' : ''}`]));
 
 async function probe(args: string[], timeoutMs = 30_000): Promise<ProbeResult> {
   const res = await atbridge(['probe', '-h', '127.0.0.1', '-p', String(broker.port), '--json', '--quiet', ...args], { timeoutMs });
@@ -74,6 +75,18 @@ describe.runIf(cliBuilt())('atbridge probe against a real mosquitto', () => {
     }
   }
 
+  it('transparent mode, and the signal read while sending (--signal-every) in command mode', async () => {
+    const t = await probe(['--device', 'emu:sim7600?pacing=0', '--transparent', '--count', '10', '--rate', '50', '-q', '1']);
+    expectAllArrived(t, 10, [1]);
+    // Read before the socket opens and after it closes: a transparent line answers no AT in between.
+    expect((t.module!.before!.cellular as { rssi?: number }).rssi).toBe(21);
+    expect((t.module!.after!.cellular as { rssi?: number }).rssi).toBe(21);
+    const c = await probe(['--device', FAMILIES['esp-at']!, '--duration', '1.5', '--rate', '10', '-q', '1', '--signal-every', '0.4']);
+    expect(c.lost).toBe(0);
+    expect(c.module!.during.length).toBeGreaterThanOrEqual(2);
+    expect(c.module!.during.every((d) => d.rssi === -52 && d.ssid === 'atbridge-lab')).toBe(true);
+  });
+
   it('pacing: at 9600 baud each delay is at least the line time of its bytes both ways', async () => {
     const size = 200;
     const r = await probe(['--device', 'emu:sim7600?baud=9600', '--baud', '9600', '--count', '4', '--rate', '2', '-q', '1', '--size', String(size)]);
@@ -89,6 +102,19 @@ describe.runIf(cliBuilt())('atbridge probe against a real mosquitto', () => {
     expect(r.serial!.perMessage!.rx).toBeGreaterThan(packet);
     expect(r.serial!.lineUse.rx).toBeGreaterThan(0);
     expect(r.serial!.lineUse.rx).toBeLessThanOrEqual(1);
+  });
+
+  it('a fault during the run (emu: fault=network-lost@1s): the outage, its recovery, and no QoS 1 message lost', async () => {
+    const r = await probe(['--device', 'emu:sim7600?pacing=0&fault=network-lost@1500ms', '--duration', '4', '--rate', '10', '-q', '0,1', '--wait', '8']);
+    expect(r.outages).toHaveLength(1);
+    expect(r.outages[0]!.reason).toMatch(/data network/);
+    expect(r.outages[0]!.recoveredAfterS).toBeGreaterThan(0);
+    expect(r.outages[0]!.atS).toBeGreaterThan(0); // the schedule counts from power-on, before the bring-up
+    const q1 = r.perQos.find((q) => q.qos === 1)!;
+    expect(q1.lost).toBe(0);
+    expect(q1.received).toBe(q1.sent);
+    expect(r.received + r.lost).toBe(r.sent);
+    expect(r.connect!.count).toBe(2); // the first stream and the one after the outage
   });
 
   it('--jtl writes JMeter\'s CSV: header, one connect, one publish and one receive row per message', async () => {

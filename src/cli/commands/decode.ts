@@ -12,6 +12,7 @@ interface DecodeCliOptions {
   format: CaptureFormat | 'auto';
   json?: boolean;
   direction: 'rx' | 'tx' | 'merged';
+  pcap?: string;
 }
 
 /** `atbridge decode FILE`: the annotated timeline of a capture, streamed. */
@@ -24,9 +25,16 @@ export default function register(program: Command): void {
     .option('--format <format>', `auto, ${CAPTURE_FORMATS.join(', ')}`, 'auto')
     .option('--direction <dir>', `for raw dumps: ${RAW_DIRECTIONS.join(', ')}`, 'merged')
     .option('--json', 'one JSON object per line')
+    .option('--pcap <out>', "write the module's socket data as TCP streams to a pcapng file for Wireshark (its MQTT dissector reads them)")
     .action(
       action(async (file: string, opts: DecodeCliOptions) => {
         const named = opts.profile !== undefined && opts.profile !== 'auto' ? opts.profile : undefined;
+        if (opts.pcap !== undefined) {
+          const { exportPcap } = await import('../../trace/export/to-pcap.js');
+          const r = await exportPcap(file, opts.pcap, { format: opts.format, rawDirection: opts.direction, ...(named ? { profile: named } : {}) });
+          process.stderr.write(`${opts.pcap}: ${r.packets} TCP packets on ${r.links} connection(s), ${r.socketBytes} bytes of socket data, ${r.mqtt} MQTT packets\n`);
+          return;
+        }
         // openCapture checks --format and --direction (a usage error, exit 2) before the file.
         const decoded = await decodeCapture(file, {
           format: opts.format,

@@ -15,6 +15,7 @@ import { importLogicCsv } from './logic-csv.js';
 import { importRaw } from './raw.js';
 import { importSocat } from './socat.js';
 import { importTranscript } from './transcript.js';
+import { arrowsFlipped } from './transcript-markers.js';
 import { CAPTURE_FORMATS, type CaptureFormat, type ImportOptions, type OpenedCapture, type ProfileGuess } from './types.js';
 
 export { CAPTURE_FORMATS, detectFormat, guessProfile };
@@ -107,7 +108,7 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
       events = importLogicCsv(stream);
       break;
     case 'transcript':
-      events = importTranscript(stream, { fenced: /^\s*(?:```|~~~)/m.test(head.toString('latin1')) });
+      events = importTranscript(stream, { fenced: /^\s*(?:```|~~~)/m.test(head.toString('latin1')), arrowsFlipped: arrowsFlipped(head.toString('latin1')) });
       break;
   }
   const named = header?.profile;
