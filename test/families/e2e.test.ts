@@ -21,7 +21,8 @@ import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
  * every socket and receive mode the profile offers, QoS 0/1/2, each fault recovered.
  */
 const FULL = process.env.ATBRIDGE_FAMILIES === 'full';
-const WIFI = { wifiSsid: 'atbridge-lab', wifiPassword: 'correct horse' };
+// Cellular families need the APN (SIM800's CIICR runs only after AT+CSTT; A76xx activates context 1 it defines).
+const WIFI = { wifiSsid: 'atbridge-lab', wifiPassword: 'correct horse', apn: 'internet' };
 
 interface Mode {
   name: string;
