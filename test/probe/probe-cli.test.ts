@@ -75,6 +75,18 @@ describe.runIf(cliBuilt())('atbridge probe against a real mosquitto', () => {
     }
   }
 
+  it('transparent mode, and the signal read while sending (--signal-every) in command mode', async () => {
+    const t = await probe(['--device', 'emu:sim7600?pacing=0', '--transparent', '--count', '10', '--rate', '50', '-q', '1']);
+    expectAllArrived(t, 10, [1]);
+    // Read before the socket opens and after it closes: a transparent line answers no AT in between.
+    expect((t.module!.before!.cellular as { rssi?: number }).rssi).toBe(21);
+    expect((t.module!.after!.cellular as { rssi?: number }).rssi).toBe(21);
+    const c = await probe(['--device', FAMILIES['esp-at']!, '--duration', '1.5', '--rate', '10', '-q', '1', '--signal-every', '0.4']);
+    expect(c.lost).toBe(0);
+    expect(c.module!.during.length).toBeGreaterThanOrEqual(2);
+    expect(c.module!.during.every((d) => d.rssi === -52 && d.ssid === 'atbridge-lab')).toBe(true);
+  });
+
   it('pacing: at 9600 baud each delay is at least the line time of its bytes both ways', async () => {
     const size = 200;
     const r = await probe(['--device', 'emu:sim7600?baud=9600', '--baud', '9600', '--count', '4', '--rate', '2', '-q', '1', '--size', String(size)]);
@@ -93,7 +105,7 @@ describe.runIf(cliBuilt())('atbridge probe against a real mosquitto', () => {
   });
 
   it('a fault during the run (emu: fault=network-lost@1s): the outage, its recovery, and no QoS 1 message lost', async () => {
-    const r = await probe(['--device', 'emu:sim7600?pacing=0&fault=network-lost@1s', '--duration', '3', '--rate', '10', '-q', '0,1', '--wait', '8']);
+    const r = await probe(['--device', 'emu:sim7600?pacing=0&fault=network-lost@1500ms', '--duration', '4', '--rate', '10', '-q', '0,1', '--wait', '8']);
     expect(r.outages).toHaveLength(1);
     expect(r.outages[0]!.reason).toMatch(/data network/);
     expect(r.outages[0]!.recoveredAfterS).toBeGreaterThan(0);
