@@ -6,7 +6,7 @@ import { reportError } from './cli/run.js';
 import { VERSION } from './version.js';
 
 /** Order in --help; each command lives in src/cli/commands/<name>.ts and registers itself. */
-const ORDER = ['demo', 'pub', 'sub', 'bridge', 'nc', 'doctor', 'ports', 'decode', 'replay', 'emulate'];
+const ORDER = ['demo', 'pub', 'sub', 'rr', 'bridge', 'nc', 'doctor', 'ports', 'decode', 'record', 'replay', 'emulate'];
 
 /**
  * The command modules to load: only the named command's when the first argument names one (a
@@ -24,6 +24,13 @@ function commandModules(argv: string[]): string[] {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // pub, sub and rr parse their own options as mosquitto's clients do (and exit 1 on --help, as they do).
+  const first = argv[2];
+  if (first === 'pub' || first === 'sub' || first === 'rr') {
+    const { runTool } = await import('./mqtt/cli/mosq-main.js');
+    process.exitCode = await runTool(first, `atbridge ${first}`, argv.slice(3));
+    return;
+  }
   const program = new Command('atbridge')
     .description('Drive SIM7600 and ESP-AT modules over AT commands and carry MQTT through their TCP socket')
     .version(VERSION, '--version')

@@ -1,8 +1,8 @@
 /**
  * `atbridge/emulator`: the virtual modem for your own tests. Start one on a pty (your firmware,
  * a Python script or a terminal opens the path) or on a TCP port (ser2net-style), inject faults
- * while it runs, and point a session at it. The in-process `emu:<family>?options` device string of
- * {@link openModemSession} needs none of this.
+ * while it runs, and point a session at it. The in-process `emu:<family>?options` device string of the main
+ * entry's `openModemSession` needs none of this.
  *
  * @module
  */

@@ -383,6 +383,11 @@ export class Conversation {
     }
     if (ev?.event.line !== undefined) e.line = ev.event.line;
     if (ev?.event.t !== undefined) e.t = ev.event.t;
+    const read = ev?.event.fields?.read;
+    if (read === 'code' || read === 'debug' || read === 'prose' || read === 'traffic') e.read = read;
+    else if (this.options.perLine && dir !== 'note') e.read = 'traffic';
+    const reader = ev?.event.fields?.reader;
+    if (typeof reader === 'string') e.reader = reader;
     if (this.context && kind !== 'command' && kind !== 'note') e.command = this.shownCommand;
     this.out.push(e);
     return e;

@@ -4,6 +4,7 @@ import { openCapture, type OpenCaptureOptions, type OpenedCapture } from '../tra
 import { Conversation } from './conversation.js';
 import type { TimelineEntry } from './timeline.js';
 
+/** Options of decoding: the capture format and the profile to read it with. */
 export interface DecodeOptions extends OpenCaptureOptions {
   /** Profile id or path; guessed from the capture when absent. */
   profile?: string;

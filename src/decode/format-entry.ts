@@ -19,8 +19,11 @@ function colourFor(e: TimelineEntry): (s: string) => string {
 
 /** One timeline entry as a line for a person: time, direction, kind, text, meaning, round trip. */
 export function formatEntry(e: TimelineEntry): string {
-  const kind = (e.inferred && e.kind === 'command' ? 'command?' : e.kind).padEnd(8);
+  // A pasted log's note says how its line was read (prose, code, a library's debug print).
+  const shownKind = e.kind === 'note' && e.read && e.read !== 'traffic' ? e.read : e.inferred && e.kind === 'command' ? 'command?' : e.kind;
+  const kind = shownKind.padEnd(8);
   let line = `${pc.dim(time(e.t))} ${ARROW[e.dir]} ${pc.dim(kind)} ${colourFor(e)(e.text)}`;
+  if (e.reader && e.dir !== 'note') line += pc.dim(`  (${e.reader})`);
   if (e.socket) line += pc.dim(`  [link ${e.socket.link} ${e.socket.via} ${e.socket.bytes} B${e.socket.truncated ? ', cut short' : ''}]`);
   const notes: string[] = [];
   if (e.meaning) notes.push(e.meaning);

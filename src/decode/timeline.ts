@@ -33,6 +33,7 @@ export interface SocketData {
   truncated?: boolean;
 }
 
+/** One thing that happened on the line: a command, its answer, a URC, data, an MQTT packet, a note. */
 export interface TimelineEntry {
   /** Position in the timeline (0-based). */
   index: number;
@@ -69,4 +70,7 @@ export interface TimelineEntry {
   mqtt?: MqttSummary[];
   /** Structured fields of a note. */
   fields?: Record<string, unknown>;
+  /** How a pasted log's line was read: traffic, code, debug (a library's print) or prose; and the debug reader that took it. */
+  read?: 'traffic' | 'code' | 'debug' | 'prose';
+  reader?: string;
 }

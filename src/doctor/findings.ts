@@ -4,6 +4,7 @@
  */
 export type Severity = 'error' | 'warning' | 'info';
 
+/** Every finding id the doctor can report. */
 export const FINDING_IDS = [
   'port-missing', 'port-permission', 'port-busy', 'modemmanager-holds-port', 'wrong-port',
   'no-response', 'baud-mismatch', 'line-corruption', 'stuck-transparent', 'escape-failed',
@@ -13,10 +14,13 @@ export const FINDING_IDS = [
   'wifi-join-timeout', 'wifi-wrong-password', 'wifi-ap-not-found', 'wifi-join-failed', 'wifi-disconnected',
   'socket-open-failed', 'socket-close-failed', 'peer-closed', 'send-failed',
   'mqtt-connect-refused', 'client-id-conflict', 'keepalive-timeout', 'mqtt-service-failed',
+  'http-service-failed', 'urc-interleaved',
 ] as const;
 
+/** The stable ids of findings (see README, Diagnose). */
 export type FindingId = (typeof FINDING_IDS)[number];
 
+/** A line of the capture that backs a finding. */
 export interface Evidence {
   /** Index of the trace event (0-based, in the order read). */
   index: number;
@@ -27,6 +31,7 @@ export interface Evidence {
   text: string;
 }
 
+/** One diagnosis: a stable id, severity, a summary, the evidence lines and a fix. */
 export interface Finding {
   id: FindingId;
   severity: Severity;
@@ -76,7 +81,9 @@ export const DEFAULT_FIX: Record<FindingId, string> = {
   'mqtt-connect-refused': 'check the MQTT username, password and client id the broker expects (and TLS settings)',
   'client-id-conflict': 'another client uses the same client id: give each client its own id',
   'keepalive-timeout': 'the broker stopped answering PINGREQ: check the link, and use a keepalive shorter than any NAT/idle timeout',
-  'mqtt-service-failed': 'check the APN and that the data context is up (AT+CGACT?), then AT+CMQTTSTOP and AT+CMQTTSTART again',
+  'mqtt-service-failed': 'check the APN and that the data context is up (AT+CGACT?), that the broker is reachable from the mobile network, then stop and start the module\'s MQTT service again',
+  'http-service-failed': 'the module\'s own HTTP client failed (a module status, not the server\'s): check the data context, DNS, and for HTTPS the TLS version, SNI and CA certificate the server needs',
+  'urc-interleaved': 'an unsolicited line arrived in the middle of a command\'s answer: the host\'s parser must accept URCs anywhere, not only between commands',
 };
 
 export const DEFAULT_SEVERITY: Record<FindingId, Severity> = {
@@ -88,6 +95,7 @@ export const DEFAULT_SEVERITY: Record<FindingId, Severity> = {
   'wifi-join-timeout': 'error', 'wifi-wrong-password': 'error', 'wifi-ap-not-found': 'error', 'wifi-join-failed': 'error', 'wifi-disconnected': 'warning',
   'socket-open-failed': 'error', 'socket-close-failed': 'warning', 'peer-closed': 'warning', 'send-failed': 'error',
   'mqtt-connect-refused': 'error', 'client-id-conflict': 'error', 'keepalive-timeout': 'error', 'mqtt-service-failed': 'error',
+  'http-service-failed': 'error', 'urc-interleaved': 'warning',
 };
 
 export function isFindingId(value: unknown): value is FindingId {
@@ -121,6 +129,7 @@ export function mergeFindings(list: readonly Finding[]): Finding[] {
   return [...byId.values()].sort((a, b) => RANK[a.severity] - RANK[b.severity]);
 }
 
+/** True when any finding is error-level. */
 export function hasError(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === 'error');
 }

@@ -48,6 +48,8 @@ export abstract class Cellular3gpp implements FamilyHandler {
   /** Offset the host set with AT+CCLK=, in ms from the host's clock. */
   private clockOffsetMs = 0;
   protected contexts = new Map<number, PdpContext>();
+  /** The host detached with AT+CGATT=0 (attached again by CGATT=1 or a new registration). */
+  private detached = false;
   readonly registration: Registration;
 
   constructor(
@@ -77,6 +79,7 @@ export abstract class Cellular3gpp implements FamilyHandler {
     this.cmgf = 0;
     this.cnmi = '2,0,0,0,0';
     this.clockOffsetMs = 0;
+    this.detached = false;
     this.contexts = new Map(this.o.apn !== undefined ? [[1, { type: 'IP', apn: this.o.apn, active: false }]] : []);
     clearTimeout(this.simTimer);
     this.registration.reset();
@@ -178,8 +181,14 @@ export abstract class Cellular3gpp implements FamilyHandler {
     }
     const cops = this.cops(up);
     if (cops) return cops;
-    if (up === 'AT+CGATT?') return { lines: [`+CGATT: ${this.registration.registered ? 1 : 0}`], final: 'OK' };
-    if (/^AT\+CGATT=[01]$/.test(up)) return OK;
+    if (up === 'AT+CGATT?') return { lines: [`+CGATT: ${this.attached() ? 1 : 0}`], final: 'OK' };
+    if ((m = /^AT\+CGATT=([01])$/.exec(up))) {
+      // TS 27.007 §10.1.9: attach waits for the network; detach deactivates every context.
+      if (m[1] === '1' && !this.registration.registered) return this.cme(30);
+      this.detached = m[1] === '0';
+      if (this.detached) this.detach();
+      return OK;
+    }
     const pdp = this.pdp(line, up);
     if (pdp) return pdp;
     const fun = this.functionality(up);
@@ -236,6 +245,7 @@ export abstract class Cellular3gpp implements FamilyHandler {
       const on = m[1] === '1';
       const cids = m[2] !== undefined ? [Number(m[2])] : [...this.contexts.keys()];
       if (on && !this.registration.registered) return this.cme(30);
+      if (on) this.detached = false;
       for (const cid of cids) {
         const context = this.contexts.get(cid);
         if (!context) return on ? this.cme(148) : OK;
@@ -248,15 +258,30 @@ export abstract class Cellular3gpp implements FamilyHandler {
       const wanted = m[1] !== undefined ? [Number(m[1])] : [...this.contexts.keys()];
       const lines = this.sortedContexts()
         .filter(([cid]) => wanted.includes(cid))
-        .map(([cid, c]) => `+CGPADDR: ${cid},${c.active ? `"${PDP_ADDRESS}"` : '"0.0.0.0"'}`);
+        .map(([cid, c]) => `+CGPADDR: ${cid},${this.contextAddress(c)}`);
       return { lines, final: 'OK' };
     }
     if (/^AT\+CGAUTH=/.test(up)) return OK;
     return undefined;
   }
 
+  /** Packet-domain attached: registered and not detached by the host. */
+  protected attached(): boolean {
+    return this.registration.registered && !this.detached;
+  }
+
+  /** AT+CGATT=0: contexts deactivated; a dialect also closes its data network. */
+  protected detach(): void {
+    for (const context of this.contexts.values()) context.active = false;
+  }
+
   protected sortedContexts(): [number, PdpContext][] {
     return [...this.contexts].sort(([a], [b]) => a - b);
+  }
+
+  /** +CGPADDR's address: bare, as SIMCom prints it (`+CGPADDR: 1,10.71.155.118`); a dialect may quote it. */
+  protected contextAddress(context: PdpContext): string {
+    return context.active ? PDP_ADDRESS : '0.0.0.0';
   }
 
   /** AT+CFUN (TS 27.007 §8.2): 0 and 4 leave the network, 1 searches again, <rst>=1 restarts. */

@@ -1,8 +1,13 @@
 import { AtbridgeError, ExitCode } from '../errors.js';
+import { listProfileIds } from '../profile/index.js';
 import type { EmulatorOptions } from './options.js';
 import type { FamilyHandler, VirtualModule } from './virtual-module.js';
+import { dialect as a76xx } from './a76xx.js';
 import { dialect as espAt } from './esp-at.js';
+import { dialect as esp8266At1 } from './esp8266-at1.js';
+import { dialect as quectel } from './quectel.js';
 import { dialect as sim7600 } from './sim7600.js';
+import { dialect as sim800 } from './sim800.js';
 
 /**
  * An emulated module family: the handler that answers its commands on top of what every module
@@ -16,6 +21,11 @@ export interface Dialect {
   description: string;
   /** The profile the module reads; the dialect id unless a dialect shares another's data. */
   profile?: string;
+  /**
+   * The profile to read while firmware-profiles/ has none for this id yet (a family's profile
+   * and its emulator dialect land separately); unused once the profile exists.
+   */
+  fallbackProfile?: string;
   create(module: VirtualModule, options: EmulatorOptions): FamilyHandler;
 }
 
@@ -23,6 +33,10 @@ export interface Dialect {
 export const DIALECTS: readonly Dialect[] = [
   sim7600,
   espAt,
+  esp8266At1,
+  a76xx,
+  sim800,
+  quectel,
 ];
 
 export function dialectIds(): string[] {
@@ -47,5 +61,7 @@ export function oneOf(items: readonly string[]): string {
 
 /** The profile id a dialect's module reads. */
 export function profileOf(dialect: Dialect): string {
-  return dialect.profile ?? dialect.id;
+  const id = dialect.profile ?? dialect.id;
+  if (dialect.fallbackProfile && !listProfileIds().includes(id)) return dialect.fallbackProfile;
+  return id;
 }

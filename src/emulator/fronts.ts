@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { AtbridgeError, ExitCode } from '../errors.js';
 import { SerialLink } from '../transport/serial-link.js';
 import type { Tap } from '../transport/tap.js';
 import { createVirtualModule } from './index.js';
-import type { EmulatorOptions } from './options.js';
+import type { EmulatorOptions, Fault } from './options.js';
 import { PacedPort } from './paced-port.js';
 import { checkPtyLinkPath } from './pty-path.js';
 import type { VirtualModule } from './virtual-module.js';
@@ -24,6 +24,64 @@ export async function startPtyFront(path: string, options: EmulatorOptions, tap?
   checkPtyLinkPath(path);
   const dir = mkdtempSync(join(tmpdir(), 'atbridge-emu-'));
   const inner = join(dir, 'module');
+  let pair: PtyPair;
+  try {
+    pair = await openPtyPair(path, inner, options.baud);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  let current: PtyPair | undefined = pair;
+  let closing = false;
+  let replug: NodeJS.Timeout | undefined;
+  const port = new PacedPort((data) => void current?.serial.write(data).catch(() => {}), options.baud, options.pacing, tap);
+  const attach = (p: PtyPair) => p.serial.on('data', (chunk) => port.input(chunk));
+  attach(pair);
+  // Unplug: the pty goes away (the user's end sees the device vanish) and comes back at PATH.
+  port.unplug = (ms) => {
+    if (!current) return 'already unplugged';
+    const gone = current;
+    current = undefined;
+    void gone.close();
+    replug = setTimeout(() => {
+      if (closing) return;
+      // Made under a temporary name and moved to PATH once the module's end is open, so a
+      // program that reopens PATH the moment it is back loses nothing.
+      void openPtyPair(join(dir, 'replug'), inner, options.baud, path).then(
+        (p) => {
+          if (closing) return void p.close();
+          current = p;
+          attach(p);
+          tap?.note?.(`line plugged back in at ${path}`);
+        },
+        (err: unknown) => tap?.note?.(`could not plug the line back in: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }, ms);
+    return `line unplugged for ${ms} ms (${path} goes away, then comes back)`;
+  };
+  const module = createVirtualModule(port, options);
+  noteFaults(module, tap);
+  return {
+    module,
+    address: path,
+    async close() {
+      closing = true;
+      clearTimeout(replug);
+      module.close();
+      port.close();
+      await current?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface PtyPair {
+  serial: SerialLink;
+  close(): Promise<void>;
+}
+
+/** socat with two linked ptys, and the real serialport opened on the module's end; the user's link moved to `moveTo` then. */
+async function openPtyPair(path: string, inner: string, baud: number, moveTo?: string): Promise<PtyPair> {
   const socat: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${path}`, `pty,raw,echo=0,link=${inner}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   socat.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -33,28 +91,24 @@ export async function startPtyFront(path: string, options: EmulatorOptions, tap?
     const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20))]);
     if (failed || socat.exitCode !== null || Date.now() > deadline) {
       socat.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
       const why = failed ? (/ENOENT/.test(failed.message) ? 'socat is not installed (apt-get install socat)' : failed.message) : stderr.trim() || 'timed out';
       throw new AtbridgeError('emulator-pty', `could not create the pty ${path}: ${why}`, { exitCode: ExitCode.failure });
     }
   }
-  const serial = await SerialLink.open({ path: inner, baud: options.baud });
-  const port = new PacedPort((data) => void serial.write(data).catch(() => {}), options.baud, options.pacing, tap);
-  serial.on('data', (chunk) => port.input(chunk));
-  const module = createVirtualModule(port, options);
+  const serial = await SerialLink.open({ path: inner, baud });
+  serial.on('error', () => {});
+  if (moveTo) renameSync(path, moveTo);
   return {
-    module,
-    address: path,
+    serial,
     async close() {
-      module.close();
-      port.close();
       await serial.close().catch(() => {});
-      if (socat.exitCode === null) {
+      // socat removes the link it made; one moved elsewhere is removed here.
+      if (moveTo) rmSync(moveTo, { force: true });
+      if (socat.exitCode === null && socat.signalCode === null) {
         const exited = new Promise((r) => socat.once('exit', r));
         socat.kill('SIGTERM');
         await exited;
       }
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -62,9 +116,19 @@ export async function startPtyFront(path: string, options: EmulatorOptions, tap?
 /** `atbridge emulate --listen HOST:PORT`: ser2net-style raw TCP; the newest connection is the line. */
 export async function startTcpFront(host: string, portNumber: number, options: EmulatorOptions, tap?: Tap): Promise<RunningFront> {
   let current: net.Socket | undefined;
+  let unpluggedUntil = 0;
   const port = new PacedPort((data) => current?.write(data), options.baud, options.pacing, tap);
+  // Unplug: the connection drops and new ones are refused for a while (ser2net's device gone).
+  port.unplug = (ms) => {
+    unpluggedUntil = Date.now() + ms;
+    current?.destroy();
+    current = undefined;
+    return `line unplugged for ${ms} ms (the TCP connection dropped; new ones are closed at once meanwhile)`;
+  };
   const module = createVirtualModule(port, options);
+  noteFaults(module, tap);
   const server = net.createServer((socket) => {
+    if (Date.now() < unpluggedUntil) return void socket.destroy();
     current?.destroy();
     current = socket;
     socket.setNoDelay(true);
@@ -89,4 +153,10 @@ export async function startTcpFront(host: string, portNumber: number, options: E
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/** Each fault goes into the trace as a note, with what it did: `fault reboot: rebooting`. */
+function noteFaults(module: VirtualModule, tap: Tap | undefined): void {
+  if (!tap?.note) return;
+  module.on('injected', (fault: Fault, did: string) => tap.note?.(`fault ${fault.kind}: ${did}`, { fault }));
 }

@@ -2,13 +2,15 @@ import { getProfile } from '../profile/index.js';
 import { Wire } from '../transport/pair-link.js';
 import type { HostEnd } from '../transport/pair-link.js';
 import { getDialect, profileOf } from './dialects.js';
+import { checkStartFaults, FaultSchedule } from './faults.js';
 import { DEFAULT_OPTIONS, type EmulatorOptions, type Fault } from './options.js';
 import type { ModulePort } from './port.js';
 import { VirtualModule } from './virtual-module.js';
 
 export type { AccessPoint, EmulatorOptions, Fault, SimState } from './options.js';
-export { checkAutoJoin, parseAccessPoint, parseEmulatorUrl, parseFault, withFailures, DEFAULT_OPTIONS, URL_OPTIONS } from './options.js';
+export { checkAutoJoin, parseAccessPoint, parseDnsEntry, parseEmulatorUrl, parseFault, withFailures, DEFAULT_OPTIONS, URL_OPTIONS } from './options.js';
 export { VirtualModule } from './virtual-module.js';
+export { checkStartFaults, FaultSchedule, LIVE_ONLY, parseDuration, parseFaultSpec, parseFaultSpecs, type ScheduledFault } from './faults.js';
 export { DIALECTS, dialectIds, findDialect, getDialect, type Dialect } from './dialects.js';
 
 export interface EmulatorHandle {
@@ -16,7 +18,8 @@ export interface EmulatorHandle {
   link: HostEnd;
   module: VirtualModule;
   wire: Wire;
-  inject(fault: Fault): void;
+  /** Applies a fault to the running module; returns what it did. */
+  inject(fault: Fault): string;
   close(): Promise<void>;
 }
 
@@ -25,22 +28,30 @@ export function createVirtualModule(port: ModulePort, options: EmulatorOptions, 
   const dialect = getDialect(options.profile);
   const profile = getProfile(profileOf(dialect));
   let module!: VirtualModule;
-  const onFault = (fault: Fault) => {
+  checkStartFaults(options.faults);
+  const corrupt = (rate: number) => {
+    if (wire) wire.corruptionRate = rate;
+    else port.setCorruption?.(rate);
+  };
+  const onFault = (fault: Fault): string | void => {
     switch (fault.kind) {
       case 'corrupt':
-        if (wire) wire.corruptionRate = fault.rate;
-        else port.setCorruption?.(fault.rate);
-        return;
+        corrupt(fault.rate);
+        return `corrupting ${fault.rate} of the bytes`;
       case 'wrong-baud':
         port.setBaud(fault.baud);
+        return `the UART runs at ${fault.baud}`;
+      case 'clear':
+        corrupt(0);
         return;
+      case 'unplug':
+        return port.unplug ? port.unplug(fault.ms ?? 1000) : 'an in-process line cannot be unplugged (use --pty or --listen)';
       case 'registration-lost':
         if (handler.loseRegistration) {
           handler.loseRegistration(fault.ms ?? 10_000);
-        } else {
-          module.inject({ kind: 'network-lost' });
+          return `registration lost for ${fault.ms ?? 10_000} ms`;
         }
-        return;
+        return module.inject({ kind: 'network-lost' });
       default:
         return;
     }
@@ -53,6 +64,10 @@ export function createVirtualModule(port: ModulePort, options: EmulatorOptions, 
   for (const fault of options.faults) if (fault.kind !== 'stuck-transparent') module.inject(fault);
   module.powerOn(stuck.length === 0);
   for (const fault of stuck) module.inject(fault);
+  if (options.schedule?.length) {
+    const schedule = new FaultSchedule(options.schedule, (fault) => void module.inject(fault));
+    module.once('close', () => schedule.stop());
+  }
   return module;
 }
 

@@ -1,6 +1,8 @@
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { dialectIds, findDialect, oneOf } from './dialects.js';
+import { parseFaultSpecs, type ScheduledFault } from './faults.js';
 
+/** A Wi-Fi access point the emulated ESP-AT module can see and join. */
 export interface AccessPoint {
   ssid: string;
   password: string;
@@ -12,11 +14,12 @@ export interface AccessPoint {
   failCode?: 1 | 4;
 }
 
+/** The emulated SIM: ready, asking for its PIN, missing, or busy (still initialising). */
 export type SimState = 'ready' | 'pin' | 'missing' | 'busy';
 
 /** Faults a test, the CLI or a URL can inject. */
 export type Fault =
-  | { kind: 'reboot' }
+  | { kind: 'reboot'; offMs?: number }
   | { kind: 'peer-close' }
   | { kind: 'network-lost' }
   | { kind: 'registration-lost'; ms?: number }
@@ -26,8 +29,11 @@ export type Fault =
   | { kind: 'corrupt'; rate: number }
   | { kind: 'stuck-transparent' }
   | { kind: 'wrong-baud'; baud: number }
-  | { kind: 'silent' };
+  | { kind: 'silent' }
+  | { kind: 'unplug'; ms?: number }
+  | { kind: 'clear' };
 
+/** Everything an emulated module can be told (also as `emu:<family>?key=value` URL options). */
 export interface EmulatorOptions {
   /** The emulated family: a dialect id from dialects.ts (also the firmware profile it reads). */
   profile: string;
@@ -56,10 +62,14 @@ export interface EmulatorOptions {
   allowHosts: string[];
   /** Firmware version the module reports (default: the profile's emulator identity). */
   firmware?: string;
+  /** Wi-Fi: names AT+CIPDOMAIN / AT+PING / AT+CIPSTART resolve (`localhost` and IP literals always do). */
+  dns?: Record<string, string>;
   /** ESP-AT: credentials stored in flash for this SSID, so the module joins it at every boot. */
   autoJoin?: string;
   /** Faults present from power-on. */
   faults: Fault[];
+  /** Faults injected while the module runs (`fault=reboot@30s,every=20s`). */
+  schedule?: ScheduledFault[];
   /** Cellular: the IMEI (default: the one in the profile's identification). */
   imei?: string;
   /** Cellular: the SIM's IMSI (AT+CIMI) and ICCID. */
@@ -86,7 +96,7 @@ export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
   allowHosts: [],
   faults: [],
   // MCC 001 / MNC 01 is the test network (ITU-T E.212); the ICCID's issuer 89 882 is "no real operator".
-  imsi: '001010123456789',
+  imsi: '001019876543210',
   iccid: '8988211000000000001',
   smsc: '+10000000000',
 };
@@ -102,6 +112,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
   let ssid: string | undefined;
   let password: string | undefined;
   const failing: { ssid: string; failCode: 1 | 4 }[] = [];
+  const faultTexts: string[] = [];
   for (const [key, value] of params) {
     switch (key) {
       case 'baud': options.baud = int(key, value, 300, 5_000_000); break;
@@ -127,7 +138,13 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'allow': options.allowHosts.push(...value.split(',')); break;
       case 'firmware': options.firmware = value; break;
       case 'autojoin': options.autoJoin = value; break;
-      case 'fault': options.faults.push(parseFault(value)); break;
+      case 'dns': options.dns = { ...options.dns, ...parseDnsEntry(value) }; break;
+      case 'fault': faultTexts.push(value); break;
+      // every= / times= repeat the fault given just before them.
+      case 'every': case 'times':
+        if (faultTexts.length === 0) throw bad(key, value, 'a fault= before it');
+        faultTexts[faultTexts.length - 1] += `,${key}=${value}`;
+        break;
       case 'imei': options.imei = digits(key, value, 15, 15); break;
       case 'imsi': options.imsi = digits(key, value, 6, 15); break;
       case 'iccid': options.iccid = digits(key, value, 18, 20); break;
@@ -142,15 +159,25 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
   if (options.accessPoints.length === 0) options.accessPoints = DEFAULT_OPTIONS.accessPoints.map((ap) => ({ ...ap }));
   options.accessPoints = withFailures(options.accessPoints, failing);
   checkAutoJoin(options);
+  const { faults, schedule } = parseFaultSpecs(faultTexts);
+  options.faults = faults;
+  if (schedule.length > 0) options.schedule = schedule;
   return options;
 }
 
 /** Every `emu:` query option, for help text and errors. */
 export const URL_OPTIONS = [
   'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'ssid', 'password', 'ap',
-  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault',
+  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault', 'every', 'times', 'dns',
   'imei', 'imsi', 'iccid',
 ] as const;
+
+/** `NAME=IPV4` for the emulated DNS (`dns=broker.example=127.0.0.1`). */
+export function parseDnsEntry(text: string): Record<string, string> {
+  const m = /^([A-Za-z0-9.-]+)=(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
+  if (!m) throw bad('dns', text, 'NAME=IPV4, e.g. broker.example=127.0.0.1');
+  return { [m[1]!.toLowerCase()]: m[2]! };
+}
 
 /** `SSID:PASSWORD` (the first ':' separates; write a ':' in the SSID as %3A in a URL). */
 export function parseAccessPoint(text: string): AccessPoint {
@@ -170,6 +197,9 @@ export function withFailures(aps: AccessPoint[], failing: readonly { ssid: strin
   return out;
 }
 
+/** Every fault, as written. */
+export const FAULT_SYNTAX = 'reboot[:off-ms], peer-close, network-lost, registration-lost[:ms], busy:ms, drop-final[:n], delay-final:ms, corrupt:rate, stuck-transparent, wrong-baud:rate, silent, unplug[:ms], clear';
+
 /** `busy:3000`, `corrupt:0.01`, `wrong-baud:9600`, `reboot`, … */
 export function parseFault(text: string): Fault {
   const [kind, arg] = text.split(':', 2);
@@ -179,8 +209,11 @@ export function parseFault(text: string): Fault {
     return n;
   };
   switch (kind) {
-    case 'reboot': case 'peer-close': case 'network-lost': case 'stuck-transparent': case 'silent':
+    case 'peer-close': case 'network-lost': case 'stuck-transparent': case 'silent': case 'clear':
+      if (arg !== undefined) throw bad('fault', text, `${kind} (it takes no value)`);
       return { kind };
+    case 'reboot': return arg === undefined ? { kind } : { kind, offMs: num(0, 600_000) };
+    case 'unplug': return arg === undefined ? { kind } : { kind, ms: num(0, 600_000) };
     case 'registration-lost': return arg === undefined ? { kind } : { kind, ms: num(0, 3_600_000) };
     case 'busy': return { kind, ms: num(1, 600_000) };
     case 'drop-final': return arg === undefined ? { kind } : { kind, count: num(1, 1000) };
@@ -188,7 +221,7 @@ export function parseFault(text: string): Fault {
     case 'corrupt': return { kind, rate: num(0, 1) };
     case 'wrong-baud': return { kind, baud: num(300, 5_000_000) };
     default:
-      throw bad('fault', text, 'reboot, peer-close, network-lost, registration-lost[:ms], busy:ms, drop-final[:n], delay-final:ms, corrupt:rate, stuck-transparent, wrong-baud:rate, silent');
+      throw bad('fault', text, FAULT_SYNTAX);
   }
 }
 

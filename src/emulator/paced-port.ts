@@ -12,6 +12,8 @@ export class PacedPort extends EventEmitter implements ModulePort {
   private readonly out: Pacer;
   private readonly in: Pacer;
   private corruptionRate = 0;
+  /** Set by the front that carries the line (pty, TCP), which alone can pull it out. */
+  unplug?: (ms: number) => string;
   private seed = 0x2545f491;
 
   constructor(sink: (data: Buffer) => void, baud: number, pacing: boolean, private readonly tap?: Tap) {

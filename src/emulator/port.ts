@@ -8,6 +8,8 @@ export interface ModulePort {
   clearOutput(): void;
   /** Flip bits on the line at this rate per byte, both ways (fault injection). */
   setCorruption?(rate: number): void;
+  /** Pull the line out for `ms` (the pty or TCP connection goes away, then comes back); says what it did. */
+  unplug?(ms: number): string;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   on(event: 'dtr', listener: (asserted: boolean) => void): unknown;
   on(event: 'close', listener: () => void): unknown;

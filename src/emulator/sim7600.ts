@@ -15,16 +15,23 @@ const RX_BUFFER_LIMIT = 64 * 1024;
  * field logs show it, on the 27.007 base. One socket at a time, any link 0-9.
  */
 export class Sim7600Handler extends Cellular3gpp {
-  private netOpen = false;
+  protected netOpen = false;
+  /** AT+NETOPEN answered OK and its +NETOPEN: result is not out yet. */
+  private netOpening: Promise<void> | undefined;
+  /**
+   * A CIPOPEN sent while AT+NETOPEN is still opening waits for it instead of failing with
+   * `+CIPOPEN: <link>,2` (drivers that send CIPOPEN right after NETOPEN's OK work on the module).
+   */
+  protected opensAfterNetOpen = false;
   private cipMode = 0;
   private rxGet = 0;
   /** RECV FROM line and +IPD header on pushed data (AT+CIPSRIP / AT+CIPHEAD, both 1 by default). */
   private showSource = true;
   private showHeader = true;
   /** Link id of the open socket. */
-  private link = 0;
+  protected link = 0;
   private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+  protected bufferedBytes = 0;
   private noticeSent = false;
   /** A peer close waits for the answer of a send that runs. */
   private readonly closeOrder = new SendCloseOrder();
@@ -37,12 +44,22 @@ export class Sim7600Handler extends Cellular3gpp {
 
   protected resetDialect(): void {
     this.netOpen = false;
+    this.netOpening = undefined;
     this.cipMode = 0;
     this.rxGet = 0;
     this.showSource = true;
     this.showHeader = true;
     this.dropBuffered();
     this.closeOrder.reset();
+  }
+
+  /** AT+CGATT=0 takes the data network down with it. */
+  protected override detach(): void {
+    super.detach();
+    if (!this.netOpen) return;
+    this.m.closeSocket();
+    this.dropBuffered();
+    this.netOpen = false;
   }
 
   protected override leaveNetwork(): void {
@@ -81,11 +98,15 @@ export class Sim7600Handler extends Cellular3gpp {
     if (up === 'AT+NETOPEN?') return { lines: [`+NETOPEN: ${this.netOpen ? 1 : 0}`], final: 'OK' };
     if (up === 'AT+NETOPEN') {
       if (this.netOpen) return { lines: ['+IP ERROR: Network is already opened'], final: 'ERROR' };
+      let opened!: () => void;
+      this.netOpening = new Promise((resolve) => (opened = resolve));
       return {
         final: 'OK',
         after: () =>
           setTimeout(() => {
-            this.netOpen = this.registration.registered;
+            this.netOpen = this.attached();
+            this.netOpening = undefined;
+            opened();
             this.m.urc(`+NETOPEN: ${this.netOpen ? 0 : 1}`);
           }, 10 + this.o.rttMs),
       };
@@ -107,8 +128,7 @@ export class Sim7600Handler extends Cellular3gpp {
       if (!this.m.socket || link !== this.link) return { lines: [`+CIPCLOSE: ${link},4`], final: 'ERROR' };
       this.m.closeSocket();
       this.dropBuffered();
-      // As the field logs show it (sim7600_09): OK, CLOSED, then the close result.
-      return { final: 'OK', after: () => this.m.writeLines(['CLOSED', `+CIPCLOSE: ${link},0`]) };
+      return { final: 'OK', after: () => this.m.writeLines(this.closeLines(link)) };
     }
     if (up === 'AT+CIPCLOSE?') {
       const states = Array.from({ length: 10 }, (_, i) => (this.m.socket && i === this.link ? 1 : 0));
@@ -130,6 +150,11 @@ export class Sim7600Handler extends Cellular3gpp {
     return undefined;
   }
 
+  /** After AT+CIPCLOSE's OK. As the field logs show it (sim7600_09): CLOSED, then the close result. */
+  protected closeLines(link: number): string[] {
+    return ['CLOSED', `+CIPCLOSE: ${link},0`];
+  }
+
   switchBaud(rate: number): void {
     this.baud = rate;
     this.m.port.setBaud(rate);
@@ -137,6 +162,7 @@ export class Sim7600Handler extends Cellular3gpp {
 
   private async open(link: number, host: string, port: number): Promise<Reply> {
     if (link > 9) return { lines: ['+IP ERROR: Invalid parameter'], final: 'ERROR' };
+    if (this.netOpening && this.opensAfterNetOpen) await this.netOpening;
     if (!this.netOpen) return { lines: [`+CIPOPEN: ${link},2`], final: 'ERROR' };
     // One socket at a time in this emulator: a second link is "operation not supported".
     if (this.m.socket) return { lines: [`+CIPOPEN: ${link},4`], final: 'ERROR' };
@@ -213,7 +239,7 @@ export class Sim7600Handler extends Cellular3gpp {
     void this.m.write(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), data]));
   }
 
-  private dropBuffered(): void {
+  protected dropBuffered(): void {
     this.buffered = [];
     this.bufferedBytes = 0;
     this.noticeSent = false;

@@ -31,6 +31,10 @@ export interface FamilyHandler {
   networkLost(hadSocket: boolean): void;
   /** Cellular: registration lost, searching again for `ms` (forever when undefined). */
   loseRegistration?(ms: number | undefined): void;
+  /** A dialect that reports other identification than its profile's (ESP8266 AT 1.x on the esp-at profile). */
+  identity?(command: string): string[] | undefined;
+  /** What a command line gets while a send waits for its confirmation (ESP8266 AT 1.x `busy s...`); none: it waits its turn. */
+  readonly busyWhileSending?: string;
 }
 
 /**
@@ -53,6 +57,11 @@ export class VirtualModule extends EventEmitter {
   /** A command is being worked on (ESP-AT answers new lines with `busy p...` meanwhile). */
   private running = false;
   private dropFinals = 0;
+  /** Network events held until the running send is confirmed (see fromNetwork). */
+  private held: (() => void)[] | undefined;
+  /** A send's data is complete and its confirmation not yet asked for / not yet written. */
+  private confirmPending = false;
+  private sending = false;
   private delayFinalMs = 0;
   silent = false;
   socket: NetBridge | undefined;
@@ -65,7 +74,7 @@ export class VirtualModule extends EventEmitter {
     readonly port: ModulePort,
     readonly profile: ModuleProfile,
     readonly options: EmulatorOptions,
-    private readonly onFaultHook: (fault: Fault) => void = () => {},
+    private readonly onFaultHook: (fault: Fault) => string | void = () => {},
   ) {
     super();
     this.echo = options.echo;
@@ -79,10 +88,17 @@ export class VirtualModule extends EventEmitter {
 
   /** The identification answer for a command, with the configured firmware version in it. */
   identity(command: string): string[] | undefined {
+    const own = this.handler?.identity?.(command);
+    if (own) return own;
     const lines = this.profile.data.emulator?.identity[command];
     if (!lines || this.options.firmware === undefined) return lines;
     const current = this.defaultFirmware();
     return current ? lines.map((l) => l.split(current).join(this.options.firmware!)) : lines;
+  }
+
+  /** The firmware version the module reports: the option, or the one in its identification. */
+  firmwareVersion(): string | undefined {
+    return this.options.firmware ?? this.defaultFirmware();
   }
 
   private defaultFirmware(): string | undefined {
@@ -119,6 +135,9 @@ export class VirtualModule extends EventEmitter {
     this.booted = false;
     this.transparent = false;
     this.dataPhase = undefined;
+    this.held = undefined;
+    this.confirmPending = false;
+    this.sending = false;
     this.line = [];
     this.echo = this.options.echo;
     this.closeSocket();
@@ -140,46 +159,84 @@ export class VirtualModule extends EventEmitter {
 
   // ---- faults ---------------------------------------------------------------------------
 
-  inject(fault: Fault): void {
+  /**
+   * Applies a fault now, at power-on or while the module runs (tests, `--control`, a schedule);
+   * returns what it did, in a few words.
+   */
+  inject(fault: Fault): string {
     this.emit('fault', fault);
+    const did = this.applyFault(fault);
+    this.emit('injected', fault, did);
+    return did;
+  }
+
+  private applyFault(fault: Fault): string {
     switch (fault.kind) {
       case 'reboot':
+        // Power gone: output not yet sent is lost, and so is input until the banner.
         this.port.clearOutput();
-        this.powerOn();
-        return;
-      case 'peer-close':
-        if (this.socket) {
-          this.closeSocket();
-          this.onPeerClosed();
+        if (fault.offMs) {
+          this.powerOff();
+          clearTimeout(this.bootTimer);
+          this.bootTimer = setTimeout(() => this.powerOn(), fault.offMs);
+          return `powered off for ${fault.offMs} ms, then booting`;
         }
-        return;
+        this.powerOn();
+        return 'rebooting';
+      case 'peer-close':
+        if (!this.socket) return 'no socket is open: nothing to close';
+        this.closeSocket();
+        this.onPeerClosed();
+        return 'the peer closed the socket';
       case 'network-lost': {
         const hadSocket = this.socket !== undefined;
         this.closeSocket();
         if (this.transparent) this.leaveTransparent(false);
         this.handler.networkLost(hadSocket);
-        return;
+        return hadSocket ? 'the network dropped, and the socket with it' : 'the network dropped';
       }
       case 'busy':
         this.busyUntil = Date.now() + fault.ms;
-        return;
+        return `busy for ${fault.ms} ms`;
       case 'drop-final':
         this.dropFinals += fault.count ?? 1;
-        return;
+        return `dropping the next ${this.dropFinals} final result(s)`;
       case 'delay-final':
         this.delayFinalMs = fault.ms;
-        return;
+        return `delaying the next final result by ${fault.ms} ms`;
       case 'silent':
         this.silent = true;
-        return;
+        return 'silent until cleared or rebooted';
       case 'stuck-transparent':
         // As a crashed program leaves it: passthrough on, connection to nowhere.
         this.transparent = true;
         this.plus.lastByteAt = Date.now();
-        return;
-      default:
+        return 'stuck in transparent mode';
+      case 'clear':
+        this.silent = false;
+        this.busyUntil = 0;
+        this.dropFinals = 0;
+        this.delayFinalMs = 0;
+        if (this.transparent && !this.socket) this.leaveTransparent(false);
         this.onFaultHook(fault);
+        return 'lasting faults cleared';
+      default:
+        return this.onFaultHook(fault) ?? `${fault.kind} applied`;
     }
+  }
+
+  /** No power: nothing is heard or said, nothing runs, until powerOn(). */
+  private powerOff(): void {
+    clearTimeout(this.bootTimer);
+    this.booted = false;
+    this.transparent = false;
+    this.dataPhase = undefined;
+    this.held = undefined;
+    this.confirmPending = false;
+    this.sending = false;
+    this.line = [];
+    this.closeSocket();
+    this.handler.reset();
   }
 
   // ---- output ----------------------------------------------------------------------------
@@ -217,7 +274,17 @@ export class VirtualModule extends EventEmitter {
         at += take;
         if (phase.remaining === 0) {
           this.dataPhase = undefined;
+          // The ordering gate: what the network says now waits for the send's confirmation.
+          this.held ??= [];
+          this.confirmPending = true;
+          this.sending = true;
           phase.done(Buffer.concat(phase.parts));
+          if (this.confirmPending) {
+            // The handler did not answer the data at once: nothing to wait for.
+            this.confirmPending = false;
+            this.sending = false;
+            this.releaseNetwork();
+          }
         }
         continue;
       }
@@ -232,7 +299,8 @@ export class VirtualModule extends EventEmitter {
         this.line = [];
         if (text.length === 0) continue;
         // ESP-AT takes no new command while one runs: each new line gets `busy p...` (espat_07, _11).
-        if (this.running && this.hasBusyText) void this.writeLines(['busy p...']);
+        if (this.sending && this.handler.busyWhileSending) void this.writeLines([this.handler.busyWhileSending]);
+        else if (this.running && this.hasBusyText) void this.writeLines(['busy p...']);
         else this.enqueue(text);
       } else if (byte === 0x0a) {
         continue;
@@ -279,6 +347,20 @@ export class VirtualModule extends EventEmitter {
   }
 
   async answer(reply: Reply): Promise<void> {
+    // The first answer after a send's data is its confirmation: it opens the ordering gate.
+    const confirms = this.confirmPending;
+    this.confirmPending = false;
+    try {
+      await this.writeAnswer(reply);
+    } finally {
+      if (confirms) {
+        this.sending = false;
+        this.releaseNetwork();
+      }
+    }
+  }
+
+  private async writeAnswer(reply: Reply): Promise<void> {
     // Information text is one block, lines joined by a single CR LF (sim7600_02 AT+SIMCOMATI,
     // espat_01 AT+GMR); the final result follows after a blank line.
     if (reply.lines?.length) await this.write(`\r\n${reply.lines.join('\r\n')}\r\n`);
@@ -360,16 +442,18 @@ export class VirtualModule extends EventEmitter {
     if (!hostAllowed(host, this.options.allowHosts)) return 'not-allowed';
     this.closeSocket();
     const bridge = new NetBridge(this.options.rttMs, {
-      data: (chunk) => {
-        if (this.socket !== bridge) return;
-        if (this.transparent) void this.write(chunk);
-        else this.handler.received(chunk);
-      },
-      closed: () => {
-        if (this.socket !== bridge) return;
-        this.socket = undefined;
-        this.onPeerClosed();
-      },
+      data: (chunk) =>
+        this.fromNetwork(() => {
+          if (this.socket !== bridge) return;
+          if (this.transparent) void this.write(chunk);
+          else this.handler.received(chunk);
+        }),
+      closed: () =>
+        this.fromNetwork(() => {
+          if (this.socket !== bridge) return;
+          this.socket = undefined;
+          this.onPeerClosed();
+        }),
     });
     try {
       await bridge.connect(host, port);
@@ -379,6 +463,22 @@ export class VirtualModule extends EventEmitter {
     this.socket = bridge;
     this.socketTarget = { host, port };
     return 'ok';
+  }
+
+  /**
+   * Network events (data, the peer's close) in order, each held while a send waits for its
+   * confirmation: a real module hands the data to its TCP/IP stack and confirms it (ESP-AT
+   * `SEND OK`, SIM7600 `+CIPSEND: l,n,n`) before any reply can come back, whatever the round trip.
+   */
+  private fromNetwork(event: () => void): void {
+    if (this.held) this.held.push(event);
+    else event();
+  }
+
+  private releaseNetwork(): void {
+    const events = this.held ?? [];
+    this.held = undefined;
+    for (const event of events) event();
   }
 
   closeSocket(): void {

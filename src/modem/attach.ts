@@ -1,8 +1,9 @@
 import { AtError } from '../at/errors.js';
-import { AtbridgeError, ExitCode, isLinkClosed } from '../errors.js';
+import { AtbridgeError, ExitCode, isLinkClosed, type ErrorCode } from '../errors.js';
 import { run, runScript, type StepContext } from './context.js';
 import { sleep } from './probe.js';
 
+/** What the driver knows of a cellular module's SIM, signal, registration and data connection. */
 export interface CellularFacts {
   sim: string;
   rssi?: number;
@@ -44,8 +45,8 @@ async function waitForSim(ctx: StepContext): Promise<string> {
       state = (await run(ctx, 'simStatus')).groups.cpin?.trim() ?? 'UNKNOWN';
     } catch (err) {
       if (!(err instanceof AtError) || isLinkClosed(err) || err.atCode === 'aborted') throw err;
-      // Numeric (AT+CMEE=1) or verbose (AT+CMEE=2) codes alike.
-      const code = err.moduleCode === 'SIM not inserted' ? '10' : err.moduleCode === 'SIM failure' ? '13' : err.moduleCode;
+      // Numeric (AT+CMEE=1) or verbose (AT+CMEE=2) codes alike: TS 27.007 §9.2 10 = SIM not inserted, 13 = SIM failure.
+      const code = ctx.profile.codeOf('cme', err.moduleCode);
       if (code === '10') throw simError('sim-missing', 'no SIM card: the module says "SIM not inserted" (+CME ERROR: 10)', ExitCode.simMissing, 'insert the SIM (contacts down), power-cycle the module');
       if (code === '13') throw simError('sim-failure', 'the SIM failed (+CME ERROR: 13)', ExitCode.simMissing, 'reseat or replace the SIM');
       // 14 = SIM busy (right after boot), others: give it a moment.
@@ -112,29 +113,33 @@ async function waitForRegistration(ctx: StepContext, options: AttachOptions, not
   }
 }
 
-/** CIPMODE must be set while the network is closed, so a wrong mode means NETCLOSE first. */
+/**
+ * Runs the profile's network-open script (command or transparent). The receive-mode settings go
+ * just before the open itself; a step the module refuses in the current state
+ * recovers the way its data says (`recoverWith`).
+ */
 async function openNetwork(ctx: StepContext, options: AttachOptions): Promise<void> {
-  const mode = options.transparent ? 'socketModeTransparent' : 'socketModeCommand';
-  const set = await run(ctx, mode, { optional: true });
-  if (!set.ok) {
-    ctx.note('attach: socket mode refused while the network is open; closing it first');
-    await run(ctx, 'netClose', { optional: true });
-    await run(ctx, mode);
-  }
-  // Push is the power-on default; a module left in buffered mode is still read (on its notices).
-  if (!options.transparent && options.recvMode === 'buffered' && ctx.profile.hasCommand('recvBuffered')) await run(ctx, 'recvBuffered');
-  if (!options.transparent && options.recvMode === 'push' && ctx.profile.hasCommand('hideSource')) await run(ctx, 'hideSource', { optional: true });
-  ctx.progress('opening the packet data network (NETOPEN)');
-  try {
-    await run(ctx, 'netOpen');
-  } catch (err) {
-    if (err instanceof AtError) {
-      throw new AtbridgeError('netopen-failed', `could not open the data network: ${err.message}`, {
-        exitCode: ExitCode.networkFailed,
-        fix: 'check the APN (--apn) and that the plan has data; `atbridge doctor` shows the PDP state',
-      });
+  const steps = ctx.profile.script(options.transparent ? 'netOpenTransparent' : 'netOpenCommand').filter((s) => ctx.profile.hasCommand(s));
+  // The open itself: the `netOpen` role where the script names it (SIM800 reads its address after), else the last step.
+  const last = steps.includes('netOpen') ? 'netOpen' : steps.at(-1);
+  for (const step of steps) {
+    if (step === last) {
+      // Push is the power-on default; a module left in buffered mode is still read (on its notices).
+      if (!options.transparent && options.recvMode === 'buffered' && ctx.profile.hasCommand('recvBuffered')) await run(ctx, 'recvBuffered');
+      if (!options.transparent && options.recvMode === 'push' && ctx.profile.hasCommand('hideSource')) await run(ctx, 'hideSource', { optional: true });
+      ctx.progress(`opening the packet data network (${ctx.profile.command(step).send.replace(/^AT/i, '')})`);
     }
-    throw err;
+    try {
+      await run(ctx, step);
+    } catch (err) {
+      if (err instanceof AtError && !isLinkClosed(err) && step === last) {
+        throw new AtbridgeError('netopen-failed', `could not open the data network: ${err.message}`, {
+          exitCode: ExitCode.networkFailed,
+          fix: 'check the APN (--apn) and that the plan has data; `atbridge doctor` shows the PDP state',
+        });
+      }
+      throw err;
+    }
   }
 }
 
@@ -144,6 +149,6 @@ function summaryOf(ctx: StepContext, states: Record<string, string>): string {
     .join(', ');
 }
 
-function simError(code: string, message: string, exitCode: number, fix: string): AtbridgeError {
+function simError(code: ErrorCode, message: string, exitCode: number, fix: string): AtbridgeError {
   return new AtbridgeError(code, message, { exitCode, fix });
 }

@@ -12,8 +12,20 @@ export interface StepContext {
   signal: AbortSignal | undefined;
 }
 
-export function run(ctx: StepContext, name: string, options: RunCommandOptions = {}): Promise<CommandResult> {
-  return runCommand(ctx.channel, ctx.profile, name, ctx.vars, { ...(ctx.signal ? { signal: ctx.signal } : {}), ...options });
+/**
+ * Runs one command role. A refused command whose spec names `recoverWith` (data: e.g. "the socket
+ * mode can only change while the network is closed") runs those steps, then itself once more.
+ */
+export async function run(ctx: StepContext, name: string, options: RunCommandOptions = {}): Promise<CommandResult> {
+  const once = (opts: RunCommandOptions): Promise<CommandResult> =>
+    runCommand(ctx.channel, ctx.profile, name, ctx.vars, { ...(ctx.signal ? { signal: ctx.signal } : {}), ...opts });
+  const recover = ctx.profile.hasCommand(name) ? ctx.profile.command(name).recoverWith : undefined;
+  if (!recover || recover.length === 0) return once(options);
+  const first = await once({ ...options, optional: true });
+  if (first.ok) return first;
+  ctx.note(`${name}: refused; running ${recover.join(', ')} first, then again`);
+  for (const step of recover) await runCommand(ctx.channel, ctx.profile, step, ctx.vars, { ...(ctx.signal ? { signal: ctx.signal } : {}), optional: true });
+  return once(options);
 }
 
 /** Runs each step of a chat script in order; the groups of all steps merged. */

@@ -2,6 +2,7 @@ import { AtError } from '../at/errors.js';
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { run, runScript, type StepContext } from './context.js';
 
+/** What the driver knows of an ESP-AT module's Wi-Fi: the AP joined, signal and address. */
 export interface WifiFacts {
   ssid: string;
   rssi?: number;

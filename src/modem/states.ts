@@ -35,6 +35,7 @@ const NEXT: Record<ModemState, readonly ModemState[]> = {
   dead: ['detect-baud', 'sync', 'recovering', 'closed'],
 };
 
+/** One state change of the modem driver, with its cause. */
 export interface Transition {
   from: ModemState;
   to: ModemState;

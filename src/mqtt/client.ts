@@ -20,8 +20,10 @@ import { PacketIdAllocator } from './packet-ids.js';
 import { connackRefused, reasonText } from './reasons.js';
 import { assertFilter, assertPublishTopic } from './topic.js';
 
+/** MQTT protocol level: 3 = MQTT 3.1, 4 = 3.1.1, 5 = MQTT 5. */
 export type ProtocolVersion = 3 | 4 | 5;
 
+/** The last-will message the broker publishes if the client goes away without DISCONNECT. */
 export interface WillOptions {
   topic: string;
   payload: Buffer | string;
@@ -30,11 +32,13 @@ export interface WillOptions {
   properties?: NonNullable<IConnectPacket['will']>['properties'];
 }
 
+/** How the client reconnects after the connection is lost (capped exponential backoff with jitter). */
 export interface ReconnectOptions extends BackoffOptions {
   /** Keep trying when the very first connection fails too (a gateway booting before its network). */
   retryInitial?: boolean;
 }
 
+/** Options of {@link MqttClient}; only `connect` is required. */
 export interface MqttClientOptions {
   /** Opens a fresh byte stream to the broker: a ModemSocket, net.Socket, TLS socket... */
   connect: () => Promise<Duplex>;
@@ -66,12 +70,14 @@ export interface MqttClientOptions {
   connectProperties?: IConnectPacket['properties'];
 }
 
+/** Options of {@link MqttClient.publish}. */
 export interface PublishOptions {
   qos?: QoS;
   retain?: boolean;
   properties?: PublishProperties;
 }
 
+/** Options of {@link MqttClient.subscribe}. */
 export interface SubscribeOptions {
   qos?: QoS;
   /** MQTT 5 subscription options. */
@@ -81,6 +87,7 @@ export interface SubscribeOptions {
   properties?: ISubscribePacket['properties'];
 }
 
+/** Events an {@link MqttClient} emits. */
 export interface ClientEvents {
   connect: [connack: IConnackPacket];
   message: [topic: string, payload: Buffer, packet: IPublishPacket];
@@ -244,6 +251,7 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     return this.request(packet);
   }
 
+  /** Unsubscribes from the filters; resolves with the UNSUBACK reason codes (MQTT 5) or an empty list. */
   unsubscribe(filters: string | string[]): Promise<number[]> {
     const list = Array.isArray(filters) ? filters : [filters];
     try {

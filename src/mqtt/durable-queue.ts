@@ -13,12 +13,17 @@ import { MemoryQueue, type PublishProperties, type QueueBounds, type QueuedMessa
  */
 export type FsyncPolicy = 'always' | 'interval' | 'never';
 
+/** Options of {@link DurableQueue.open}. */
 export interface DurableQueueOptions extends QueueBounds {
+  /** Directory of the queue's log files (created if missing; one process owns it). */
   dir: string;
+  /** Flush policy (default interval). */
   fsync?: FsyncPolicy;
+  /** Interval for the interval policy (default 1000 ms). */
   fsyncIntervalMs?: number;
   /** Start a new log file after this many bytes; a file is deleted once all its messages are done. */
   segmentBytes?: number;
+  /** @internal Clock for the age bound. */
   now?: () => number;
 }
 
@@ -81,10 +86,12 @@ export class DurableQueue extends MemoryQueue {
     return queue;
   }
 
+  /** The queue's directory. */
   get directory(): string {
     return this.options.dir;
   }
 
+  /** Flushes and closes the log and releases the directory's lock. */
   override close(): void {
     if (this.fsyncTimer) clearTimeout(this.fsyncTimer);
     this.fsyncTimer = undefined;
@@ -100,6 +107,7 @@ export class DurableQueue extends MemoryQueue {
     }
   }
 
+  /** @internal */
   protected override persistAppend(entry: QueuedMessage): void {
     if (this.replaying) return;
     const topic = Buffer.from(entry.topic);
@@ -122,6 +130,7 @@ export class DurableQueue extends MemoryQueue {
     this.writeRecord(body);
   }
 
+  /** @internal */
   protected override persistState(entry: QueuedMessage): void {
     if (this.replaying) return;
     if (entry.state === 'sent') {
@@ -135,6 +144,7 @@ export class DurableQueue extends MemoryQueue {
     }
   }
 
+  /** @internal */
   protected override persistRemove(entry: QueuedMessage, dropped: boolean): void {
     if (this.replaying) return;
     this.writeRecord(seqRecord(dropped ? Kind.Drop : Kind.Ack, entry.seq));

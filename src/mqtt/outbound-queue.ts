@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { IPublishPacket } from 'mqtt-packet';
 
+/** MQTT 5 PUBLISH properties (content type, user properties, expiry …) stored with a message. */
 export type PublishProperties = NonNullable<IPublishPacket['properties']>;
 
 /** Where a stored QoS≥1 message is in its flow: not yet sent, sent (awaiting PUBACK/PUBREC), released (PUBREL sent, awaiting PUBCOMP). */
 export type DeliveryState = 'new' | 'sent' | 'released';
 
+/** A QoS 1 or 2 message handed to a queue. */
 export interface NewMessage {
   topic: string;
   payload: Buffer;
@@ -14,6 +16,7 @@ export interface NewMessage {
   properties?: PublishProperties;
 }
 
+/** A message held by a queue, with where it is in its delivery flow. */
 export interface QueuedMessage extends NewMessage {
   /** Position in the queue; increases with every append and is never reused within a queue's life. */
   readonly seq: number;
@@ -24,6 +27,7 @@ export interface QueuedMessage extends NewMessage {
   state: DeliveryState;
 }
 
+/** Limits on what a queue holds; beyond them the oldest unsent messages are dropped (and counted). */
 export interface QueueBounds {
   /** Most messages held; the oldest unsent ones are dropped beyond it. */
   maxMessages?: number;
@@ -33,6 +37,7 @@ export interface QueueBounds {
   maxAgeMs?: number;
 }
 
+/** Counters of a queue, for status reports and metrics. */
 export interface QueueStats {
   messages: number;
   bytes: number;
@@ -42,6 +47,7 @@ export interface QueueStats {
   dropped: number;
 }
 
+/** Which bound made a queue drop a message. */
 export type DropReason = 'count' | 'bytes' | 'age';
 
 /**
@@ -55,14 +61,17 @@ export class MemoryQueue extends EventEmitter {
   protected totalBytes = 0;
   protected counters = { appended: 0, acked: 0, dropped: 0 };
 
-  constructor(protected readonly bounds: QueueBounds = {}, protected readonly now: () => number = Date.now) {
+  /** @param bounds limits on what is held; @param now clock for the age bound (tests pass their own). */
+  constructor(protected readonly bounds: QueueBounds = {}, /** @internal */ protected readonly now: () => number = Date.now) {
     super();
   }
 
+  /** Messages held (unsent and in flight). */
   get size(): number {
     return this.bySeq.size;
   }
 
+  /** Stores a new message at the end of the queue and returns it with its sequence number. */
   append(message: NewMessage): QueuedMessage {
     const entry: QueuedMessage = { ...message, seq: this.nextSeq++, enqueuedAt: this.now(), packetId: undefined, state: 'new' };
     this.persistAppend(entry);
@@ -79,10 +88,12 @@ export class MemoryQueue extends EventEmitter {
     return this.bySeq.values();
   }
 
+  /** The held message with this sequence number, if any. */
   get(seq: number): QueuedMessage | undefined {
     return this.bySeq.get(seq);
   }
 
+  /** The message went out with this packet id (awaiting PUBACK or PUBREC). */
   markSent(seq: number, packetId: number): void {
     const entry = this.bySeq.get(seq);
     if (!entry) return;
@@ -91,6 +102,7 @@ export class MemoryQueue extends EventEmitter {
     this.persistState(entry);
   }
 
+  /** PUBREL sent for this QoS 2 message (awaiting PUBCOMP). */
   markReleased(seq: number): void {
     const entry = this.bySeq.get(seq);
     if (!entry) return;
@@ -114,12 +126,15 @@ export class MemoryQueue extends EventEmitter {
     }
   }
 
+  /** Current counters. */
   stats(): QueueStats {
     return { messages: this.bySeq.size, bytes: this.totalBytes, ...this.counters };
   }
 
+  /** Releases what the queue holds open (nothing for the memory queue). */
   close(): void {}
 
+  /** @internal Removes a message (acknowledged or dropped). */
   protected remove(seq: number, dropped = false): QueuedMessage | undefined {
     const entry = this.bySeq.get(seq);
     if (!entry) return undefined;
@@ -129,9 +144,11 @@ export class MemoryQueue extends EventEmitter {
     return entry;
   }
 
-  /** Hooks for the durable queue. */
+  /** @internal Hook for the durable queue: a message was appended. */
   protected persistAppend(_entry: QueuedMessage): void {}
+  /** @internal Hook for the durable queue: a message changed state. */
   protected persistState(_entry: QueuedMessage): void {}
+  /** @internal Hook for the durable queue: a message was removed. */
   protected persistRemove(_entry: QueuedMessage, _dropped: boolean): void {}
 
   private enforceBounds(): void {

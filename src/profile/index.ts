@@ -1,7 +1,8 @@
 import { loadProfile } from './load.js';
 import { ModuleProfile } from './module-profile.js';
 
-export { listProfileIds, loadProfile, parseProfile, PROFILE_DIR } from './load.js';
+export { composeProfileJson, listBaseIds, listProfileIds, loadProfile, parseProfile, PROFILE_DIR } from './load.js';
+export { ROLE_CONTRACTS } from './roles.js';
 export { commandName, compareVersions, ModuleProfile } from './module-profile.js';
 export type { Matched, Vars } from './module-profile.js';
 export type { Profile } from './schema.js';

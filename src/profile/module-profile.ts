@@ -33,6 +33,7 @@ export class ModuleProfile {
   private readonly reboot: RegExp[];
   private readonly ready: RegExp;
   private readonly commands: Record<string, CommandSpecT>;
+  private readonly scripts: Record<string, string[]>;
   readonly maxSend: number;
   /** First characters of inline block headers, for a cheap test on each byte. */
   readonly inlinePrefixes: string[];
@@ -52,6 +53,7 @@ export class ModuleProfile {
     this.ready = linePattern(data.banner.readyPattern);
     let commands = { ...data.commands };
     let maxSend = data.socket.maxSend;
+    let scripts = { ...data.scripts };
     if (firmware !== undefined) {
       for (const quirk of data.quirks) {
         if (!quirkApplies(quirk.when, firmware)) continue;
@@ -60,9 +62,11 @@ export class ModuleProfile {
           if (base) commands = { ...commands, [name]: { ...base, ...override } as CommandSpecT };
         }
         if (quirk.socket?.maxSend) maxSend = quirk.socket.maxSend;
+        if (quirk.scripts) scripts = { ...scripts, ...quirk.scripts };
       }
     }
     this.commands = commands;
+    this.scripts = scripts;
     this.maxSend = maxSend;
   }
 
@@ -88,6 +92,7 @@ export class ModuleProfile {
     return this.data.quirks.filter((q) => quirkApplies(q.when, fw)).map((q) => q.name);
   }
 
+  /** @internal The final result code a line is, if any (profile results first, then `extra`). */
   matchFinal(line: string, extra: readonly CompiledResult[] = []): Matched<CompiledResult> | undefined {
     for (const r of extra) {
       const m = r.regex.exec(line);
@@ -100,6 +105,7 @@ export class ModuleProfile {
     return undefined;
   }
 
+  /** @internal The URC a line is, with its named groups. */
   matchUrc(line: string): Matched<UrcT> | undefined {
     for (const u of this.urcs) {
       const m = u.regex.exec(line);
@@ -108,6 +114,7 @@ export class ModuleProfile {
     return undefined;
   }
 
+  /** @internal `busy p...` / `busy s...` style answers. */
   matchBusy(line: string): 'processing' | 'sending' | undefined {
     return this.busy.find((b) => b.regex.test(line))?.kind;
   }
@@ -132,14 +139,17 @@ export class ModuleProfile {
     return undefined;
   }
 
+  /** @internal Lines the module prints that mean nothing (boot noise). */
   isNoise(line: string): boolean {
     return this.noise.some((n) => n.test(line));
   }
 
+  /** @internal A boot banner: the module (re)started. */
   isReboot(line: string): boolean {
     return this.reboot.some((r) => r.test(line));
   }
 
+  /** @internal The module's ready banner. */
   isReady(line: string): boolean {
     return this.ready.test(line);
   }
@@ -149,18 +159,21 @@ export class ModuleProfile {
     return this.data.timeouts.byCommand[commandName(commandText)] ?? this.data.timeouts.defaultMs;
   }
 
+  /** True when the profile defines this command role. */
   hasCommand(name: string): boolean {
     return name in this.commands;
   }
 
+  /** The command the profile defines for a role (throws a one-line error if it has none). */
   command(name: string): CommandSpecT {
     const spec = this.commands[name];
     if (!spec) throw new Error(`profile ${this.id} has no command "${name}"`);
     return spec;
   }
 
+  /** The command names a chat script runs, in order. */
   script(name: string): string[] {
-    return this.data.scripts[name] ?? [];
+    return this.scripts[name] ?? [];
   }
 
   /** Fills a command template; string values are escaped the way this firmware wants. */
@@ -183,13 +196,28 @@ export class ModuleProfile {
     );
   }
 
+  /** @internal Quotes a value for an AT string argument as the module expects. */
   escapeString(value: string): string {
     if (this.data.serial.stringEscape === 'backslash') return value.replace(/[\\",]/g, (c) => `\\${c}`);
     return value;
   }
 
+  /** @internal Compiles result-code patterns. */
   compileResults(results: readonly ResultCodeT[] | undefined): CompiledResult[] {
     return (results ?? []).map((r) => ({ ...r, regex: linePattern(r.pattern) }));
+  }
+
+  /**
+   * The numeric code for a module's answer in a table: `10` stays `10`, and a verbose answer
+   * (`+CME ERROR: SIM not inserted` after AT+CMEE=2) is looked up by its meaning.
+   */
+  codeOf(table: string, answer: string | undefined): string | undefined {
+    if (answer === undefined) return undefined;
+    const text = answer.trim();
+    const t = this.data.tables[table];
+    if (!t || text in t) return text;
+    const wanted = normalise(text);
+    return Object.entries(t).find(([, meaning]) => normalise(meaning) === wanted)?.[0] ?? text;
   }
 
   /** Human meaning of a code in one of the profile's tables. */
@@ -199,6 +227,10 @@ export class ModuleProfile {
     if (!t) return undefined;
     return t[code] ?? t[code.trim()] ?? t[code.toLowerCase()];
   }
+}
+
+function normalise(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
 }
 
 /** A string's UTF-8 bytes read as latin1: how the framer hands that text over. */

@@ -110,6 +110,8 @@ const CommandSpec = z
     settleMs: z.number().int().min(0).optional(),
     /** Error answers that mean the job is already done (e.g. network already opened). */
     alreadyDone: z.array(Regex).optional(),
+    /** Refused: run these commands, then this one once more (SIMCom: CIPMODE only while the network is closed → netClose). */
+    recoverWith: z.array(z.string()).optional(),
     /** Only run when this variable is set. */
     when: z.string().optional(),
     optional: z.boolean().optional(),
@@ -130,6 +132,8 @@ const Quirk = z
       })
       .strict(),
     commands: z.record(z.string(), CommandSpec.partial()).optional(),
+    /** Chat scripts this firmware runs instead (SIM7000's CSTT/CIICR/CIFSR bring-up on a SIM7080 profile). */
+    scripts: z.record(z.string(), z.array(z.string())).optional(),
     socket: z.object({ maxSend: z.number().int().positive().optional() }).strict().optional(),
   })
   .strict();
@@ -137,6 +141,10 @@ const Quirk = z
 export const ProfileSchema = z
   .object({
     $schema: z.string().optional(),
+    /** Id of the base profile this one was merged over (`3gpp`); see src/profile/compose.ts for the rules. */
+    extends: z.string().optional(),
+    /** A base that names no module: listed for `extends` only, never picked or loaded alone. */
+    abstract: z.boolean().optional(),
     id: z.string().regex(/^[a-z0-9-]+$/),
     name: z.string(),
     family: z.enum(['cellular', 'wifi']),
@@ -206,8 +214,12 @@ export const ProfileSchema = z
     identify: z
       .object({
         commands: z.array(z.string()).min(1),
-        /** Any answer line matching one of these means this profile fits. */
-        detect: z.array(Regex).min(1),
+        /**
+         * Answer lines that say this profile fits, each worth a score (default 1): identification
+         * scores every profile and takes the best, so a line only this family prints (its model
+         * name) is worth more than one its whole vendor prints. A score of 10 or more is decisive.
+         */
+        detect: z.array(z.union([Regex, z.object({ pattern: Regex, score: z.number().positive() }).strict()])).min(1),
         model: z.array(Regex),
         firmware: z.array(Regex),
       })
@@ -223,6 +235,8 @@ export const ProfileSchema = z
         maxSend: z.number().int().positive(),
         /** Receive modes this family offers; the first is the default. */
         recvModes: z.array(z.enum(['push', 'buffered'])).min(1),
+        /** Socket modes this family offers (default both): "transparent" needs a transparent open. */
+        modes: z.array(z.enum(['command', 'transparent'])).min(1).optional(),
         /** Largest read in buffered mode. */
         maxRead: z.number().int().positive(),
         transparent: z
@@ -245,6 +259,7 @@ export const ProfileSchema = z
   })
   .strict();
 
+/** A firmware profile as stored in firmware-profiles/*.json (validated with the schema on load). */
 export type Profile = z.infer<typeof ProfileSchema>;
 export type CommandSpecT = z.infer<typeof CommandSpec>;
 export type ResultCodeT = z.infer<typeof ResultCode>;
@@ -252,3 +267,4 @@ export type UrcT = z.infer<typeof Urc>;
 export type UrcEventT = z.infer<typeof UrcEvent>;
 export type BinaryBlockT = z.infer<typeof BinaryBlock>;
 export type QuirkT = z.infer<typeof Quirk>;
+export type DetectT = Profile['identify']['detect'][number];

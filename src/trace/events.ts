@@ -6,6 +6,7 @@
  */
 export type Direction = 'tx' | 'rx' | 'note';
 
+/** The first line of an atbridge trace: format version, tool, start time, device, profile. */
 export interface TraceHeader {
   type: 'atbridge-trace';
   version: 1;
@@ -24,6 +25,7 @@ export interface TraceHeader {
   session?: string;
 }
 
+/** One record of a trace: bytes sent (tx) or received (rx), or a note, with its time. */
 export interface TraceEvent {
   /** Milliseconds since the start of the capture (undefined when the source has no times). */
   t: number | undefined;

@@ -1,5 +1,6 @@
 import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
-import { constants, createGzip, type Gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { join } from 'node:path';
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { listSegments, segmentName } from './segments.js';
@@ -25,30 +26,39 @@ export interface FlightRecorderOptions {
   flushMs?: number;
 }
 
-/**
- * The flight recorder's sink: trace lines into gzip-compressed segments of a directory, a new
- * segment past `segmentBytes` (each starting with the session's header, so any segment reads
- * alone), the oldest deleted past `totalBytes`. Writing never waits: a slow disk costs dropped
- * lines (counted in a note when it catches up), not a stalled serial path.
- */
 /** The recorders of this process, so a snapshot can flush them first. */
 const live = new Set<RollingTraceSink>();
+const gzipAsync = promisify(gzip);
 
 /** Flushes every flight recorder of this process to disk (before a snapshot). */
 export async function flushFlightRecorders(): Promise<void> {
   await Promise.all([...live].map((sink) => sink.flush()));
 }
 
+/**
+ * The flight recorder's sink: trace lines into gzip-compressed segments of a directory, a new
+ * segment past `segmentBytes` (each starting with the session's header, so any segment reads
+ * alone), the oldest deleted past `totalBytes`. Lines are gathered into blocks, each compressed
+ * off the main thread into a gzip member of its own (a segment is a series of members, which any
+ * gunzip reads as one stream), so the size on disk is known block by block. Writing never waits:
+ * a slow disk costs dropped lines (counted in a note when it catches up), not a stalled serial path.
+ */
 export class RollingTraceSink implements TraceSink {
   private readonly segmentBytes: number;
   private readonly totalBytes: number;
   private readonly maxBacklog: number;
+  private readonly blockBytes: number;
   private header: string | undefined;
-  private gzip: Gzip | undefined;
   private file: WriteStream | undefined;
   private currentName = '';
   private written = 0;
   private seq: number;
+  private lines: string[] = [];
+  private buffered = 0;
+  /** Raw bytes handed to the compressor and not yet on their way to disk. */
+  private compressing = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private needHeader = true;
   private dropped = 0;
   private failed = false;
   private readonly timer: NodeJS.Timeout;
@@ -61,6 +71,7 @@ export class RollingTraceSink implements TraceSink {
     this.segmentBytes = options.segmentBytes ?? FLIGHT_RECORDER_DEFAULTS.segmentBytes;
     this.totalBytes = options.totalBytes ?? FLIGHT_RECORDER_DEFAULTS.totalBytes;
     this.maxBacklog = options.maxBacklogBytes ?? 8 * 1024 * 1024;
+    this.blockBytes = Math.max(256, Math.min(64 * 1024, Math.floor(this.segmentBytes / 4)));
     if (!(this.segmentBytes > 0) || !(this.totalBytes >= this.segmentBytes)) {
       throw new AtbridgeError('bad-option', 'the flight recorder needs a segment size above 0 and a total cap at least one segment', { exitCode: ExitCode.usage });
     }
@@ -71,7 +82,7 @@ export class RollingTraceSink implements TraceSink {
     }
     const existing = listSegments(dir);
     this.seq = (existing.at(-1)?.seq ?? 0) + 1;
-    this.timer = setInterval(() => this.flush(), options.flushMs ?? 1000);
+    this.timer = setInterval(() => this.compressBlock(), options.flushMs ?? 1000);
     this.timer.unref();
     live.add(this);
   }
@@ -84,75 +95,86 @@ export class RollingTraceSink implements TraceSink {
       this.open();
       return true;
     }
-    if (this.backlog() > this.maxBacklog) {
+    if (this.buffered + this.compressing + (this.file?.writableLength ?? 0) > this.maxBacklog) {
       this.dropped++;
       return false;
     }
     if (this.dropped > 0) {
       const note = { dir: 'note', data: `flight recorder: ${this.dropped} lines dropped (the disk was slower than the serial line)`, fields: { dropped: this.dropped } };
       this.dropped = 0;
-      this.gzip!.write(`${JSON.stringify(note)}\n`);
+      this.push(`${JSON.stringify(note)}\n`);
     }
-    this.gzip!.write(text);
-    if (this.written >= this.segmentBytes) this.rotate();
+    this.push(text);
     return true;
   }
 
-  /** Makes everything written so far readable on disk (the snapshot calls this first). */
-  flush(): Promise<void> {
-    const gzip = this.gzip;
+  /** Makes everything written so far readable on disk (a snapshot calls this first). */
+  async flush(): Promise<void> {
+    this.compressBlock();
+    await this.chain;
     const file = this.file;
-    if (!gzip || !file || this.failed) return Promise.resolve();
-    // The compressor's output reaches the file through the pipe; an empty write after it resolves
-    // once everything before it is on disk.
-    return new Promise((resolve) =>
-      gzip.flush(constants.Z_SYNC_FLUSH, () => setImmediate(() => (file.writable ? file.write(Buffer.alloc(0), () => resolve()) : resolve()))),
-    );
+    if (!file || this.failed || !file.writable) return;
+    // An empty write resolves once everything before it is on disk.
+    await new Promise<void>((resolve) => file.write(Buffer.alloc(0), () => resolve()));
   }
 
   end(done: () => void): void {
     clearInterval(this.timer);
     live.delete(this);
-    const file = this.file;
-    const gzip = this.gzip;
-    this.gzip = undefined;
-    this.file = undefined;
-    if (!gzip || !file || this.failed) {
-      done();
-      return;
-    }
-    file.once('close', () => done());
-    file.once('error', () => done());
-    gzip.end();
+    this.compressBlock();
+    void this.chain.then(() => {
+      const file = this.file;
+      this.file = undefined;
+      if (!file || this.failed) return done();
+      file.once('close', () => done());
+      file.once('error', () => done());
+      file.end();
+    });
   }
 
-  private backlog(): number {
-    return (this.gzip?.writableLength ?? 0) + (this.file?.writableLength ?? 0);
+  private push(text: string): void {
+    this.lines.push(text);
+    this.buffered += text.length;
+    if (this.buffered >= this.blockBytes) this.compressBlock();
+  }
+
+  /** Hands the gathered lines to the compressor; blocks reach the disk in order. */
+  private compressBlock(): void {
+    if (this.lines.length === 0 || this.failed) return;
+    const text = this.lines.join('');
+    const raw = text.length;
+    this.lines = [];
+    this.buffered = 0;
+    this.compressing += raw;
+    this.chain = this.chain.then(async () => {
+      const withHeader = this.needHeader ? this.header! + text : text;
+      this.needHeader = false;
+      const member = await gzipAsync(Buffer.from(withHeader, 'utf8'), { level: 6 }).catch(() => undefined);
+      this.compressing -= raw;
+      if (!member || this.failed || !this.file) return;
+      this.file.write(member);
+      this.written += member.length;
+      if (this.written >= this.segmentBytes) this.rotate();
+    });
   }
 
   private open(): void {
     this.currentName = segmentName(this.seq++, new Date());
     const file = createWriteStream(join(this.dir, this.currentName));
-    const gzip = createGzip({ level: 6 });
     // A full card or a removed directory stops the recorder, never the bridge.
-    const fail = () => {
+    file.on('error', () => {
       this.failed = true;
       clearInterval(this.timer);
-    };
-    file.on('error', fail);
-    gzip.on('error', fail);
-    this.written = 0;
-    gzip.on('data', (chunk: Buffer) => (this.written += chunk.length));
-    gzip.pipe(file);
-    gzip.write(this.header!);
-    this.gzip = gzip;
+    });
     this.file = file;
+    this.written = 0;
+    this.needHeader = true;
     this.segments++;
     this.enforceCap();
   }
 
   private rotate(): void {
-    this.gzip?.end();
+    this.file?.end();
     this.open();
   }
 

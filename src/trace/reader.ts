@@ -4,6 +4,7 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import type { TraceEvent, TraceHeader, TraceRecord } from './events.js';
 import { fromRecord, isTraceHeader, TRACE_VERSION } from './events.js';
 
+/** A trace file that is not a valid atbridge trace (the message names the line). */
 export class TraceFormatError extends Error {
   constructor(
     message: string,
@@ -63,6 +64,7 @@ export async function* readLines(stream: Readable): AsyncGenerator<string> {
   }
 }
 
+/** A trace read into memory: its header and events. */
 export interface TraceReadResult {
   header: TraceHeader | undefined;
   events: AsyncGenerator<TraceEvent>;

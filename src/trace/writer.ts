@@ -6,6 +6,7 @@ import type { TraceEvent, TraceHeader } from './events.js';
 import { TRACE_VERSION, toRecord } from './events.js';
 import { Redactor, StreamRedactor } from './redact.js';
 
+/** Options of {@link TraceWriter}: what the header records and which secrets to mask. */
 export interface TraceWriterOptions {
   profile?: string;
   baud?: number;
@@ -76,14 +77,17 @@ export class TraceWriter implements Tap {
     this.out.write(`${JSON.stringify(header)}\n`);
   }
 
+  /** Records bytes the host sent. */
   tx(data: Buffer): void {
     this.bytes('tx', data);
   }
 
+  /** Records bytes the module sent. */
   rx(data: Buffer): void {
     this.bytes('rx', data);
   }
 
+  /** Records a note (a state change, a resync, a fault). */
   note(text: string, fields?: Record<string, unknown>): void {
     this.write({ t: this.now(), dir: 'note', data: Buffer.from(text, 'utf8'), ...(fields ? { fields } : {}) });
   }
@@ -126,6 +130,7 @@ export class TraceWriter implements Tap {
     this.out.write(`${JSON.stringify(toRecord(event))}\n`);
   }
 
+  /** Flushes held-back bytes and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
     for (const dir of ['tx', 'rx'] as const) {

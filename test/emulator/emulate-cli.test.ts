@@ -85,7 +85,7 @@ describe('atbridge emulate', () => {
   });
 
   it.each([
-    [['--profile', 'nope', '--pty', '/tmp/x'], /--profile "nope" is not an emulated family; use sim7600 or esp-at/],
+    [['--profile', 'nope', '--pty', '/tmp/x'], /--profile "nope" is not an emulated family; use sim7600, esp-at/],
     [['--profile', 'sim7600'], /exactly one of --pty PATH or --listen HOST:PORT/],
     [['--profile', 'sim7600', '--listen', 'nowhere'], /--listen wants HOST:PORT/],
     [['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--fault', 'melt'], /emulator option fault="melt"/],

@@ -234,14 +234,15 @@ describe('stuck in transparent mode from power-on', () => {
 
 describe('faults from an emu: address', () => {
   it('fault=silent, fault=busy:ms and several at once are parsed and applied', async () => {
-    const options = parseEmulatorUrl('emu:esp-at?pacing=0&fault=busy:200&fault=drop-final:2&fault=corrupt:0.5&fault=wrong-baud:9600&fault=registration-lost');
+    const options = parseEmulatorUrl('emu:esp-at?pacing=0&fault=busy:200&fault=drop-final:2&fault=corrupt:0.5&fault=wrong-baud:9600&fault=registration-lost@1s');
     expect(options.faults).toEqual([
       { kind: 'busy', ms: 200 },
       { kind: 'drop-final', count: 2 },
       { kind: 'corrupt', rate: 0.5 },
       { kind: 'wrong-baud', baud: 9600 },
-      { kind: 'registration-lost' },
     ]);
+    // registration-lost means something only once registered: on a schedule (live-faults.test.ts).
+    expect(options.schedule).toMatchObject([{ fault: { kind: 'registration-lost' }, atMs: 1000 }]);
     const device = await openDevice('emu:sim7600?pacing=0&fault=silent', { baud: 115200 });
     try {
       const term = new Terminal(device.link);

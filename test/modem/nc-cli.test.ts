@@ -61,7 +61,7 @@ describe('printf hello | atbridge nc --device … HOST PORT', () => {
 
 describe('bad input: one line, a fix, a distinct exit code, no stack trace', () => {
   it.each([
-    [['--device', 'emu:nokia3310', '127.0.0.1', '1'], 2, 'atbridge: "emu:nokia3310" is not an emulator address; use emu:sim7600 or emu:esp-at'],
+    [['--device', 'emu:nokia3310', '127.0.0.1', '1'], 2, 'atbridge: "emu:nokia3310" is not an emulator address; use emu:sim7600, emu:esp-at'],
     [['--device', 'emu:sim7600?speed=9', '127.0.0.1', '1'], 2, 'atbridge: unknown emulator option "speed" in emu:sim7600?speed=9'],
     [['--device', 'ftp://x', '127.0.0.1', '1'], 2, 'atbridge: unknown device scheme in "ftp://x"; use a serial path, tcp://host:port, emu:sim7600 or emu:esp-at'],
     [['--device', 'tcp://localhost', '127.0.0.1', '1'], 2, 'atbridge: "tcp://localhost" is not a TCP device; use tcp://host:port (ser2net raw port)'],

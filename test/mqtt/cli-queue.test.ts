@@ -80,7 +80,7 @@ it.runIf(cliBuilt())('`pub -m --queue` with the broker away: the message is on d
     // Nothing listens on this port: the publisher keeps retrying, with the message already stored.
     const away = await freePort();
     const first = start(process.execPath, [CLI, 'pub', '-h', '127.0.0.1', '-p', String(away), '-t', topic, '-m', 'written-while-away', '-q', '1', '--queue', dir]);
-    await until(() => /reconnecting in .* \(connection refused/.test(first.stderr()), `a reconnect line with its reason (${first.stderr()})`);
+    await until(() => /reconnecting in .* \(connection refused/i.test(first.stderr()), `a reconnect line with its reason (${first.stderr()})`);
     first.child.kill('SIGKILL');
     await first.exited;
     const stored = DurableQueue.open({ dir });

@@ -7,7 +7,10 @@ import { runScenario, type RunResult } from './run-sketch.js';
 // `atbridge emulate --pty` for every family and scenario in families.json. Checks listed there as
 // expected failures must still fail (EMULATOR-GAPS.md says why); every other check must pass.
 
-const matrix = loadMatrix();
+// TINYGSM_FAMILIES=a76xx,sim800 runs only those families (while working on one dialect).
+const only = process.env.TINYGSM_FAMILIES?.split(',').filter(Boolean);
+const loaded = loadMatrix();
+const matrix = only ? { ...loaded, runs: loaded.runs.filter((r) => only.includes(r.family.family)), expectedFailures: loaded.expectedFailures.filter((x) => only.includes(x.family)) } : loaded;
 const results = new Map<Run, RunResult>();
 const label = (run: Run) => `${run.family.family}/${run.scenario.scenario}`;
 
@@ -33,6 +36,7 @@ afterAll(() => {
     const passed = [...result.checks.values()].filter((c) => c.pass).length;
     console.log(`${label(run)}: ${passed}/${run.scenario.checks.length} checks pass (${(result.wallMs / 1000).toFixed(1)} s)`);
     for (const note of result.notes) console.log(`  TinyGSM workaround: ${note}`);
+    if (run.family.restartWorkaround && run.sketchArgs.includes('init')) console.log(`  TinyGSM workaround: ${run.family.restartWorkaround}`);
   }
 });
 

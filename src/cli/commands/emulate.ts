@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AtbridgeError, ExitCode } from '../../errors.js';
-import { checkAutoJoin, DEFAULT_OPTIONS, dialectIds, getDialect, parseAccessPoint, parseFault, withFailures, type EmulatorOptions, type Fault } from '../../emulator/index.js';
+import { checkAutoJoin, DEFAULT_OPTIONS, dialectIds, getDialect, parseAccessPoint, parseDnsEntry, parseFaultSpecs, withFailures, type Dialect, type EmulatorOptions } from '../../emulator/index.js';
+import { serveControl } from '../../emulator/faults-control.js';
 import { startPtyFront, startTcpFront, type RunningFront } from '../../emulator/fronts.js';
 import { checkPtyLinkPath } from '../../emulator/pty-path.js';
 import { TraceWriter } from '../../trace/writer.js';
@@ -13,7 +14,7 @@ interface EmulateOptions {
   baud: number;
   pacing: boolean;
   latency: number;
-  rtt: number;
+  rtt?: number;
   boot: number;
   sim: string;
   pin: string;
@@ -30,10 +31,19 @@ interface EmulateOptions {
   allow: string[];
   fault: string[];
   trace?: string;
+  control?: string;
+  dns: string[];
   imei?: string;
   imsi: string;
   iccid: string;
 }
+
+/**
+ * The network round trip `emulate` adds when --rtt is not given: a typical LTE round trip to a
+ * nearby server (50–70 ms), and a home Wi-Fi LAN plus its uplink (~20 ms). In-process emulators
+ * (emu:…) default to 0, for fast tests.
+ */
+export const DEFAULT_RTT_MS: Record<Dialect['kind'], number> = { cellular: 60, wifi: 20 };
 
 /** `atbridge emulate`: a virtual module on a pty or a TCP port, until stopped. */
 export default function register(program: Command): void {
@@ -46,7 +56,7 @@ export default function register(program: Command): void {
     .option('--baud <rate>', 'module UART rate (pacing)', intOption('--baud', 300, 5_000_000), 115200)
     .option('--no-pacing', 'do not pace bytes at the line rate')
     .option('--latency <ms>', 'delay before each answer', intOption('--latency', 0, 60_000), 0)
-    .option('--rtt <ms>', 'network round trip for socket traffic', intOption('--rtt', 0, 60_000), 0)
+    .option('--rtt <ms>', 'network round trip for socket traffic (default: 60 cellular, 20 Wi-Fi; 0 for none)', intOption('--rtt', 0, 60_000))
     .option('--boot <ms>', 'power-on time before the banner', intOption('--boot', 0, 60_000), 300)
     .option('--sim <state>', 'ready, pin, missing or busy (SIM7600)', 'ready')
     .option('--pin <pin>', 'the SIM PIN when --sim pin', '1234')
@@ -61,7 +71,9 @@ export default function register(program: Command): void {
     .option('--firmware <version>', 'the firmware version it reports (exercises version quirks)')
     .option('--no-echo', 'start with echo off (real modules start with it on)')
     .option('--allow <host>', 'let sockets reach this host besides loopback (repeatable)', collect, [])
-    .option('--fault <fault>', 'start with a fault: stuck-transparent, silent, busy:MS, wrong-baud:RATE, corrupt:RATE, … (repeatable)', collect, [])
+    .option('--fault <fault>', 'a fault from power-on (stuck-transparent, silent, busy:MS, wrong-baud:RATE, corrupt:RATE, …) or on a schedule (reboot@30s, peer-close,every=10s,times=3) (repeatable)', collect, [])
+    .option('--dns <name=ip>', 'a name the Wi-Fi module resolves (AT+CIPDOMAIN, AT+PING, AT+CIPSTART); localhost and IP literals always do (repeatable)', collect, [])
+    .option('--control <path>', 'take live faults on this Unix socket (atbridge emulate-ctl PATH reboot)')
     .option('--trace <file>', 'record what the module saw and said (JSONL)')
     .option('--imei <digits>', 'the IMEI it reports (cellular; default: the profile\'s)', digitsOption('--imei', 15, 15))
     .option('--imsi <digits>', 'the SIM\'s IMSI, AT+CIMI (cellular)', digitsOption('--imsi', 6, 15), DEFAULT_OPTIONS.imsi)
@@ -75,7 +87,7 @@ export default function register(program: Command): void {
         if (!['ready', 'pin', 'missing', 'busy'].includes(opts.sim)) {
           throw new AtbridgeError('bad-option', `--sim must be ready, pin, missing or busy, not "${opts.sim}"`, { exitCode: ExitCode.usage });
         }
-        const faults: Fault[] = opts.fault.map(parseFault);
+        const { faults, schedule } = parseFaultSpecs(opts.fault);
         const listen = opts.listen === undefined ? undefined : /^(.+):(\d{1,5})$/.exec(opts.listen);
         if (listen === null || (listen && Number(listen[2]) > 65535)) {
           throw new AtbridgeError('bad-option', `--listen wants HOST:PORT, not "${opts.listen}"`, { exitCode: ExitCode.usage });
@@ -90,7 +102,7 @@ export default function register(program: Command): void {
           baud: opts.baud,
           pacing: opts.pacing,
           latencyMs: opts.latency,
-          rttMs: opts.rtt,
+          rttMs: opts.rtt ?? DEFAULT_RTT_MS[getDialect(opts.profile).kind],
           bootMs: opts.boot,
           sim: opts.sim as EmulatorOptions['sim'],
           pin: opts.pin,
@@ -100,6 +112,8 @@ export default function register(program: Command): void {
           echo: opts.echo,
           allowHosts: opts.allow,
           faults,
+          ...(schedule.length > 0 ? { schedule } : {}),
+          ...(opts.dns.length > 0 ? { dns: Object.assign({}, ...opts.dns.map(parseDnsEntry)) as Record<string, string> } : {}),
           imsi: opts.imsi,
           iccid: opts.iccid,
           ...(opts.imei !== undefined ? { imei: opts.imei } : {}),
@@ -118,6 +132,10 @@ export default function register(program: Command): void {
         } else {
           front = await startTcpFront(listen![1]!, Number(listen![2]), options, trace);
         }
+        const control = opts.control ? await serveControl(opts.control, front.module).catch(async (err: unknown) => {
+          await front.close();
+          throw err;
+        }) : undefined;
         // Listen before saying ready: a SIGTERM sent the moment "ready" arrives must still close
         // the front (socat and its link), not kill the process with socat left running.
         const stopped = new Promise<void>((resolve) => {
@@ -126,6 +144,7 @@ export default function register(program: Command): void {
         });
         process.stdout.write(`ready ${front.address}\n`);
         await stopped;
+        await control?.close();
         await front.close();
         await trace?.close();
       }),

@@ -2,16 +2,27 @@ import type { ClassifiedEvent } from '../classify-events.js';
 import type { Exchange, Rule } from '../engine.js';
 import { finalCode, finalOutcome, isBusyLine, isGarbage, trimmed } from './text.js';
 
-/** Commands that got no byte back: `no-response` (error when the module never answered). */
+/**
+ * Commands that got no byte back (or only their own echo: the module's UART loops the line back
+ * but nothing answers): `no-response`, an error when the module never answered. A host library
+ * saying so itself (`esp_modem_sync failed`, `Failed to connect to the modem!`, `Waiting SYNC`)
+ * counts too when no answer follows it.
+ */
 export function noResponseRule(): Rule {
   let run: Exchange[] = [];
   let beforeFirstAnswer = 0;
   let firstRun: Exchange[] = [];
+  /** The host's own "no answer" lines since the module's last final result. */
+  let hostSays: ClassifiedEvent[] = [];
   return {
     name: 'no-response',
+    onEvent(e) {
+      if (e.dir === 'note' && e.fields?.noAnswer === true) hostSays.push(e);
+      else if (e.kind === 'final') hostSays = [];
+    },
     onExchange(ex, c) {
       if (ex.start.dir === 'note') return;
-      if (ex.replies.length === 0) {
+      if (ex.replies.every((r) => r.kind === 'echo' && r.text.trim().toUpperCase() === ex.command.toUpperCase())) {
         run.push(ex);
         return;
       }
@@ -22,7 +33,10 @@ export function noResponseRule(): Rule {
       run = [];
     },
     finish(c) {
-      if (run.length >= 2 || (run.length >= 1 && !c.answeredAny)) {
+      if (hostSays.length >= 2 && run.length < 2) {
+        c.add('no-response', `the host program says the module did not answer (${hostSays.length} times: ${trimmed(hostSays[0]!)})${c.answeredAny ? '' : ' and no answer appears in the log'}`,
+          [...hostSays.slice(0, 3), ...run.slice(0, 3).map((e) => e.start)], { severity: 'error' });
+      } else if (run.length >= 2 || (run.length >= 1 && !c.answeredAny)) {
         const never = !c.answeredAny;
         c.add('no-response', `${run.length} command${run.length > 1 ? 's' : ''} got no answer at all${never ? ' (the module never answered)' : ` (last: ${run.at(-1)!.command})`}`,
           run.slice(0, 6).map((e) => e.start), { severity: never || run.length >= 3 ? 'error' : 'warning' });

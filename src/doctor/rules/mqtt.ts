@@ -13,7 +13,6 @@ export function mqttRule(): Rule {
   const refused: ClassifiedEvent[] = [];
   const dropped: ClassifiedEvent[] = [];
   const lostPing: ClassifiedEvent[] = [];
-  const serviceFailed: ClassifiedEvent[] = [];
   const quickDrops: ClassifiedEvent[] = [];
   let connectedAt: { e: ClassifiedEvent } | undefined;
   let pingPending: ClassifiedEvent | undefined;
@@ -50,24 +49,21 @@ export function mqttRule(): Rule {
           onLinkGone(e);
         }
       }
+      // A non-zero +CMQTTCONNECT code is the services rule's (refused, network or TLS).
       const cm = /^\+CMQTTCONNECT: ?\d+,(\d+)$/.exec(text);
-      if (cm && cm[1] !== '0') refused.push(e);
       if (cm && cm[1] === '0') connectedAt = { e };
       if (/^\+CMQTTCONNLOST: ?\d+,\d+$/.test(text)) {
         dropped.push(e);
         onLinkGone(e);
       }
-      const start = /^\+CMQTTSTART: ?(\d+)$/.exec(text);
-      if (start && start[1] !== '0') serviceFailed.push(e);
       const ping = /^\+CMQTTPING: ?\d+,(\d+)$/.exec(text);
       if (ping && ping[1] !== '0') lostPing.push(e);
     },
     onExchange(ex) {
-      if (/^AT\+(?:MQTTCONN=|CMQTTCONNECT=)/i.test(ex.command) && finalOutcome(ex.final) === 'error') {
+      if (/^AT\+MQTTCONN=/i.test(ex.command) && finalOutcome(ex.final) === 'error') {
         ex.explained = true;
         if (!refused.some((r) => ex.replies.includes(r))) refused.push(ex.final!);
       }
-      if (/^AT\+CMQTTSTART\b/i.test(ex.command) && ex.replies.some((r) => serviceFailed.includes(r))) ex.explained = true;
       if (/^AT\+MQTT(?:SUB|PUB|UNSUB)/i.test(ex.command) && ex.replies.some((r) => /^\+MQTTDISCONNECTED/.test(trimmed(r)))) ex.explained = true;
     },
     finish(c) {
@@ -84,15 +80,6 @@ export function mqttRule(): Rule {
         c.add('peer-closed', `the broker closed the MQTT connection${during ? ` (after ${during})` : ''}: ${trimmed(dropped[0]!)}`, dropped.slice(0, 4), {
           fix: 'check the broker log: a topic the client may not use, a malformed packet or a duplicate client id make it hang up',
         });
-      }
-      if (serviceFailed.length > 0) {
-        const text = trimmed(serviceFailed[0]!);
-        const code = /(\d+)$/.exec(text)![1]!;
-        const meaning = c.explain(code, 'cmqtt');
-        const alreadyUp = code === '23'
-          ? 'an earlier session left the service (or its network) up: release and stop it before starting (AT+CMQTTDISC=0,60, AT+CMQTTREL=0, AT+CMQTTSTOP), or take 23 as "already started"'
-          : undefined;
-        c.add('mqtt-service-failed', `the module's MQTT service did not start (${text}${meaning ? `: ${meaning}` : ''})`, serviceFailed.slice(0, 4), alreadyUp ? { fix: alreadyUp } : {});
       }
       if (lostPing.length > 0) c.add('keepalive-timeout', `PINGREQ went unanswered before the connection died (${lostPing.length} time${lostPing.length > 1 ? 's' : ''})`, lostPing.slice(0, 4));
     },

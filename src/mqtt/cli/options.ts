@@ -1,3 +1,4 @@
+/** commander options in mosquitto's names, for commands that keep atbridge's conventions (probe); pub, sub and rr use mosq-args.ts. */
 import type { Command } from 'commander';
 import type { QoS } from 'mqtt-packet';
 import { AtbridgeError, ExitCode } from '../../errors.js';

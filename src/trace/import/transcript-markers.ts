@@ -9,6 +9,8 @@ export interface MarkedLine {
   dir: 'tx' | 'rx' | 'note';
   /** The part of the line after the marker (latin1 view). */
   rest: string;
+  /** The marker itself (empty for library notes). */
+  marker: string;
 }
 
 /** A prefix whose meaning is fixed: `>> ` host, `<< ` module, `AT> ` (mbed ATParser) host… */
@@ -37,14 +39,14 @@ export function markedDirection(line: string): MarkedLine | undefined {
     const text = esp[1]!;
     const verdict = esp[2];
     // `esp> ?` is the library printing an unexpected byte; not traffic.
-    if (verdict === undefined && (text === '?' || text === '')) return { dir: 'note', rest: line };
-    return { dir: verdict === 'sent' ? 'tx' : 'rx', rest: text };
+    if (verdict === undefined && (text === '?' || text === '')) return { dir: 'note', rest: line, marker: '' };
+    return { dir: verdict === 'sent' ? 'tx' : 'rx', rest: text, marker: 'esp>' };
   }
-  if (LIBRARY_NOTE.test(line)) return { dir: 'note', rest: line };
+  if (LIBRARY_NOTE.test(line)) return { dir: 'note', rest: line, marker: '' };
   for (const attempt of [line, line.replace(TAGS, '')]) {
     for (const p of PREFIXES) {
       const m = p.re.exec(attempt);
-      if (m) return { dir: p.dir, rest: attempt.slice(m[0].length) };
+      if (m) return { dir: p.dir, rest: attempt.slice(m[0].length), marker: m[0].trim() };
     }
   }
   return undefined;
@@ -86,3 +88,20 @@ export function pythonBytes(line: string): { before: string; bytes: Buffer } | u
 }
 
 export const SENT_WORDS = new RegExp(`${u('发送')}|send|sent|tx|write`, 'i');
+
+/**
+ * Whether a file's `<-` / `->` arrows mean sent / received (WioLTEforArduino, some sketches), the
+ * opposite of the usual reading: the `->` lines are mostly answers and the `<-` lines commands.
+ */
+export function arrowsFlipped(head: string): boolean {
+  let usual = 0;
+  let flipped = 0;
+  for (const line of head.split('\n').slice(0, 2000)) {
+    const m = /^\s*(->|<-)\s?(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    const command = /^AT/i.test(m[2]!);
+    if ((m[1] === '->') === command) usual++;
+    else flipped++;
+  }
+  return flipped > usual * 2 && flipped >= 3;
+}

@@ -2,13 +2,23 @@ import type { Readable } from 'node:stream';
 import { looksLikeCommand } from '../../at/classify.js';
 import type { TraceEvent } from '../events.js';
 import { readByteLines, withoutCr } from './byte-lines.js';
+import { isTraffic, readLine, saysNoAnswer, type LineRead } from './line-kind.js';
+import { DebugReaders, type ReaderOut } from './readers/index.js';
 import { hasLineEndMarkers, markedDirection, pythonBytes, replaceLineEndMarkers, SENT_WORDS } from './transcript-markers.js';
 import { RelativeClock, stripTimestamp } from './transcript-time.js';
 
 export interface TranscriptOptions {
-  /** The file has Markdown code fences (seen in its first part): text outside them is prose. */
+  /** The file has Markdown code fences (seen in its first part): outside them, only a line that reads as traffic is traffic. */
   fenced?: boolean;
+  /** `<-` / `->` mean sent / received in this file (the opposite of the usual arrows), seen in its first part. */
+  arrowsFlipped?: boolean;
 }
+
+/** Readers whose library logs every command and answer: with them, other unmarked lines are the program's prints. */
+const FRAMING_READERS = new Set(['esp-idf', 'esphome', 'mbed-trace', 'zephyr', 'mbed-athandler']);
+
+/** Markers of a library's debug line: outside a fence these are still the log. */
+const DEBUG_HINT = /^(?:>\s)?(?:[EWIDV] \(\d+\) |\[[DIWEVC]\]\[|\[(?:INFO|DBG|WARN|ERR|TRACE)\s*\]|(?:\[[\d:.,]+\]\s*)?(?:\x1b\[[\d;]*m|\\0?33\[[\d;]*m)?<(?:dbg|inf|wrn|err)> |(?:\[\d+\]\s*)?### Unhandled|AT[<>?!](?: |$)|AT\(Timeout\))/;
 
 /** Lines a GitHub issue export puts around the log: `owner/repo · issue #1 · open`, `user · comment · date`. */
 const ISSUE_META = /^\S.{0,80} \u00b7 (?:issue|pull request|description|comment|answer)\b/;
@@ -38,13 +48,36 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
   let sentAt: number | undefined;
   let lastCommand = '';
   let afterPrompt = false;
+  const readers = new DebugReaders();
+  /** A reader that carries all the traffic of this file (its library logs every command and answer). */
+  let framedBy: string | undefined;
 
-  const event = (dir: TraceEvent['dir'], data: Buffer | string, t: number | undefined): TraceEvent => ({
-    t,
-    dir,
-    data: typeof data === 'string' ? Buffer.from(data, dir === 'note' ? 'utf8' : 'latin1') : data,
-    line: lineNo,
-  });
+  const event = (dir: TraceEvent['dir'], data: Buffer | string, t: number | undefined, fields?: Record<string, unknown>): TraceEvent => {
+    const e: TraceEvent = { t, dir, data: typeof data === 'string' ? Buffer.from(data, dir === 'note' ? 'utf8' : 'latin1') : data, line: lineNo };
+    if (fields) e.fields = fields;
+    return e;
+  };
+  /** A line that is not traffic: kept as a note saying how it was read. */
+  const aside = (raw: Buffer | string, t: number | undefined, read: LineRead, extra: Record<string, unknown> = {}): TraceEvent => {
+    const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+    return event('note', raw, t, { read, ...extra, ...(saysNoAnswer(text) ? { noAnswer: true } : {}) });
+  };
+  /** What a debug reader found in a line. */
+  const fromReader = function* (reader: string, out: ReaderOut[], t: number | undefined): Generator<TraceEvent> {
+    for (const o of out) {
+      if (o.dir === 'note') {
+        yield aside(Buffer.from(o.text, 'latin1'), t, 'debug', { reader, ...(o.noAnswer ? { noAnswer: true } : {}) });
+        continue;
+      }
+      const cmd = o.text.trim();
+      if (o.dir === 'tx' && looksLikeCommand(cmd)) {
+        awaitingEcho = cmd;
+        lastCommand = cmd;
+        sentAt = t;
+      } else if (o.dir === 'rx') awaitingEcho = undefined;
+      yield event(o.dir, `${o.text}\r\n`, t, { read: 'debug', reader });
+    }
+  };
 
   for await (const raw of readByteLines(stream)) {
     lineNo++;
@@ -53,6 +86,7 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
       yield event('note', withoutCr(raw), undefined);
       continue;
     }
+    if (/^\s*$/.test(text)) continue;
     const inline = INLINE_FENCE.exec(text);
     if (inline && inline[1]) text = inline[1];
     else if (FENCE.test(text)) {
@@ -63,9 +97,19 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     // A log quoted with Markdown '>' outside the fences is still a log.
     const quotedLog = /^>(?: |$)/.test(text) && (quoteRun || looksQuoted(text.slice(2)));
     if (!quotedLog && quoteRun && options.fenced && !inFence) quoteRun = false;
-    if ((options.fenced && !inFence && !inline && !quotedLog) || ISSUE_META.test(Buffer.from(text, 'latin1').toString('utf8'))) {
-      if (text.trim() !== '') yield event('note', withoutCr(raw), undefined);
+    if (ISSUE_META.test(Buffer.from(text, 'latin1').toString('utf8'))) {
+      yield aside(withoutCr(raw), undefined, 'prose');
       continue;
+    }
+    // Outside the fences of a fenced post, a line is the log only when its content says so.
+    if (options.fenced && !inFence && !inline && !quotedLog) {
+      const probe = stripTimestamp(text.replace(/^`+|`+$/g, '')).rest.trim();
+      const marked = markedDirection(probe);
+      const traffic = isTraffic(probe) || DEBUG_HINT.test(probe) || (marked !== undefined && marked.dir !== 'note' && isTraffic(marked.rest));
+      if (!traffic || readLine(probe) === 'prose') {
+        yield aside(withoutCr(raw), undefined, readLine(probe) ?? 'prose');
+        continue;
+      }
     }
     // Inline-code backticks around a pasted line.
     text = text.replace(/^`+|`+$/g, '');
@@ -75,6 +119,15 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     // Whole-second stamps cannot tell an echo from a retry a second later: allow one step.
     const echoWithin = Math.max(ECHO_WITHIN_MS, stamped.resolutionMs);
     text = stamped.rest;
+
+    // A library's debug line: its reader says what it holds.
+    // (A Markdown quote around it is taken off: `> D (910) esp-modem: …`.)
+    const byReader = readers.read(text) ?? (/^>(?: |$)/.test(text) ? readers.read(text.slice(2)) : undefined);
+    if (byReader) {
+      if (FRAMING_READERS.has(byReader.reader) && byReader.out.some((o) => o.dir !== 'note')) framedBy = byReader.reader;
+      yield* fromReader(byReader.reader, byReader.out, t);
+      continue;
+    }
 
     const py = pythonBytes(text);
     if (py) {
@@ -104,11 +157,39 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     if (marked) {
       dir = marked.dir;
       text = marked.rest;
+      if (options.arrowsFlipped && dir !== 'note' && /^(?:->|<-)/.test(marked.marker)) dir = dir === 'tx' ? 'rx' : 'tx';
+      // Unexpected lines in parentheses, a time in ms after the line: `-> (+CPIN: READY)`, `OK (15320)`.
+      text = text.replace(/\s+\(\d+\)$/, '');
+      const paren = /^\((.*)\)$/.exec(text.trim());
+      if (paren && isTraffic(paren[1]!)) text = paren[1]!;
       if (dir !== 'note' && /^[\d:.\s]*$/.test(text) && text.trim() !== '') dir = 'note';
     }
     if (dir === 'note') {
-      yield event('note', Buffer.from(text, 'latin1'), t);
+      yield aside(Buffer.from(text, 'latin1'), t, 'debug');
       continue;
+    }
+    if (dir === undefined) {
+      const labelled = readers.readLabelled(text);
+      if (labelled) {
+        yield* fromReader(labelled.reader, labelled.out, t);
+        continue;
+      }
+      // Where a library logs every exchange itself, its program's other prints are not traffic.
+      if (framedBy !== undefined && !isTraffic(stripComment(text.trim()))) {
+        yield aside(Buffer.from(text, 'latin1'), t, 'debug', { reader: framedBy });
+        continue;
+      }
+      // The host program saying the module is silent (`Trying baud rate 9600`, `Cannot send AT command`).
+      if (saysNoAnswer(text)) {
+        yield aside(Buffer.from(text, 'latin1'), t, 'debug');
+        continue;
+      }
+      // Source code and a person's words are not traffic, whatever AT text they hold.
+      const read = afterPrompt ? undefined : readLine(stripComment(text.trim()));
+      if (read === 'code' || read === 'prose') {
+        yield aside(Buffer.from(text, 'latin1'), t, read);
+        continue;
+      }
     }
 
     const explicitEnds = hasLineEndMarkers(text);
@@ -168,6 +249,7 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     awaitingEcho = undefined;
     yield event('rx', explicitEnds ? text : `${body}\r\n`, t);
   }
+  yield* fromReader('end', readers.flush(), undefined);
 }
 
 /** Where an answer starts inside a flattened line: a final, a URC or info line, a boot line. */

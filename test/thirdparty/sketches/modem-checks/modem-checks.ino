@@ -110,11 +110,35 @@ bool readAvailable(TinyGsmClient& client, uint8_t* echo, size_t size, size_t* go
 
 // TinyGSM's write() hands the whole buffer to one AT send command, even when it is larger than
 // the module takes in one (a real module answers ERROR): the sketch writes in pieces.
+// One send through TinyGSM's client, or where TinyGSM's client cannot send, through the same AT
+// commands sent by the sketch (the workaround is named in a NOTE line).
+size_t writePiece(TinyGsmClient& client, const uint8_t* data, size_t size) {
+#if defined(TINY_GSM_MODEM_A7672X)
+  static bool said = false;
+  if (!said) {
+    note("TinyGSM's A7672X modemSend() waits for \"+CCHSEND: 0,0\" (the TLS send's result) after a TCP send's OK too, so every write() returns 0 after 10 s although the module sent the data: the sketch sends AT+CIPSEND itself and waits for +CIPSEND: 0,<len>,<len>");
+    said = true;
+  }
+  (void)client;
+  modem.sendAT(GF("+CIPSEND=0,"), static_cast<uint16_t>(size));
+  if (modem.waitResponse(GF(">")) != 1) return 0;
+  modem.stream.write(data, size);
+  modem.stream.flush();
+  if (modem.waitResponse() != 1) return 0;
+  if (modem.waitResponse(10000L, GF("+CIPSEND: 0,")) != 1) return 0;
+  String rest = modem.stream.readStringUntil('\n');
+  int comma = rest.indexOf(',');
+  return comma >= 0 ? static_cast<size_t>(rest.substring(comma + 1).toInt()) : 0;
+#else
+  return client.write(data, size);
+#endif
+}
+
 size_t writeInPieces(TinyGsmClient& client, const uint8_t* data, size_t size, size_t limit, uint8_t* echo, size_t* got) {
   size_t sent = 0;
   while (sent < size) {
     size_t piece = size - sent < limit ? size - sent : limit;
-    size_t n = client.write(data + sent, piece);
+    size_t n = writePiece(client, data + sent, piece);
     if (n != piece) return sent + n;
     sent += n;
     // Read what has come back meanwhile, as a sketch with a small buffer would.

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PROFILE_DIR } from '../../profile/index.js';
+import type { ClassifiedEvent } from '../classify-events.js';
+import type { Rule } from '../engine.js';
+import type { FindingId } from '../findings.js';
+import { finalOutcome, trimmed } from './text.js';
+
+const Service = z.enum(['mqtt', 'http']);
+const Kind = z.enum(['refused', 'network', 'tls', 'service']);
+const ServicesSchema = z.object({
+  results: z.array(z.object({
+    service: Service, urc: z.string(), ok: z.array(z.string()).optional(), okBelow: z.number().optional(),
+    table: z.string(), what: z.string(), onlyAfter: z.string().optional(),
+  })),
+  failsWithError: z.array(z.object({ service: Service, command: z.string(), what: z.string() })),
+  tables: z.record(z.string(), z.record(z.string(), z.tuple([Kind, z.string()]))),
+});
+
+/** The modules' own MQTT and HTTP clients: data in firmware-profiles/services/native-services.json. */
+const DATA = ServicesSchema.parse(JSON.parse(readFileSync(join(PROFILE_DIR, 'services', 'native-services.json'), 'utf8')));
+const RESULTS = DATA.results.map((r) => ({ ...r, re: new RegExp(r.urc), after: r.onlyAfter ? new RegExp(r.onlyAfter, 'i') : undefined }));
+const ERROR_ONLY = DATA.failsWithError.map((f) => ({ ...f, re: new RegExp(f.command, 'i') }));
+
+const KIND_WORDS = { refused: 'the broker refused the login', network: 'a network fault', tls: 'a TLS fault', service: 'the module\'s client' } as const;
+
+interface Failure {
+  id: FindingId;
+  event: ClassifiedEvent;
+  text: string;
+}
+
+/**
+ * The module's own MQTT client (SIMCom AT+CMQTT*, Quectel AT+QMT*, SIM7080 AT+SM*, u-blox
+ * AT+UMQTT*) and HTTP client (AT+HTTPACTION, AT+SH*, AT+QHTTP*, AT+UHTTP*): a result code that is
+ * not success is `mqtt-service-failed` / `http-service-failed` with the code's meaning and whether
+ * it was the network, TLS or the module's client; a broker's refusal is `mqtt-connect-refused`.
+ */
+export function servicesRule(): Rule {
+  const failures: Failure[] = [];
+  const commandsSeen: string[] = [];
+  return {
+    name: 'native-services',
+    onEvent(e) {
+      if (e.kind === 'command' || (e.kind === 'echo' && e.command === e.text.trim())) {
+        commandsSeen.push(e.text.trim());
+        if (commandsSeen.length > 50) commandsSeen.shift();
+      }
+      if (e.dir !== 'rx') return;
+      const text = trimmed(e);
+      for (const r of RESULTS) {
+        const m = r.re.exec(text);
+        if (!m) continue;
+        if (r.after && !commandsSeen.some((c) => r.after!.test(c))) continue;
+        const code = m[1]!;
+        if (r.ok?.includes(code) || (r.okBelow !== undefined && Number(code) < r.okBelow)) return;
+        const [kind, meaning] = DATA.tables[r.table]?.[code] ?? (['service', `code ${code}`] as const);
+        const id: FindingId = r.service === 'http' ? 'http-service-failed' : kind === 'refused' ? 'mqtt-connect-refused' : 'mqtt-service-failed';
+        failures.push({ id, event: e, text: `${r.what} failed (${text}: ${meaning}; ${KIND_WORDS[kind]})` });
+        return;
+      }
+    },
+    onExchange(ex) {
+      if (ex.replies.some((r) => failures.some((f) => f.event === r))) {
+        ex.explained = true;
+        return;
+      }
+      if (finalOutcome(ex.final) !== 'error') return;
+      const spec = ERROR_ONLY.find((f) => f.re.test(ex.command));
+      if (!spec) return;
+      ex.explained = true;
+      failures.push({ id: spec.service === 'http' ? 'http-service-failed' : 'mqtt-service-failed', event: ex.final!, text: `${spec.what} failed (${trimmed(ex.final!)})` });
+    },
+    finish(c) {
+      for (const id of ['mqtt-connect-refused', 'mqtt-service-failed', 'http-service-failed'] as const) {
+        const mine = failures.filter((f) => f.id === id);
+        if (mine.length === 0) continue;
+        const first = mine[0]!;
+        const more = mine.length > 1 ? ` (${mine.length} times)` : '';
+        const alreadyUp = /CMQTTSTART: ?23\b/.test(first.event.text)
+          ? { fix: 'an earlier session left the service (or its network) up: release and stop it before starting (AT+CMQTTDISC=0,60, AT+CMQTTREL=0, AT+CMQTTSTOP), or take 23 as "already started"' }
+          : {};
+        c.add(id, `the module's own ${id === 'http-service-failed' ? 'HTTP' : 'MQTT'} client: ${first.text}${more}`, mine.slice(0, 4).map((f) => f.event), alreadyUp);
+      }
+    },
+  };
+}

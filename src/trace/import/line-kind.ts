@@ -1,0 +1,84 @@
+import { looksLikeCommand } from '../../at/classify.js';
+
+/**
+ * How a line of a pasted log was read: the module's or host's AT traffic, a program's source code
+ * (string literals holding AT commands are not traffic), a library's debug print, or a person's
+ * words. Decided by content, line by line; Markdown fences are only a hint for what stays unclear.
+ */
+export type LineRead = 'traffic' | 'code' | 'debug' | 'prose';
+
+/** Final result words of V.250 / 27.007 and the AT firmwares' common ones. */
+const FINAL = /^(?:OK|ERROR|FAIL|NO CARRIER|NO DIALTONE|NO ANSWER|BUSY|CONNECT(?: \d+)?|SEND OK|SEND FAIL|\+CM[ES] ERROR: ?.+|ERR CODE:0x[0-9a-f]+)$/i;
+/** `+CREG: 0,1`, `*ATREADY: 1`, `^SYSSTART`, `$GPRMC`, `+IPD,4:`: an information or URC line. */
+const PREFIXED = /^[+*^$#%][A-Z][A-Z0-9_]{1,15}(?::|,\d|\d|$)/;
+/** Short upper-case lines: `RDY`, `SMS DONE`, `WIFI GOT IP`, `CLOSED`, `0,CONNECT`, `DOWNLOAD`. */
+const CAPS = /^(?:\d,\s?)?[A-Z][A-Z0-9_]{1,15}(?: [A-Z0-9_]{1,15}){0,3}$/;
+/** ESP-AT and 0.9-era lower-case answers, boot text, prompts and bare values. */
+const MODULE_WORDS = /^(?:ready|busy [a-z]\.{3}.*|no change|link is not|Recv \d+ bytes|>\s?|ets [A-Z][a-z]{2} .*|rst cause:.*|load 0x.*|AT version:.*|SDK version:.*|Bin version.*|compile time.*|[\d.:,"-]*\d[\d.:,"-]*|\d+,(?:CONNECT|CLOSED)(?: FAIL)?|STATUS:\d+)$/;
+
+/** Module or host traffic by its syntax alone. */
+export function isTraffic(text: string): boolean {
+  const t = text.trim();
+  if (t === '') return false;
+  return looksLikeCommand(t) || FINAL.test(t) || PREFIXED.test(t) || CAPS.test(t) || MODULE_WORDS.test(t);
+}
+
+/** Source code: statements, declarations, calls with string literals, comments, preprocessor lines. */
+const CODE = [
+  /^\s*#\s*(?:include|define|ifn?def|endif|if|else|pragma)\b/,
+  /^\s*(?:\/\/|\/\*|\*\/|\* )/,
+  /;\s*(?:\/\/.*)?$/,
+  /^\s*[{}]\s*$|\)\s*\{\s*$|^\s*\}\s*(?:else\b.*)?$/,
+  /^\s*(?:import|from\s+\S+\s+import|def|class|return|void|int|char|bool|uint\d+_t|const|let|var|function|static|String|if|elif|else|while|for|try|except|async|await)\b.*[(:={]/,
+  /^\s*[A-Za-z_][\w.]*(?:->[\w]+)*\s*\(.*["'].*["'].*\)\s*[;:]?\s*$/,
+  /^\s*[A-Za-z_][\w.[\]]*\s*(?:[+\-*/|&]?=)\s*[^=].*$/,
+];
+
+export function isCode(text: string): boolean {
+  const t = text.trim();
+  if (t === '' || isTraffic(t)) return false;
+  return CODE.some((re) => re.test(t));
+}
+
+/** Words that carry a sentence: a line with several of them is a person writing. */
+const FUNCTION_WORDS = new Set(
+  ('the a an is are was were be been am i you he she it we they my your our this that these those to of in on for with and but or not no ' +
+    'if when then so do does did have has had can could will would should may might there here what why how which who after before from ' +
+    'me us them its just also any all some only than too very as by at into about because still again now yes please thanks hi hello')
+    .split(' '),
+);
+/** Letters of scripts other than Latin (CJK, Cyrillic, Hangul, Arabic…). */
+const OTHER_SCRIPT = /[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]/g;
+
+/** A person's words: sentences, Markdown headings and lists, text in another script. */
+export function isProse(text: string): boolean {
+  const t = text.trim();
+  if (t === '' || isTraffic(t)) return false;
+  if (/^#{1,6} \S/.test(t) || /^\*\*[^*]+\*\*:?$/.test(t)) return true;
+  const other = t.match(OTHER_SCRIPT)?.length ?? 0;
+  if (other >= 2 && other * 3 >= t.replace(/\s/g, '').length) return true;
+  const words = t.split(/\s+/);
+  if (words.length < 4) return false;
+  const plain = words.map((w) => w.toLowerCase().replace(/^[("'*_`[]+|[)"'*_`\].,:;!?]+$/g, ''));
+  const small = plain.filter((w) => FUNCTION_WORDS.has(w)).length;
+  const lettered = plain.filter((w) => /^[a-z][a-z'-]*$/.test(w)).length;
+  return small >= 2 && lettered * 2 >= words.length;
+}
+
+/** What a line without a direction marker holds, by its content. */
+export function readLine(text: string): LineRead | undefined {
+  if (isTraffic(text)) return 'traffic';
+  if (isCode(text)) return 'code';
+  if (isProse(text)) return 'prose';
+  return undefined;
+}
+
+/**
+ * A host program's own verdict that the module said nothing (library and sketch prints):
+ * `Failed to connect to the modem!`, `esp_modem_sync failed`, `Waiting SYNC`, `Trying baud rate 9600`.
+ */
+const NO_ANSWER = /^[\W_]*(?:failed to connect to (?:the )?modem|esp_modem_sync failed|(?:modem )?sync failed|waiting sync|trying (?:other )?baud rate|no (?:response|answer|reply)(?: from (?:the )?(?:modem|module))?[.!]*$|(?:modem|module) (?:is )?not respond|(?:modem|module) did not (?:respond|answer)|at (?:command )?time ?out|cannot send at command|timeout waiting for|command timeout|modem not responding|not ack\b)/i;
+
+export function saysNoAnswer(text: string): boolean {
+  return text.length <= 160 && NO_ANSWER.test(text.trim());
+}
