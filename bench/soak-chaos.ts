@@ -35,6 +35,8 @@ export interface SoakOptions {
   seconds: number;
   /** Seconds between faults. */
   everySeconds: number;
+  /** Stop after this many faults instead of after `seconds` (the short variant: one of each kind). */
+  faultCount?: number;
   /** Messages per second, per stream (4 streams). */
   rate: number;
   /** restart_timeout of the bridge, seconds. */
@@ -213,7 +215,7 @@ export async function runFamily(family: 'sim7600' | 'esp-at', options: SoakOptio
   const faults: Record<FaultKind, number> = { 'power-loss': 0, 'kill-9': 0, 'broker-restart': 0, unplug: 0, 'emulator-fault': 0, corruption: 0 };
   const end = Date.now() + options.seconds * 1000;
   let i = 0;
-  while (Date.now() < end) {
+  while (options.faultCount !== undefined ? i < options.faultCount : Date.now() < end) {
     const kind = FAULT_KINDS[i % FAULT_KINDS.length]!;
     faults[kind]++;
     switch (kind) {
