@@ -4,7 +4,10 @@ import type { EmulatorOptions } from './options.js';
 import type { FamilyHandler, VirtualModule } from './virtual-module.js';
 import { dialect as a76xx } from './a76xx.js';
 import { dialect as espAt } from './esp-at.js';
+import { dialect as esp8266At1 } from './esp8266-at1.js';
+import { dialect as quectel } from './quectel.js';
 import { dialect as sim7600 } from './sim7600.js';
+import { dialect as sim800 } from './sim800.js';
 
 /**
  * An emulated module family: the handler that answers its commands on top of what every module
@@ -30,7 +33,10 @@ export interface Dialect {
 export const DIALECTS: readonly Dialect[] = [
   sim7600,
   espAt,
+  esp8266At1,
   a76xx,
+  sim800,
+  quectel,
 ];
 
 export function dialectIds(): string[] {

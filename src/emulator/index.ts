@@ -8,7 +8,7 @@ import type { ModulePort } from './port.js';
 import { VirtualModule } from './virtual-module.js';
 
 export type { AccessPoint, EmulatorOptions, Fault, SimState } from './options.js';
-export { checkAutoJoin, parseAccessPoint, parseEmulatorUrl, parseFault, withFailures, DEFAULT_OPTIONS, URL_OPTIONS } from './options.js';
+export { checkAutoJoin, parseAccessPoint, parseDnsEntry, parseEmulatorUrl, parseFault, withFailures, DEFAULT_OPTIONS, URL_OPTIONS } from './options.js';
 export { VirtualModule } from './virtual-module.js';
 export { checkStartFaults, FaultSchedule, LIVE_ONLY, parseDuration, parseFaultSpec, parseFaultSpecs, type ScheduledFault } from './faults.js';
 export { DIALECTS, dialectIds, findDialect, getDialect, type Dialect } from './dialects.js';

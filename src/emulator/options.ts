@@ -62,6 +62,8 @@ export interface EmulatorOptions {
   allowHosts: string[];
   /** Firmware version the module reports (default: the profile's emulator identity). */
   firmware?: string;
+  /** Wi-Fi: names AT+CIPDOMAIN / AT+PING / AT+CIPSTART resolve (`localhost` and IP literals always do). */
+  dns?: Record<string, string>;
   /** ESP-AT: credentials stored in flash for this SSID, so the module joins it at every boot. */
   autoJoin?: string;
   /** Faults present from power-on. */
@@ -136,6 +138,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'allow': options.allowHosts.push(...value.split(',')); break;
       case 'firmware': options.firmware = value; break;
       case 'autojoin': options.autoJoin = value; break;
+      case 'dns': options.dns = { ...options.dns, ...parseDnsEntry(value) }; break;
       case 'fault': faultTexts.push(value); break;
       // every= / times= repeat the fault given just before them.
       case 'every': case 'times':
@@ -165,9 +168,16 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
 /** Every `emu:` query option, for help text and errors. */
 export const URL_OPTIONS = [
   'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'ssid', 'password', 'ap',
-  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault', 'every', 'times',
+  'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault', 'every', 'times', 'dns',
   'imei', 'imsi', 'iccid',
 ] as const;
+
+/** `NAME=IPV4` for the emulated DNS (`dns=broker.example=127.0.0.1`). */
+export function parseDnsEntry(text: string): Record<string, string> {
+  const m = /^([A-Za-z0-9.-]+)=(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
+  if (!m) throw bad('dns', text, 'NAME=IPV4, e.g. broker.example=127.0.0.1');
+  return { [m[1]!.toLowerCase()]: m[2]! };
+}
 
 /** `SSID:PASSWORD` (the first ':' separates; write a ':' in the SSID as %3A in a URL). */
 export function parseAccessPoint(text: string): AccessPoint {

@@ -31,6 +31,10 @@ export interface FamilyHandler {
   networkLost(hadSocket: boolean): void;
   /** Cellular: registration lost, searching again for `ms` (forever when undefined). */
   loseRegistration?(ms: number | undefined): void;
+  /** A dialect that reports other identification than its profile's (ESP8266 AT 1.x on the esp-at profile). */
+  identity?(command: string): string[] | undefined;
+  /** What a command line gets while a send waits for its confirmation (ESP8266 AT 1.x `busy s...`); none: it waits its turn. */
+  readonly busyWhileSending?: string;
 }
 
 /**
@@ -55,8 +59,9 @@ export class VirtualModule extends EventEmitter {
   private dropFinals = 0;
   /** Network events held until the running send is confirmed (see fromNetwork). */
   private held: (() => void)[] | undefined;
-  /** A send's data is complete and its confirmation not yet written. */
+  /** A send's data is complete and its confirmation not yet asked for / not yet written. */
   private confirmPending = false;
+  private sending = false;
   private delayFinalMs = 0;
   silent = false;
   socket: NetBridge | undefined;
@@ -83,10 +88,17 @@ export class VirtualModule extends EventEmitter {
 
   /** The identification answer for a command, with the configured firmware version in it. */
   identity(command: string): string[] | undefined {
+    const own = this.handler?.identity?.(command);
+    if (own) return own;
     const lines = this.profile.data.emulator?.identity[command];
     if (!lines || this.options.firmware === undefined) return lines;
     const current = this.defaultFirmware();
     return current ? lines.map((l) => l.split(current).join(this.options.firmware!)) : lines;
+  }
+
+  /** The firmware version the module reports: the option, or the one in its identification. */
+  firmwareVersion(): string | undefined {
+    return this.options.firmware ?? this.defaultFirmware();
   }
 
   private defaultFirmware(): string | undefined {
@@ -125,6 +137,7 @@ export class VirtualModule extends EventEmitter {
     this.dataPhase = undefined;
     this.held = undefined;
     this.confirmPending = false;
+    this.sending = false;
     this.line = [];
     this.echo = this.options.echo;
     this.closeSocket();
@@ -220,6 +233,7 @@ export class VirtualModule extends EventEmitter {
     this.dataPhase = undefined;
     this.held = undefined;
     this.confirmPending = false;
+    this.sending = false;
     this.line = [];
     this.closeSocket();
     this.handler.reset();
@@ -263,10 +277,12 @@ export class VirtualModule extends EventEmitter {
           // The ordering gate: what the network says now waits for the send's confirmation.
           this.held ??= [];
           this.confirmPending = true;
+          this.sending = true;
           phase.done(Buffer.concat(phase.parts));
           if (this.confirmPending) {
             // The handler did not answer the data at once: nothing to wait for.
             this.confirmPending = false;
+            this.sending = false;
             this.releaseNetwork();
           }
         }
@@ -283,7 +299,8 @@ export class VirtualModule extends EventEmitter {
         this.line = [];
         if (text.length === 0) continue;
         // ESP-AT takes no new command while one runs: each new line gets `busy p...` (espat_07, _11).
-        if (this.running && this.hasBusyText) void this.writeLines(['busy p...']);
+        if (this.sending && this.handler.busyWhileSending) void this.writeLines([this.handler.busyWhileSending]);
+        else if (this.running && this.hasBusyText) void this.writeLines(['busy p...']);
         else this.enqueue(text);
       } else if (byte === 0x0a) {
         continue;
@@ -336,7 +353,10 @@ export class VirtualModule extends EventEmitter {
     try {
       await this.writeAnswer(reply);
     } finally {
-      if (confirms) this.releaseNetwork();
+      if (confirms) {
+        this.sending = false;
+        this.releaseNetwork();
+      }
     }
   }
 

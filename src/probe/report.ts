@@ -67,7 +67,14 @@ export function summary(r: ProbeResult): string {
         `; line use ${pct(r.serial.lineUse.tx)} out, ${pct(r.serial.lineUse.rx)} in at ${r.serial.baud ?? '?'} baud`,
     );
   }
-  if (r.module) lines.push(`  module      before: ${describeModule(r.module.before)}; after: ${describeModule(r.module.after)}`);
+  if (r.module) {
+    lines.push(`  module      before: ${describeModule(r.module.before)}; after: ${describeModule(r.module.after)}`);
+    const rssi = r.module.during.map((d) => d.rssi).filter((v): v is number => v !== undefined);
+    if (r.module.during.length > 0) {
+      const networks = [...new Set(r.module.during.map((d) => d.operator ?? d.ssid).filter((n): n is string => n !== undefined))];
+      lines.push(`  signal      ${r.module.during.length} reads while sending: rssi ${rssi.length ? `${Math.min(...rssi)}..${Math.max(...rssi)}` : 'not read'}${networks.length ? `; ${networks.join(' → ')}` : ''}`);
+    }
+  }
   for (const o of r.outages) {
     lines.push(`  outage      at ${o.atS.toFixed(1)} s (${o.reason}); ${o.recoveredAfterS === null ? 'not back by the end' : `back after ${o.recoveredAfterS.toFixed(1)} s`}`);
   }

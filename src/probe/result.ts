@@ -47,7 +47,12 @@ export interface ProbeResult {
     /** Share of the line's capacity, 8N1. */
     lineUse: { tx: number | null; rx: number | null };
   };
-  module?: { before: Record<string, unknown> | null; after: Record<string, unknown> | null };
+  module?: {
+    before: Record<string, unknown> | null;
+    after: Record<string, unknown> | null;
+    /** Readings while sending (--signal-every), t in seconds since the first send. */
+    during: ModuleReading[];
+  };
   load?: LoadFigures;
 }
 
@@ -62,4 +67,24 @@ export interface LoadFigures {
   publishThroughput: number;
   failures: Record<string, number>;
   process: { cpuPercent: number; userCpuS: number; systemCpuS: number; peakRssMiB: number; peakHeapMiB: number };
+}
+
+/** One reading of the module's radio or Wi-Fi link. */
+export interface ModuleReading {
+  t: number;
+  state?: string;
+  rssi?: number;
+  operator?: string;
+  ssid?: string;
+}
+
+/** The radio part of a session's status(), flattened (registration is not re-read by status(), so it is left out). */
+export function moduleReading(status: Record<string, unknown>): Omit<ModuleReading, 't'> {
+  const where = (status.cellular ?? status.wifi) as Record<string, unknown> | undefined;
+  const out: Omit<ModuleReading, 't'> = {};
+  if (typeof status.state === 'string') out.state = status.state;
+  if (typeof where?.rssi === 'number') out.rssi = where.rssi;
+  if (typeof where?.operator === 'string') out.operator = where.operator;
+  if (typeof where?.ssid === 'string') out.ssid = where.ssid;
+  return out;
 }

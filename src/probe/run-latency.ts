@@ -6,7 +6,7 @@ import { MqttClient, type MqttClientOptions } from '../mqtt/client.js';
 import { epochMs, nowUs, sleep } from './clock.js';
 import { publishPacketBytes } from './packet-size.js';
 import { buildPayload, parsePayload } from './payload.js';
-import type { ProbeResult, Outage } from './result.js';
+import { moduleReading, type ModuleReading, type ProbeResult, type Outage } from './result.js';
 import { SampleLog } from './samples.js';
 import { lineUse, type SerialCounter } from './serial-counter.js';
 import { distribution, histogram } from './stats.js';
@@ -47,6 +47,8 @@ export interface LatencyRunOptions {
   moduleStatus?: () => Promise<Record<string, unknown>>;
   onLive?: (figures: LiveFigures) => void;
   liveIntervalMs?: number;
+  /** Also read the module's signal and network every this many ms while sending (command mode only). */
+  signalEveryMs?: number;
   onNote?: (line: string) => void;
   samples: SampleLog;
   signal?: AbortSignal;
@@ -108,6 +110,9 @@ export async function runLatency(o: LatencyRunOptions): Promise<ProbeResult> {
     o.onNote?.(`connection back after ${outage.recoveredAfterS.toFixed(1)} s`);
   });
 
+  // Read before the socket opens: in transparent mode the line is the connection afterwards.
+  const moduleBefore = o.moduleStatus ? await o.moduleStatus().catch(() => undefined) : undefined;
+
   const connectStart = epochMs();
   const connectStartUs = nowUs();
   try {
@@ -124,12 +129,22 @@ export async function runLatency(o: LatencyRunOptions): Promise<ProbeResult> {
   o.samples.add(connectSample(o.url, connectStart, (nowUs() - connectStartUs) / 1000, connectTimes[0] ?? 0));
   if (receiver === publisher) await publisher.subscribe(topic, { qos: 2 });
 
-  const moduleBefore = o.moduleStatus ? await o.moduleStatus().catch(() => undefined) : undefined;
-
   const serialStart = o.serial?.snapshot();
   const sendStartUs = nowUs();
   let sent = 0;
   let live: NodeJS.Timeout | undefined;
+  const during: ModuleReading[] = [];
+  let reading: Promise<void> | undefined;
+  const readModule = () => {
+    if (!o.moduleStatus || reading) return;
+    const at = nowUs();
+    reading = o.moduleStatus().then(
+      // In transparent mode status() cannot ask the module: what it holds is not a reading.
+      (s) => void (s.state === 'socket-transparent' ? undefined : during.push({ t: round((at - sendStartUs) / 1e6, 2), ...moduleReading(s) })),
+      () => undefined,
+    ).finally(() => (reading = undefined));
+  };
+  const signalTimer = o.signalEveryMs && o.moduleStatus ? setInterval(readModule, o.signalEveryMs) : undefined;
   let lastLive = { us: sendStartUs, received: 0, points: 0, serial: o.serial?.snapshot() };
   if (o.onLive) {
     live = setInterval(() => {
@@ -193,7 +208,11 @@ export async function runLatency(o: LatencyRunOptions): Promise<ProbeResult> {
     while (!tracker.complete && nowUs() < deadline && !o.signal?.aborted) await sleep(20);
     const endAllUs = nowUs();
     if (live) clearInterval(live);
+    if (signalTimer) clearInterval(signalTimer);
+    await reading;
     const serialEnd = o.serial?.snapshot();
+    // Read after the connection is closed, so a transparent-mode line answers AT again.
+    await Promise.allSettled([publisher.end(), receiver === publisher ? Promise.resolve() : receiver.end()]);
     const moduleAfter = o.moduleStatus ? await o.moduleStatus().catch(() => undefined) : undefined;
 
     for (const lost of tracker.lostMessages()) {
@@ -218,7 +237,7 @@ export async function runLatency(o: LatencyRunOptions): Promise<ProbeResult> {
 
     const delays = tracker.points.map((p) => p.delay);
     const sendSeconds = (sendEndUs - sendStartUs) / 1e6;
-    const lastArrival = tracker.points.length > 0 ? Math.max(...tracker.points.map((p) => p.t * 1e6 + p.delay * 1000 + startUs)) : sendStartUs;
+    const lastArrival = tracker.points.reduce((m, p) => Math.max(m, startUs + p.t * 1e6 + p.delay * 1000), sendStartUs);
     const receiveSeconds = (lastArrival - sendStartUs) / 1e6;
     const perQos = tracker.perQos(o.qos);
     const result: ProbeResult = {
@@ -258,10 +277,11 @@ export async function runLatency(o: LatencyRunOptions): Promise<ProbeResult> {
         lineUse: { tx: lineUse(tx, o.serial.baud, seconds) ?? null, rx: lineUse(rx, o.serial.baud, seconds) ?? null },
       };
     }
-    if (moduleBefore || moduleAfter) result.module = { before: moduleBefore ?? null, after: moduleAfter ?? null };
+    if (moduleBefore || moduleAfter) result.module = { before: moduleBefore ?? null, after: moduleAfter ?? null, during };
     return result;
   } finally {
     if (live) clearInterval(live);
+    if (signalTimer) clearInterval(signalTimer);
     await Promise.race([Promise.allSettled([...pending]), sleep(100)]);
     await Promise.allSettled([publisher.end(), receiver === publisher ? Promise.resolve() : receiver.end()]);
     await Promise.allSettled([publisher.end(true), receiver.end(true)]);

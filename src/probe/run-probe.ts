@@ -31,6 +31,7 @@ export interface ProbeCommandOptions {
   json: boolean;
   html: string | undefined;
   quiet: boolean;
+  signalEveryMs: number | undefined;
 }
 
 /** Runs `atbridge probe` and writes its outputs; returns the exit code. */
@@ -96,6 +97,7 @@ export async function runProbe(o: ProbeCommandOptions): Promise<number> {
         url: `${url}/${o.topic ?? ''}`,
         ...(connector.serial ? { serial: connector.serial } : {}),
         ...(connector.moduleStatus ? { moduleStatus: connector.moduleStatus } : {}),
+        ...(o.signalEveryMs !== undefined ? { signalEveryMs: o.signalEveryMs } : {}),
         ...(live ? { onLive: (f) => live(liveLine(f)) } : {}),
         onNote: progress,
         samples,

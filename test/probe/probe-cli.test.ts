@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { atbridge, cliBuilt, killAll } from '../mqtt/cli-support.js';
-import { DIALECTS } from '../../src/emulator/dialects.js';
+import { DIALECTS, type Dialect } from '../../src/emulator/dialects.js';
 import { JTL_COLUMNS } from '../../src/probe/jtl.js';
 import { publishPacketBytes } from '../../src/probe/packet-size.js';
 import type { ProbeResult } from '../../src/probe/result.js';
@@ -21,8 +22,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every emulated family (the dialect registry), as a device the probe brings up with no further options: a Wi-Fi module on its AP already. */
-const FAMILIES = Object.fromEntries(DIALECTS.map((d) => [d.id, `emu:${d.id}?pacing=0${d.kind === 'wifi' ? '&autojoin=atbridge-lab' : ''}`]));
+/**
+ * Every emulated family (the dialect registry) whose firmware profile exists, so the driver can
+ * bring it up; as a device that needs no further options (a Wi-Fi module on its AP already). A
+ * family whose profile has not landed yet is listed as a todo until it does.
+ */
+const hasProfile = (d: Dialect) => existsSync(fileURLToPath(new URL(`../../firmware-profiles/${d.profile ?? d.id}.json`, import.meta.url)));
+const FAMILIES: Record<string, string> = Object.fromEntries(
+  DIALECTS.filter(hasProfile).map((d) => [d.id, `emu:${d.id}?pacing=0${d.kind === 'wifi' ? '&autojoin=atbridge-lab' : ''}`]),
+);
+const WAITING = DIALECTS.filter((d) => !hasProfile(d)).map((d) => d.id);
 
 async function probe(args: string[], timeoutMs = 30_000): Promise<ProbeResult> {
   const res = await atbridge(['probe', '-h', '127.0.0.1', '-p', String(broker.port), '--json', '--quiet', ...args], { timeoutMs });
@@ -58,6 +67,7 @@ describe.runIf(cliBuilt())('atbridge probe against a real mosquitto', () => {
     expect(r.serial).toBeUndefined();
   });
 
+  for (const family of WAITING) it.todo(`through an emulated ${family} (no firmware-profiles/${family}.json yet: the driver cannot bring it up)`);
   for (const [family, device] of Object.entries(FAMILIES)) {
     for (const receiver of ['module', 'direct'] as const) {
       it(`through an emulated ${family}, received by ${receiver === 'module' ? 'its own subscription' : 'a direct client'}`, async () => {
@@ -74,6 +84,18 @@ describe.runIf(cliBuilt())('atbridge probe against a real mosquitto', () => {
       });
     }
   }
+
+  it('transparent mode, and the signal read while sending (--signal-every) in command mode', async () => {
+    const t = await probe(['--device', 'emu:sim7600?pacing=0', '--transparent', '--count', '10', '--rate', '50', '-q', '1']);
+    expectAllArrived(t, 10, [1]);
+    // Read before the socket opens and after it closes: a transparent line answers no AT in between.
+    expect((t.module!.before!.cellular as { rssi?: number }).rssi).toBe(21);
+    expect((t.module!.after!.cellular as { rssi?: number }).rssi).toBe(21);
+    const c = await probe(['--device', FAMILIES['esp-at']!, '--duration', '1.5', '--rate', '10', '-q', '1', '--signal-every', '0.4']);
+    expect(c.lost).toBe(0);
+    expect(c.module!.during.length).toBeGreaterThanOrEqual(2);
+    expect(c.module!.during.every((d) => d.rssi === -52 && d.ssid === 'atbridge-lab')).toBe(true);
+  });
 
   it('pacing: at 9600 baud each delay is at least the line time of its bytes both ways', async () => {
     const size = 200;
@@ -93,7 +115,7 @@ describe.runIf(cliBuilt())('atbridge probe against a real mosquitto', () => {
   });
 
   it('a fault during the run (emu: fault=network-lost@1s): the outage, its recovery, and no QoS 1 message lost', async () => {
-    const r = await probe(['--device', 'emu:sim7600?pacing=0&fault=network-lost@1s', '--duration', '3', '--rate', '10', '-q', '0,1', '--wait', '8']);
+    const r = await probe(['--device', 'emu:sim7600?pacing=0&fault=network-lost@1500ms', '--duration', '4', '--rate', '10', '-q', '0,1', '--wait', '8']);
     expect(r.outages).toHaveLength(1);
     expect(r.outages[0]!.reason).toMatch(/data network/);
     expect(r.outages[0]!.recoveredAfterS).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AtbridgeError, ExitCode } from '../../errors.js';
-import { checkAutoJoin, DEFAULT_OPTIONS, dialectIds, getDialect, parseAccessPoint, parseFaultSpecs, withFailures, type Dialect, type EmulatorOptions } from '../../emulator/index.js';
+import { checkAutoJoin, DEFAULT_OPTIONS, dialectIds, getDialect, parseAccessPoint, parseDnsEntry, parseFaultSpecs, withFailures, type Dialect, type EmulatorOptions } from '../../emulator/index.js';
 import { serveControl } from '../../emulator/faults-control.js';
 import { startPtyFront, startTcpFront, type RunningFront } from '../../emulator/fronts.js';
 import { checkPtyLinkPath } from '../../emulator/pty-path.js';
@@ -32,6 +32,7 @@ interface EmulateOptions {
   fault: string[];
   trace?: string;
   control?: string;
+  dns: string[];
   imei?: string;
   imsi: string;
   iccid: string;
@@ -71,6 +72,7 @@ export default function register(program: Command): void {
     .option('--no-echo', 'start with echo off (real modules start with it on)')
     .option('--allow <host>', 'let sockets reach this host besides loopback (repeatable)', collect, [])
     .option('--fault <fault>', 'a fault from power-on (stuck-transparent, silent, busy:MS, wrong-baud:RATE, corrupt:RATE, …) or on a schedule (reboot@30s, peer-close,every=10s,times=3) (repeatable)', collect, [])
+    .option('--dns <name=ip>', 'a name the Wi-Fi module resolves (AT+CIPDOMAIN, AT+PING, AT+CIPSTART); localhost and IP literals always do (repeatable)', collect, [])
     .option('--control <path>', 'take live faults on this Unix socket (atbridge emulate-ctl PATH reboot)')
     .option('--trace <file>', 'record what the module saw and said (JSONL)')
     .option('--imei <digits>', 'the IMEI it reports (cellular; default: the profile\'s)', digitsOption('--imei', 15, 15))
@@ -111,6 +113,7 @@ export default function register(program: Command): void {
           allowHosts: opts.allow,
           faults,
           ...(schedule.length > 0 ? { schedule } : {}),
+          ...(opts.dns.length > 0 ? { dns: Object.assign({}, ...opts.dns.map(parseDnsEntry)) as Record<string, string> } : {}),
           imsi: opts.imsi,
           iccid: opts.iccid,
           ...(opts.imei !== undefined ? { imei: opts.imei } : {}),

@@ -22,6 +22,7 @@ interface ProbeOptions extends ConnectionCliOptions, ModemCliOptions {
   json?: boolean;
   html?: string;
   quiet?: boolean;
+  signalEvery?: string;
 }
 
 export default function register(program: Command): void {
@@ -43,6 +44,7 @@ export default function register(program: Command): void {
     .option('--jtl-version <v>', 'JMeter whose columns --jtl writes: 5 (JMeter 3.1 and later) or 2.13 (Debian\'s jmeter: no sentBytes)', '5')
     .option('--json', 'print the result as JSON instead of the summary')
     .option('--html <file>', 'write a self-contained page with the delay histogram and delay over time')
+    .option('--signal-every <seconds>', 'also read the module\'s signal and network this often while sending (command mode; the AT commands share the line)')
     .option('--quiet', 'no live line');
   addConnectionOptions(cmd);
   addModemOptions(cmd);
@@ -109,5 +111,6 @@ async function runProbeCommand(opts: ProbeOptions): Promise<number> {
     json: opts.json === true,
     html: opts.html,
     quiet: opts.quiet === true,
+    signalEveryMs: opts.signalEvery !== undefined ? positive('--signal-every', opts.signalEvery, 3600) * 1000 : undefined,
   });
 }

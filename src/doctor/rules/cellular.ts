@@ -68,10 +68,17 @@ export function signalRule(): Rule {
   const none: ClassifiedEvent[] = [];
   const weak: ClassifiedEvent[] = [];
   let good = false;
+  let registered = false;
+  let unregistered = false;
   return {
     name: 'no-signal',
     onEvent(e) {
       if (e.dir !== 'rx') return;
+      const reg = /^\+C(?:E|G)?REG: ?(?:\d,)?(\d)(?:,|$)/.exec(trimmed(e));
+      if (reg) {
+        if (REGISTERED.has(reg[1]!)) registered = true;
+        else unregistered = true;
+      }
       const m = /^\+CSQ: ?(\d+),\d+$/.exec(trimmed(e));
       if (!m) return;
       const rssi = Number(m[1]);
@@ -80,7 +87,11 @@ export function signalRule(): Rule {
       else good = true;
     },
     finish(c) {
-      if (none.length > 0 && !good) c.add('no-signal', `no signal: +CSQ: 99 (not detectable) ${none.length} time${none.length > 1 ? 's' : ''}`, none.slice(0, 4), { severity: weak.length > 0 ? 'warning' : 'error' });
+      // One +CSQ: 99 alone is a module that has not measured yet (right after power-on, or an LTE-M
+      // module between measurements); a fault is 99 again and again with nothing better, or 99 with
+      // the module never registering.
+      const alone = none.length === 1 && unregistered && !registered;
+      if ((none.length >= 2 || alone) && !good) c.add('no-signal', `no signal: +CSQ: 99 (not detectable) ${none.length} time${none.length > 1 ? 's' : ''}`, none.slice(0, 4), { severity: weak.length > 0 ? 'warning' : 'error' });
       else if (weak.length > 0 && !good) c.add('no-signal', `very weak signal (${trimmed(weak[0]!)}, about ${-113 + 2 * Number(/\d+/.exec(trimmed(weak[0]!).slice(5))?.[0] ?? 0)} dBm)`, weak.slice(0, 4), { severity: 'warning' });
     },
   };

@@ -14,7 +14,7 @@ const PREFIXED = /^[+*^$#%][A-Z][A-Z0-9_]{1,15}(?::|,\d|\d|$)/;
 /** Short upper-case lines: `RDY`, `SMS DONE`, `WIFI GOT IP`, `CLOSED`, `0,CONNECT`, `DOWNLOAD`. */
 const CAPS = /^(?:\d,\s?)?[A-Z][A-Z0-9_]{1,15}(?: [A-Z0-9_]{1,15}){0,3}$/;
 /** ESP-AT and 0.9-era lower-case answers, boot text, prompts and bare values. */
-const MODULE_WORDS = /^(?:ready|busy [a-z]\.{3}.*|no change|link is not|Recv \d+ bytes|>\s?|ets [A-Z][a-z]{2} .*|rst cause:.*|load 0x.*|AT version:.*|SDK version:.*|Bin version.*|compile time.*|[\d.:,"-]+|\d+,(?:CONNECT|CLOSED)(?: FAIL)?|STATUS:\d+)$/;
+const MODULE_WORDS = /^(?:ready|busy [a-z]\.{3}.*|no change|link is not|Recv \d+ bytes|>\s?|ets [A-Z][a-z]{2} .*|rst cause:.*|load 0x.*|AT version:.*|SDK version:.*|Bin version.*|compile time.*|[\d.:,"-]*\d[\d.:,"-]*|\d+,(?:CONNECT|CLOSED)(?: FAIL)?|STATUS:\d+)$/;
 
 /** Module or host traffic by its syntax alone. */
 export function isTraffic(text: string): boolean {

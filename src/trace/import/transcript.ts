@@ -14,8 +14,11 @@ export interface TranscriptOptions {
   arrowsFlipped?: boolean;
 }
 
+/** Readers whose library logs every command and answer: with them, other unmarked lines are the program's prints. */
+const FRAMING_READERS = new Set(['esp-idf', 'esphome', 'mbed-trace', 'zephyr', 'mbed-athandler']);
+
 /** Markers of a library's debug line: outside a fence these are still the log. */
-const DEBUG_HINT = /^(?:>\s)?(?:[EWIDV] \(\d+\) |\[[DIWEVC]\]\[|\[(?:INFO|DBG|WARN|ERR|TRACE)\s*\]|(?:\[[\d:.,]+\]\s*)?(?:\x1b\[[\d;]*m|\\0?33\[[\d;]*m)?<(?:dbg|inf|wrn|err)> |(?:\[\d+\]\s*)?### Unhandled|AT[<>?!] )/;
+const DEBUG_HINT = /^(?:>\s)?(?:[EWIDV] \(\d+\) |\[[DIWEVC]\]\[|\[(?:INFO|DBG|WARN|ERR|TRACE)\s*\]|(?:\[[\d:.,]+\]\s*)?(?:\x1b\[[\d;]*m|\\0?33\[[\d;]*m)?<(?:dbg|inf|wrn|err)> |(?:\[\d+\]\s*)?### Unhandled|AT[<>?!](?: |$)|AT\(Timeout\))/;
 
 /** Lines a GitHub issue export puts around the log: `owner/repo · issue #1 · open`, `user · comment · date`. */
 const ISSUE_META = /^\S.{0,80} \u00b7 (?:issue|pull request|description|comment|answer)\b/;
@@ -46,6 +49,8 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
   let lastCommand = '';
   let afterPrompt = false;
   const readers = new DebugReaders();
+  /** A reader that carries all the traffic of this file (its library logs every command and answer). */
+  let framedBy: string | undefined;
 
   const event = (dir: TraceEvent['dir'], data: Buffer | string, t: number | undefined, fields?: Record<string, unknown>): TraceEvent => {
     const e: TraceEvent = { t, dir, data: typeof data === 'string' ? Buffer.from(data, dir === 'note' ? 'utf8' : 'latin1') : data, line: lineNo };
@@ -116,9 +121,10 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     text = stamped.rest;
 
     // A library's debug line: its reader says what it holds.
-    const unquoted = /^> \S/.test(text) && DEBUG_HINT.test(text) ? text.slice(2) : text;
-    const byReader = readers.read(unquoted);
+    // (A Markdown quote around it is taken off: `> D (910) esp-modem: …`.)
+    const byReader = readers.read(text) ?? (/^>(?: |$)/.test(text) ? readers.read(text.slice(2)) : undefined);
     if (byReader) {
+      if (FRAMING_READERS.has(byReader.reader) && byReader.out.some((o) => o.dir !== 'note')) framedBy = byReader.reader;
       yield* fromReader(byReader.reader, byReader.out, t);
       continue;
     }
@@ -166,6 +172,16 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
       const labelled = readers.readLabelled(text);
       if (labelled) {
         yield* fromReader(labelled.reader, labelled.out, t);
+        continue;
+      }
+      // Where a library logs every exchange itself, its program's other prints are not traffic.
+      if (framedBy !== undefined && !isTraffic(stripComment(text.trim()))) {
+        yield aside(Buffer.from(text, 'latin1'), t, 'debug', { reader: framedBy });
+        continue;
+      }
+      // The host program saying the module is silent (`Trying baud rate 9600`, `Cannot send AT command`).
+      if (saysNoAnswer(text)) {
+        yield aside(Buffer.from(text, 'latin1'), t, 'debug');
         continue;
       }
       // Source code and a person's words are not traffic, whatever AT text they hold.

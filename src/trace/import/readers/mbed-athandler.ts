@@ -1,6 +1,10 @@
 import type { DebugReader } from './types.js';
 
-/** mbed ATHandler / ATCmdParser debug: `AT> ` sent, `AT< ` received, `AT? ` read while waiting, `AT! ` an error, `AT(Timeout)`. */
+/**
+ * mbed ATCmdParser / ATHandler debug: `AT> ` sent, `AT< ` a line received, `AT? ` the pattern the
+ * parser waits for (a scanf format such as `>%n`: the host's, not traffic), `AT! ` an out-of-band
+ * line it matched (a URC such as `busy`), `AT(Timeout)` nothing came.
+ */
 const LINE = /^AT([<>?!=])(?: (.*))?$|^AT\(Timeout\)/;
 
 export function mbedAtHandlerReader(): DebugReader {
@@ -13,7 +17,7 @@ export function mbedAtHandlerReader(): DebugReader {
       // `%n` is how ATHandler prints a line end it stopped at.
       const text = (m[2] ?? '').replace(/%n|%r/g, '').trim();
       if (m[1] === '>') return text ? [{ dir: 'tx', text }] : [];
-      if (m[1] === '!') return [{ dir: 'note', text: line }];
+      if (m[1] === '?') return [{ dir: 'note', text: line }];
       return text ? [{ dir: 'rx', text }] : [];
     },
     flush: () => [],

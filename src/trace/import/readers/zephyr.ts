@@ -32,7 +32,7 @@ export function zephyrReader(): DebugReader {
       const sending = /^sending: (.+)$/.exec(msg);
       const received = /^(?:modem_chat_log_received_command|received_command|received): (.+)$/.exec(`${m[3] ?? ''}: ${msg}`.replace(/^: /, ''));
       if (sending) out.push({ dir: 'tx', text: sending[1]! });
-      else if (/log_received_command$/.test(m[3] ?? '')) out.push({ dir: 'rx', text: msg.replace(/:\s+/, ': ') });
+      else if (/log_received_command$/.test(m[3] ?? '')) out.push({ dir: 'rx', text: rejoin(msg) });
       else if (received) out.push({ dir: 'rx', text: received[1]! });
       else if (/^SENT DATA$|^SENT$/.test(msg.trim())) dir = 'tx';
       else if (/^RECV$/.test(msg.trim())) dir = 'rx';
@@ -41,4 +41,12 @@ export function zephyrReader(): DebugReader {
     },
     flush: () => lines.flush(),
   };
+}
+
+/** modem_chat logs a line as its match and arguments apart (`+CSQ:  99 99`): put the commas back. */
+function rejoin(msg: string): string {
+  const m = /^(\S+:)\s+(.*)$/.exec(msg.trim());
+  if (!m) return msg.trim();
+  const args = m[2]!.match(/"[^"]*"|\S+/g) ?? [];
+  return `${m[1]} ${args.join(',')}`;
 }

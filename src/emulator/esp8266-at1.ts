@@ -1,0 +1,88 @@
+import type { Dialect } from './dialects.js';
+import { asctime, compareVersions, EspAtHandler } from './esp-at.js';
+import type { Reply } from './virtual-module.js';
+
+/**
+ * Espressif's ESP8266 NonOS AT firmware 1.x (the stock firmware of ESP-01 boards), as its
+ * "ESP8266 AT Instruction Set" and the field logs show it, on top of ESP-AT 2.x:
+ * - `_CUR` (this session) and `_DEF` (saved) forms of the Wi-Fi commands (AT+CWMODE_CUR,
+ *   AT+CWJAP_CUR, AT+CIPSTA_CUR, …), besides the plain (deprecated) ones;
+ * - a refused join ends `+CWJAP:<reason>` then `FAIL` (TinyGSM and WiFiEsp wait for FAIL);
+ * - a command line typed while a send is being transmitted gets `busy s...`;
+ * - received data is always pushed as `+IPD` (passive receive came with AT 1.7, espat_07);
+ * - one send carries at most 2048 bytes; AT+CWSTATE / AT+CIPSTATE (ESP-AT 2.2+) do not exist;
+ * - AT+CIPDOMAIN answers the address unquoted, or `DNS Fail`; the SNTP clock pads the day with 0.
+ */
+export class EspAt1Handler extends EspAtHandler {
+  readonly busyWhileSending = 'busy s...';
+
+  /** The stock ESP-01 firmware's AT+GMR. */
+  identity(command: string): string[] | undefined {
+    if (command !== 'AT+GMR') return undefined;
+    const version = this.o.firmware ?? DEFAULT_VERSION;
+    return [`AT version:${version}(Jul  1 2016 20:04:45)`, 'SDK version:1.5.4.1(39cb9a32)', 'Ai-Thinker Technology Co. Ltd.', 'Dec  2 2016 14:21:16'];
+  }
+
+  protected override get maxSend(): number {
+    return 2048;
+  }
+
+  protected override get hasPassive(): boolean {
+    return compareVersions(this.version, '1.7') >= 0;
+  }
+
+  protected override joinFailed(code: number): Reply {
+    return { lines: [`+CWJAP:${code}`], final: 'FAIL' };
+  }
+
+  protected override domainReply(ip: string | undefined): Reply {
+    return ip ? { lines: [`+CIPDOMAIN:${ip}`], final: 'OK' } : { lines: ['DNS Fail'], final: 'ERROR' };
+  }
+
+  /** `Thu Jan 01 00:00:00 1970` (WiFiEspAT issue #8, AT 1.7). */
+  protected override clockText(d: Date): string {
+    return asctime(d, '0');
+  }
+
+  protected override hasCommand(name: string): boolean {
+    if (name === 'CWSTATE' || name === 'CIPSTATE') return false;
+    // AT+SYSSTORE came with AT 1.7 (espat_07 sends it to a 1.7 module).
+    if (name === 'SYSSTORE') return compareVersions(this.version, '1.7') >= 0;
+    return true;
+  }
+
+  override command(line: string): Reply | Promise<Reply> {
+    // AT+CWMODE_CUR=1, AT+CWJAP_DEF="ssid","pw", AT+CIPSTA_CUR? …: the plain command, its answer
+    // under the suffixed name (+CWJAP_CUR:…).
+    const m = /^AT\+(CWMODE|CWJAP|CIPSTA|CIPAP|CWDHCP|CIPSTAMAC)_(CUR|DEF)(.*)$/i.exec(line);
+    if (!m) return this.plain(line);
+    const name = m[1]!.toUpperCase();
+    const suffix = m[2]!.toUpperCase();
+    const rename = (reply: Reply): Reply =>
+      reply.lines ? { ...reply, lines: reply.lines.map((l) => l.replace(new RegExp(`^\\+${name}:`), `+${name}_${suffix}:`)) } : reply;
+    const reply = this.plain(`AT+${name}${m[3]}`);
+    return reply instanceof Promise ? reply.then(rename) : rename(reply);
+  }
+
+  /** AT+CWJAP? in 1.x: `+CWJAP:"ssid","bssid",channel,rssi` (four fields; 2.x added five). */
+  private plain(line: string): Reply | Promise<Reply> {
+    const reply = super.command(line);
+    if (!/^AT\+CWJAP\?$/i.test(line)) return reply;
+    const cut = (r: Reply): Reply => (r.lines ? { ...r, lines: r.lines.map((l) => l.replace(/^(\+CWJAP:"(?:[^"\\]|\\.)*","[^"]*",\d+,-?\d+),.*$/, '$1')) } : r);
+    return reply instanceof Promise ? reply.then(cut) : cut(reply);
+  }
+
+  private get version(): string {
+    return this.o.firmware ?? DEFAULT_VERSION;
+  }
+}
+
+const DEFAULT_VERSION = '1.2.0.0';
+
+export const dialect: Dialect = {
+  id: 'esp8266-at1',
+  kind: 'wifi',
+  profile: 'esp-at',
+  description: 'Espressif ESP8266 NonOS AT 1.x, the stock ESP-01 firmware (_CUR/_DEF commands, +CWJAP:<n> then FAIL, busy s..., +IPD only, 2048-byte sends)',
+  create: (module, options) => new EspAt1Handler(module, options),
+};
