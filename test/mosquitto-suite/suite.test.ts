@@ -19,10 +19,12 @@ const hasPython = (() => {
 const ready = hasPython && existsSync(SUITE_DIR) && existsSync(BUNDLE) && existsSync('/usr/sbin/mosquitto');
 
 /**
- * npm test shares two cores with the rest of the suite: each case gets 0.5 s more than the 0.1 s
- * the files give a client before they publish (1 s through the module, as in the full run).
+ * npm test shares two cores with the rest of the suite (a load of 10 or more): each case gets 2 s
+ * more than the 0.1 s the files give a client before they publish (3 s through the module). The
+ * full run (`npm run test:mosquitto`) keeps the files' own timing for direct mode.
  */
-const SHARED_MACHINE_ALLOWANCE_S = 0.5;
+const SHARED_MACHINE_ALLOWANCE_S = 2;
+const DEVICE_ALLOWANCE_S = 3;
 
 /** Ports for the suite's brokers: a block of their own, away from the ones other tests pick. */
 let nextPort = 24000 + (process.pid % 50) * 40;
@@ -61,9 +63,9 @@ describeIf('mosquitto client tests (fast subset)', () => {
 
   it('publish and subscribe cases pass through the emulated module', { timeout: 120_000 }, async () => {
     const results = [
-      ...(await runFile('03-publish-qos1.py', device, ports('03-publish-qos1.py'), [1], undefined, 1)),
-      ...(await runFile('02-subscribe-qos1.py', device, ports('02-subscribe-qos1.py'), [1], undefined, 1)),
-      ...(await runFile('04-rr-qos1.py', device, ports('04-rr-qos1.py'), [2], undefined, 1)),
+      ...(await runFile('03-publish-qos1.py', device, ports('03-publish-qos1.py'), [1], undefined, DEVICE_ALLOWANCE_S)),
+      ...(await runFile('02-subscribe-qos1.py', device, ports('02-subscribe-qos1.py'), [1], undefined, DEVICE_ALLOWANCE_S)),
+      ...(await runFile('04-rr-qos1.py', device, ports('04-rr-qos1.py'), [2], undefined, DEVICE_ALLOWANCE_S)),
     ];
     expect(results.length).toBe(3);
     expect(failures(results)).toEqual([]);
