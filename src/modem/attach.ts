@@ -1,5 +1,5 @@
 import { AtError } from '../at/errors.js';
-import { AtbridgeError, ExitCode, isLinkClosed } from '../errors.js';
+import { AtbridgeError, ExitCode, isLinkClosed, type ErrorCode } from '../errors.js';
 import { run, runScript, type StepContext } from './context.js';
 import { sleep } from './probe.js';
 
@@ -148,6 +148,6 @@ function summaryOf(ctx: StepContext, states: Record<string, string>): string {
     .join(', ');
 }
 
-function simError(code: string, message: string, exitCode: number, fix: string): AtbridgeError {
+function simError(code: ErrorCode, message: string, exitCode: number, fix: string): AtbridgeError {
   return new AtbridgeError(code, message, { exitCode, fix });
 }
