@@ -13,6 +13,7 @@ interface DecodeCliOptions {
   json?: boolean;
   direction: 'rx' | 'tx' | 'merged';
   pcap?: string;
+  html?: string;
   interface?: number;
 }
 
@@ -27,10 +28,17 @@ export default function register(program: Command): void {
     .option('--direction <dir>', `for raw dumps: ${RAW_DIRECTIONS.join(', ')}`, 'merged')
     .option('--json', 'one JSON object per line')
     .option('--interface <n>', 'usbmon captures: the USB interface number of the AT port (default: found from the traffic)', intOption('--interface', 0, 255))
+    .option('--html <out>', 'write one self-contained page: host, module and network lanes, round trips, MQTT fields, the findings pinned to their lines')
     .option('--pcap <out>', "write the module's socket data as TCP streams to a pcapng file for Wireshark (its MQTT dissector reads them)")
     .action(
       action(async (file: string, opts: DecodeCliOptions) => {
         const named = opts.profile !== undefined && opts.profile !== 'auto' ? opts.profile : undefined;
+        if (opts.html !== undefined) {
+          const { writeConversationPage } = await import('../../html/write-page.js');
+          const r = await writeConversationPage(file, opts.html, { format: opts.format, rawDirection: opts.direction, ...(opts.interface !== undefined ? { usbInterface: opts.interface } : {}), ...(named ? { profile: named } : {}) });
+          process.stderr.write(`${opts.html}: ${r.rows} rows, ${r.findings} finding(s)${r.omitted ? `, ${r.omitted} entries past the page's cap left out` : ''}\n`);
+          if (opts.pcap === undefined) return;
+        }
         if (opts.pcap !== undefined) {
           const { exportPcap } = await import('../../trace/export/to-pcap.js');
           const r = await exportPcap(file, opts.pcap, { format: opts.format, rawDirection: opts.direction, ...(opts.interface !== undefined ? { usbInterface: opts.interface } : {}), ...(named ? { profile: named } : {}) });

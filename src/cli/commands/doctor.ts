@@ -1,3 +1,4 @@
+import type { CaptureFormat } from '../../trace/import/index.js';
 import type { Command } from 'commander';
 import { analyzeEvents } from '../../doctor/analyze.js';
 import { hasError, type Finding } from '../../doctor/findings.js';
@@ -32,6 +33,7 @@ interface DoctorOptions {
   probeTimeout: number;
   registrationTimeout: number;
   fix?: boolean;
+  html?: string;
 }
 
 /** `atbridge doctor --device … | --log FILE`: checks and findings with stable ids; exit 1 on an error-level finding. */
@@ -59,12 +61,14 @@ export default function register(program: Command): void {
     .option('--fix', 'repair what can be repaired (a module stuck in transparent mode is escaped either way: that is how it is detected)')
     .option('--trace <file>', 'record the live run as a JSONL trace (passwords masked), for decode or doctor --log later')
     .option('--json', 'print {"checks":[…],"findings":[…]}')
+    .option('--html <out>', 'with --log: also write the capture as one page (host, module and network lanes), the findings pinned to their lines')
     .action(
       action(async (opts: DoctorOptions) => {
         if (opts.log !== undefined && opts.device !== undefined) throw usage('give either --device or --log, not both');
         if (opts.log === undefined && opts.device === undefined) {
           throw usage('no --device or --log given', 'atbridge doctor --device /dev/ttyUSB2  or  atbridge doctor --log capture.jsonl');
         }
+        if (opts.html !== undefined && opts.log === undefined) throw usage('--html draws a capture: give --log FILE');
         if (opts.log !== undefined && opts.trace !== undefined) throw usage('--trace records a live run (--device); a --log is a trace already');
         const profile = opts.profile === 'auto' ? undefined : checkProfile(opts.profile);
         // A mistyped emulator address is the user's input, not a finding about a module.
@@ -76,6 +80,10 @@ export default function register(program: Command): void {
           const analysis = await analyzeEvents(capture.events, { profile: profile ?? capture.profile, perLine: capture.perLine });
           findings = analysis.findings;
           if (!opts.json) process.stdout.write(`${opts.log}: ${analysis.events} events, profile ${analysis.profile}\n`);
+          if (opts.html !== undefined) {
+            const { writeConversationPage } = await import('../../html/write-page.js');
+            await writeConversationPage(opts.log, opts.html, { format: opts.format as CaptureFormat | 'auto', profile: analysis.profile }, { findings });
+          }
         } else {
           const baud = opts.baud === 'auto' ? 'auto' : intOption('--baud', 300, 5_000_000)(opts.baud);
           const tcp = opts.tcp !== undefined ? parseHostPort(opts.tcp, '--tcp') : undefined;
