@@ -156,7 +156,13 @@ export class Modem extends EventEmitter {
    * say) makes the open fail: close it and try once more, rather than closing before every open.
    */
   private async openAtModule(profile: ModuleProfile, vars: Vars): Promise<void> {
-    const open = this.options.transparent && profile.hasCommand('socketOpenTransparent') ? 'socketOpenTransparent' : 'socketOpen';
+    // A family that picks the receive mode per connection (Quectel's QIOPEN access mode) has its own open for it.
+    const open =
+      this.options.transparent && profile.hasCommand('socketOpenTransparent')
+        ? 'socketOpenTransparent'
+        : !this.options.transparent && this.options.recvMode === 'buffered' && profile.hasCommand('socketOpenBuffered')
+          ? 'socketOpenBuffered'
+          : 'socketOpen';
     try {
       await runCommand(this.channel, profile, open, vars);
     } catch (err) {
