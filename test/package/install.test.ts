@@ -103,6 +103,11 @@ console.log('advice: ' + advice('sim-missing') + '; codes: ' + (ERROR_CODES.incl
     expect(stdout).toContain('advice: insert the SIM; codes: listed; no state');
   });
 
+  it('the installed CLI runs from the project (npx atbridge)', async () => {
+    const { stdout } = await exec('npx', ['--no-install', 'atbridge', 'decode', join(ROOT, 'fixtures/logs/sim7600_18_sim800-cpin-error-then-cme-sim-not-inserted.txt')], { cwd: project, timeout: 60_000 });
+    expect(stdout).toMatch(/SIM not inserted/);
+  });
+
   it('a code that is not an error code does not compile', async () => {
     writeFileSync(join(project, 'wrong.ts'), "import type { ErrorCode } from 'atbridge';\nconst c: ErrorCode = 'sim-mising';\nvoid c;\n");
     writeFileSync(join(project, 'tsconfig.wrong.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], noEmit: true }, files: ['wrong.ts'] }));
