@@ -1,15 +1,107 @@
+import type { AtErrorCode } from './at/errors.js';
+
+/**
+ * Every code an {@link AtbridgeError} can carry. A program tests `err.code` against these; the
+ * list is part of the public API (new codes may be added, none renamed). AT-layer failures carry
+ * `at-` and an {@link AtErrorCode} (`at-timeout`, `at-cme` …).
+ */
+export const ERROR_CODES = [
+  'bad-config',
+  'bad-device',
+  'bad-fault',
+  'bad-input',
+  'bad-option',
+  'bad-output',
+  'bad-topic-line',
+  'baud-switch-failed',
+  'bridge-failed',
+  'client-id-conflict',
+  'connection-refused',
+  'control-path-exists',
+  'emulator-control',
+  'emulator-listen',
+  'emulator-pty',
+  'escape-failed',
+  'keepalive-timeout',
+  'link-closed',
+  'local-closed',
+  'metrics-listen',
+  'modem-closed',
+  'modemmanager-holds-port',
+  'module-dead',
+  'module-rebooted',
+  'mqtt-already-started',
+  'mqtt-bad-client-id',
+  'mqtt-bad-topic',
+  'mqtt-closed',
+  'mqtt-connect-failed',
+  'mqtt-connect-refused',
+  'mqtt-connect-timeout',
+  'mqtt-connection-lost',
+  'mqtt-disconnected',
+  'mqtt-link-error',
+  'mqtt-malformed',
+  'mqtt-packet-too-large',
+  'mqtt-publish-refused',
+  'netopen-failed',
+  'network-closed',
+  'no-modem-control',
+  'no-response',
+  'not-registered',
+  'port-missing',
+  'port-open-failed',
+  'port-busy',
+  'port-permission',
+  'profile-invalid',
+  'profile-missing',
+  'pty-path-exists',
+  'queue-dropped',
+  'queue-locked',
+  'queue-open-failed',
+  'record-pty',
+  'registration-denied',
+  'remote-closed',
+  'replay-pty',
+  'send-failed',
+  'sim-failure',
+  'sim-missing',
+  'sim-not-ready',
+  'sim-pin-required',
+  'sim-pin-wrong',
+  'sim-puk-required',
+  'socket-closed',
+  'socket-failed',
+  'socket-in-use',
+  'socket-open-failed',
+  'tcp-failed',
+  'tcp-timeout',
+  'tls-failed',
+  'unknown-module',
+  'wifi-ap-not-found',
+  'wifi-disconnected',
+  'wifi-join-failed',
+  'wifi-join-timeout',
+  'wifi-not-configured',
+  'wifi-wrong-password',
+  'wrong-port',
+] as const;
+
+/** The code of an {@link AtbridgeError}: one of {@link ERROR_CODES}, or `at-` and an AT-layer code. */
+export type ErrorCode = (typeof ERROR_CODES)[number] | `at-${AtErrorCode}`;
+
 /**
  * Errors are values with a stable code a program can test and a message a person can act on.
  * The CLI prints `message` (and `fix` when present) on one line each and exits with `exitCode`.
  */
 export class AtbridgeError extends Error {
-  readonly code: string;
+  /** Stable code a program can test (see {@link ERROR_CODES}). */
+  readonly code: ErrorCode;
   readonly exitCode: number;
   readonly fix: string | undefined;
   readonly detail: Record<string, unknown> | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { exitCode?: number; fix?: string; cause?: unknown; detail?: Record<string, unknown> } = {},
   ) {
@@ -23,7 +115,7 @@ export class AtbridgeError extends Error {
 }
 
 /** True when `err` is an {@link AtbridgeError} (and has `code`, when given). */
-export function isAtbridgeError(err: unknown, code?: string): err is AtbridgeError {
+export function isAtbridgeError(err: unknown, code?: ErrorCode): err is AtbridgeError {
   return err instanceof AtbridgeError && (code === undefined || err.code === code);
 }
 

@@ -34,6 +34,7 @@ export type { TlsOptions, TlsSettings } from '../mqtt/tls.js';
 export { getProfile, listProfileIds, ModuleProfile } from '../profile/index.js';
 export type { Profile } from '../profile/index.js';
 
-export { AtbridgeError, ExitCode, isAtbridgeError } from '../errors.js';
+export { AtbridgeError, ERROR_CODES, ExitCode, isAtbridgeError } from '../errors.js';
+export type { ErrorCode } from '../errors.js';
 export { AtError } from '../at/errors.js';
 export type { AtErrorCode } from '../at/errors.js';

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
 import { summary } from './report.js';
 import type { ProbeResult } from './result.js';
+import type { DelayPoint } from './tracker.js';
 
 /** Text safe inside <script>: no "</script>" or "<!--" can end or confuse it. */
 function scriptJson(value: unknown): string {
@@ -17,7 +18,9 @@ function escapeHtml(text: string): string {
  * the delay-over-time plot, drawn as SVG by a small inline script from the data embedded in it.
  */
 export function htmlReport(result: ProbeResult): string {
-  const data = { histogram: result.histogram, timeline: result.timeline, outages: result.outages, qos: result.qos };
+  const timeline = thin(result.timeline, MAX_POINTS);
+  const data = { histogram: result.histogram, timeline, outages: result.outages, qos: result.qos };
+  const shown = timeline.length < result.timeline.length ? `<p>${timeline.length} of ${result.timeline.length} messages shown: the fastest and the slowest of each slice of time.</p>\n` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,7 +41,7 @@ svg { background: #fff; border: 1px solid #ddd; display: block; margin: 0.5em 0 
 <svg id="histogram" width="760" height="260" role="img" aria-label="delay histogram"></svg>
 <h2>Delay over time</h2>
 <p><svg width="12" height="12" style="display:inline;border:0;margin:0"><circle class="pt0" cx="6" cy="6" r="4"/></svg> QoS 0 &nbsp; <svg width="12" height="12" style="display:inline;border:0;margin:0"><circle class="pt1" cx="6" cy="6" r="4"/></svg> QoS 1 &nbsp; <svg width="12" height="12" style="display:inline;border:0;margin:0"><circle class="pt2" cx="6" cy="6" r="4"/></svg> QoS 2 &nbsp; <span style="background:#f3c0c0">&nbsp;&nbsp;&nbsp;</span> connection lost</p>
-<svg id="timeline" width="760" height="300" role="img" aria-label="delay over time"></svg>
+${shown}<svg id="timeline" width="760" height="300" role="img" aria-label="delay over time"></svg>
 <script id="probe-data" type="application/json">${scriptJson(data)}</script>
 <script>
 (function () {
@@ -99,6 +102,28 @@ svg { background: #fff; border: 1px solid #ddd; display: block; margin: 0.5em 0 
 </body>
 </html>
 `;
+}
+
+/** Most points the delay-over-time plot draws; beyond it each time slice keeps its fastest and slowest. */
+export const MAX_POINTS = 10_000;
+
+export function thin(points: readonly DelayPoint[], max: number): DelayPoint[] {
+  if (points.length <= max) return [...points];
+  const slices = Math.floor(max / 2);
+  const tMax = points.reduce((m, p) => Math.max(m, p.t), 0) || 1;
+  const lo: (DelayPoint | undefined)[] = new Array(slices);
+  const hi: (DelayPoint | undefined)[] = new Array(slices);
+  for (const p of points) {
+    const i = Math.min(slices - 1, Math.floor((p.t / tMax) * slices));
+    if (!lo[i] || p.delay < lo[i]!.delay) lo[i] = p;
+    if (!hi[i] || p.delay > hi[i]!.delay) hi[i] = p;
+  }
+  const out: DelayPoint[] = [];
+  for (let i = 0; i < slices; i++) {
+    if (lo[i]) out.push(lo[i]!);
+    if (hi[i] && hi[i] !== lo[i]) out.push(hi[i]!);
+  }
+  return out;
 }
 
 export function writeHtml(file: string, result: ProbeResult): void {

@@ -237,7 +237,7 @@ export async function runLatency(o: LatencyRunOptions): Promise<ProbeResult> {
 
     const delays = tracker.points.map((p) => p.delay);
     const sendSeconds = (sendEndUs - sendStartUs) / 1e6;
-    const lastArrival = tracker.points.length > 0 ? Math.max(...tracker.points.map((p) => p.t * 1e6 + p.delay * 1000 + startUs)) : sendStartUs;
+    const lastArrival = tracker.points.reduce((m, p) => Math.max(m, startUs + p.t * 1e6 + p.delay * 1000), sendStartUs);
     const receiveSeconds = (lastArrival - sendStartUs) / 1e6;
     const perQos = tracker.perQos(o.qos);
     const result: ProbeResult = {

@@ -33,7 +33,8 @@ console.log('findings: ' + diagnosis.findings.map((f) => f.id).join(','));
 console.log('typed errors: ' + isAtbridgeError(new Error('x')));
 `;
 
-describe('the package installs from its tarball and works from JS and TS', () => {
+// tsc and npm install are slow on a loaded 2-core machine; the tests wait, they do not time.
+describe('the package installs from its tarball and works from JS and TS', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'atbridge-pkg-'));
   const project = join(dir, 'project');
   let broker: Mosquitto;
@@ -77,7 +78,18 @@ describe('the package installs from its tarball and works from JS and TS', () =>
   });
 
   it('a TypeScript program compiles strictly against the package types and runs', async () => {
-    const typed = `import type { ModemStatus, AtbridgeError } from 'atbridge';\n${PROGRAM}\nconst s: ModemStatus | undefined = undefined as ModemStatus | undefined;\nconst code: AtbridgeError['code'] | undefined = s?.state;\nvoid code;\n`;
+    // Typed use: the status and the error code are unions the compiler checks.
+    const typed = `import { ERROR_CODES, type ErrorCode, type ModemStatus } from 'atbridge';\n${PROGRAM}
+function advice(code: ErrorCode): string {
+  switch (code) {
+    case 'sim-missing': return 'insert the SIM';
+    case 'at-timeout': return 'check the baud rate';
+    default: return code;
+  }
+}
+const s = undefined as ModemStatus | undefined;
+console.log('advice: ' + advice('sim-missing') + '; codes: ' + (ERROR_CODES.includes('module-rebooted') ? 'listed' : 'missing') + '; ' + (s?.state ?? 'no state'));
+`;
     writeFileSync(join(project, 'main.ts'), typed);
     writeFileSync(
       join(project, 'tsconfig.json'),
@@ -88,6 +100,19 @@ describe('the package installs from its tarball and works from JS and TS', () =>
     });
     const { stdout } = await exec(process.execPath, ['out/main.js'], { cwd: project, env: env(), timeout: 60_000 });
     expect(stdout).toContain('received: pkg/hello from the installed package');
+    expect(stdout).toContain('advice: insert the SIM; codes: listed; no state');
+  });
+
+  it('the installed CLI runs from the project (npx atbridge)', async () => {
+    const { stdout } = await exec('npx', ['--no-install', 'atbridge', 'decode', join(ROOT, 'fixtures/logs/sim7600_18_sim800-cpin-error-then-cme-sim-not-inserted.txt')], { cwd: project, timeout: 60_000 });
+    expect(stdout).toMatch(/SIM not inserted/);
+  });
+
+  it('a code that is not an error code does not compile', async () => {
+    writeFileSync(join(project, 'wrong.ts'), "import type { ErrorCode } from 'atbridge';\nconst c: ErrorCode = 'sim-mising';\nvoid c;\n");
+    writeFileSync(join(project, 'tsconfig.wrong.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], noEmit: true }, files: ['wrong.ts'] }));
+    const err = await exec(process.execPath, [TSC, '-p', 'tsconfig.wrong.json'], { cwd: project }).then(() => undefined, (e: { stdout: string }) => e);
+    expect(err?.stdout).toMatch(/wrong\.ts\(2,7\): error TS2(322|820): Type '"sim-mising"' is not assignable to type 'ErrorCode'/);
   });
 
   it('internal files are not importable: only the documented entry points are public', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thin } from '../../src/probe/html.js';
 import { JTL_COLUMNS, jtlRow, jtlText, quoteField } from '../../src/probe/jtl.js';
 import { publishPacketBytes } from '../../src/probe/packet-size.js';
 import { buildPayload, minimumSize, parsePayload, TIMESTAMP_SEPARATOR } from '../../src/probe/payload.js';
@@ -83,5 +84,18 @@ describe('JTL (JMeter CSV result format)', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[1]!.startsWith('1,')).toBe(true);
+  });
+});
+
+describe('probe --html delay plot', () => {
+  it('thins a long run to each time slice\'s fastest and slowest message, keeping the extremes', () => {
+    const points = Array.from({ length: 50_000 }, (_, i) => ({ t: i / 1000, delay: (i * 7919) % 1000, qos: 0 }));
+    points[31_337]!.delay = 99_999;
+    const kept = thin(points, 1000);
+    expect(kept.length).toBeLessThanOrEqual(1000);
+    expect(kept.length).toBeGreaterThan(900);
+    expect(Math.max(...kept.map((p) => p.delay))).toBe(99_999);
+    expect(Math.min(...kept.map((p) => p.delay))).toBe(0);
+    expect(thin(points.slice(0, 10), 1000)).toHaveLength(10);
   });
 });

@@ -1,3 +1,4 @@
+import type { CaptureFormat } from '../../trace/import/index.js';
 import type { Command } from 'commander';
 import { describeGuess, profileForFamily } from '../../decode/family.js';
 import { analyzeEvents } from '../../doctor/analyze.js';
@@ -33,6 +34,7 @@ interface DoctorOptions {
   probeTimeout: number;
   registrationTimeout: number;
   fix?: boolean;
+  html?: string;
 }
 
 /** `atbridge doctor --device … | --log FILE`: checks and findings with stable ids; exit 1 on an error-level finding. */
@@ -60,12 +62,14 @@ export default function register(program: Command): void {
     .option('--fix', 'repair what can be repaired (a module stuck in transparent mode is escaped either way: that is how it is detected)')
     .option('--trace <file>', 'record the live run as a JSONL trace (passwords masked), for decode or doctor --log later')
     .option('--json', 'print {"checks":[…],"findings":[…]}')
+    .option('--html <out>', 'with --log: also write the capture as one page (host, module and network lanes), the findings pinned to their lines')
     .action(
       action(async (opts: DoctorOptions) => {
         if (opts.log !== undefined && opts.device !== undefined) throw usage('give either --device or --log, not both');
         if (opts.log === undefined && opts.device === undefined) {
           throw usage('no --device or --log given', 'atbridge doctor --device /dev/ttyUSB2  or  atbridge doctor --log capture.jsonl');
         }
+        if (opts.html !== undefined && opts.log === undefined) throw usage('--html draws a capture: give --log FILE');
         if (opts.log !== undefined && opts.trace !== undefined) throw usage('--trace records a live run (--device); a --log is a trace already');
         const profile = opts.profile === 'auto' ? undefined : checkProfile(opts.profile);
         // A mistyped emulator address is the user's input, not a finding about a module.
@@ -85,6 +89,12 @@ export default function register(program: Command): void {
           if (!opts.json) {
             process.stdout.write(`${opts.log}: ${analysis.events} events, profile ${analysis.profile}\n`);
             if (profile === undefined && capture.format !== 'jsonl') process.stdout.write(`${describeGuess(family, analysis.profile)}\n`);
+          }
+          if (opts.html !== undefined) {
+            // A family read with the 3GPP base has no profile file of its own: the page uses the capture's.
+            const pageProfile = analysis.profile.startsWith('3gpp-') ? capture.profile : analysis.profile;
+            const { writeConversationPage } = await import('../../html/write-page.js');
+            await writeConversationPage(opts.log, opts.html, { format: opts.format as CaptureFormat | 'auto', profile: pageProfile }, { findings });
           }
         } else {
           const baud = opts.baud === 'auto' ? 'auto' : intOption('--baud', 300, 5_000_000)(opts.baud);

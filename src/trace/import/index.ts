@@ -6,7 +6,9 @@ import type { TraceEvent, TraceHeader } from '../events.js';
 import { TRACE_VERSION } from '../events.js';
 import { readTrace, TraceFormatError } from '../reader.js';
 import { TOOL } from '../../version.js';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { isPcapFile } from './pcap-file.js';
+import { importUsbmon, selectUsbInterface } from './usbmon.js';
 import { concatGzip, isGzip, openTraceSet } from '../trace-set.js';
 import { detectFormat } from './detect.js';
 import { guessProfile } from './guess-profile.js';
@@ -74,13 +76,16 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
       // One compressed segment, or a trace someone gzipped.
       stream = concatGzip([path], (n) => (read += n));
       head = Buffer.from('{"type":"atbridge-trace"}\n');
+    } else if (isPcapFile(head)) {
+      // A usbmon capture is read by packets, twice (endpoints picked first): no shared stream.
+      stream = Readable.from([]);
     } else {
       const file = createReadStream(path, { highWaterMark: 1 << 20 });
       file.on('data', (chunk) => (read += chunk.length));
       stream = file;
     }
   }
-  const format = requested === 'auto' ? detectFormat(head, path) : requested;
+  const format = requested === 'auto' ? (isPcapFile(head) && !directory ? 'usbmon' : detectFormat(head, path)) : requested;
   const source = `${format}:${basename(path)}`;
   const made: TraceHeader = { type: 'atbridge-trace', version: TRACE_VERSION, tool: TOOL, start: new Date(0).toISOString(), source };
 
@@ -107,6 +112,14 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
     case 'logic-csv':
       events = importLogicCsv(stream);
       break;
+    case 'usbmon': {
+      const selection = await selectUsbInterface(path, options.usbInterface).catch((err: unknown) => {
+        throw err instanceof AtbridgeError ? err : badFile(path, format, err);
+      });
+      made.start = new Date(Number(selection.startUs / 1000n)).toISOString();
+      events = importUsbmon(path, selection, (n) => (read += n));
+      break;
+    }
     case 'transcript':
       events = importTranscript(stream, { fenced: /^\s*(?:```|~~~)/m.test(head.toString('latin1')), arrowsFlipped: arrowsFlipped(head.toString('latin1')) });
       break;

@@ -1,7 +1,7 @@
 import type { TraceEvent, TraceHeader } from '../events.js';
 
 /** The capture formats `--format` accepts ('auto' detects one of the others). */
-export const CAPTURE_FORMATS = ['jsonl', 'raw', 'transcript', 'socat', 'interceptty', 'logic-csv'] as const;
+export const CAPTURE_FORMATS = ['jsonl', 'raw', 'transcript', 'socat', 'interceptty', 'logic-csv', 'usbmon'] as const;
 /** The capture formats `openCapture` reads. */
 export type CaptureFormat = (typeof CAPTURE_FORMATS)[number];
 
@@ -11,6 +11,8 @@ export type ProfileGuess = 'sim7600' | 'esp-at';
 export interface ImportOptions {
   /** Direction of a raw dump: one side only, or both sides merged on one wire (default). */
   rawDirection?: 'rx' | 'tx' | 'merged';
+  /** usbmon captures: the USB interface number of the AT port (found from the traffic when absent). */
+  usbInterface?: number;
 }
 
 /** A capture opened for reading: events stream in constant memory. */
