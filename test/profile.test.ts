@@ -7,6 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { commandName, compareVersions, getProfile, listBaseIds, listProfileIds, loadProfile, parseProfile, PROFILE_DIR } from '../src/profile/index.js';
 import { ProfileSchema } from '../src/profile/schema.js';
+import { rankProfiles } from '../src/profile/identify-score.js';
+import { secretCommandsOf, shippedSecretCommands } from '../src/profile/secrets.js';
 
 describe('firmware profiles', () => {
   it('ships sim7600 and esp-at, both valid', () => {
@@ -134,5 +136,59 @@ describe('firmware profiles', () => {
     expect(commandName('ATE0')).toBe('ATE0');
     expect(compareVersions('3.3.0.0', '2.2.0.0')).toBeGreaterThan(0);
     expect(compareVersions('1.7.4', '1.7.4.0')).toBe(0);
+  });
+});
+
+describe('identification scores every profile', () => {
+  const profiles = listProfileIds().map((id) => getProfile(id));
+  const best = (lines: string[]) => rankProfiles(profiles, lines)[0]?.profile.id;
+
+  it('each profile is the best match for its own emulated identity answers', () => {
+    for (const p of profiles) {
+      const lines = p.data.identify.commands.flatMap((c) => p.data.emulator.identity[c] ?? []);
+      expect(best(lines), p.id).toBe(p.id);
+    }
+  });
+
+  it('tells the families apart on real answers (an A76xx is not a SIM7600, ESP8266 AT 1.x is not ESP-AT 2.x)', () => {
+    expect(best(['Manufacturer: SIMCOM INCORPORATED', 'Model: SIMCOM_SIM7600G-H', 'Revision: LE20B04SIM7600G22'])).toBe('sim7600');
+    expect(best(['Manufacturer: SIMCOM INCORPORATED', 'Model: A7670E-LASE', 'Revision: A011B07A7670M7'])).toBe('a76xx');
+    expect(best(['Manufacturer: SIMCOM INCORPORATED', 'Model: SIMCOM_SIM7670G-MNGV', '+CGMR: 2374B05SIM767XM5A_M'])).toBe('a76xx');
+    expect(best(['SIM800 R14.18'])).toBe('sim800');
+    expect(best(['SIM7000G R1529'])).toBe('sim7080');
+    expect(best(['Revision:1951B04SIM7080'])).toBe('sim7080');
+    expect(best(['Quectel', 'BG96', 'Revision: BG96MAR02A07M1G'])).toBe('quectel');
+    expect(best(['AT version:1.7.4.0(May 11 2020 19:13:04)', 'SDK version:3.0.4(9532ceb)'])).toBe('esp8266-at1');
+    expect(best(['AT version:2.2.0.0(c6fa6bf - ESP32 - Jul  2 2021 06:44:05)', 'SDK version:v4.2.2-76-gefa6eca'])).toBe('esp-at');
+    expect(best(['OK'])).toBeUndefined();
+  });
+});
+
+describe('family data', () => {
+  it('derives the secret-bearing commands from template variables', () => {
+    const esp1 = secretCommandsOf(loadProfile('esp8266-at1'));
+    expect(esp1).toEqual(expect.arrayContaining([{ prefix: 'AT+CWJAP_CUR=', secretArgs: [1] }, { prefix: 'AT+CWSAP_DEF=', secretArgs: [1] }]));
+    const sim = secretCommandsOf(loadProfile('sim7600'));
+    expect(sim).toEqual(expect.arrayContaining([{ prefix: 'AT+CPIN=', secretArgs: [0, 1] }, { prefix: 'AT+CGAUTH=', secretArgs: [3] }, { prefix: 'AT+CMQTTCONNECT=', secretArgs: [5] }]));
+    expect(secretCommandsOf(loadProfile('quectel'))).toEqual(expect.arrayContaining([{ prefix: 'AT+QMTCONN=', secretArgs: [3] }, { prefix: 'AT+QICSGP=', secretArgs: [4] }]));
+    expect(shippedSecretCommands().some((c) => c.prefix === 'AT+CSTT=' && c.secretArgs.includes(2))).toBe(true);
+  });
+
+  it('applies SIM7000 CIPSTART dialect on a sim7080 profile by firmware', () => {
+    const p = getProfile('sim7080');
+    expect(p.command('socketOpen').send).toBe('AT+CAOPEN={link},0,"TCP","{host}",{port}');
+    const old = p.forFirmware('1529B01SIM7000E');
+    expect(old.appliedQuirks()).toHaveLength(1);
+    expect(old.command('socketOpen').send).toBe('AT+CIPSTART="TCP","{host}",{port}');
+    expect(old.script('netOpenCommand')).toContain('sim7000NetOpen');
+    expect(p.forFirmware('1951B04SIM7080').appliedQuirks()).toEqual([]);
+  });
+
+  it('every cellular family sits on the 3gpp base and every one names its sources', () => {
+    for (const id of listProfileIds()) {
+      const p = getProfile(id);
+      expect(p.data.sources.length, id).toBeGreaterThanOrEqual(3);
+      if (p.family === 'cellular') expect(p.command('simStatus').send, id).toBe('AT+CPIN?');
+    }
   });
 });

@@ -23,7 +23,7 @@ export interface AtCommandOptions {
   /** Finals that end the data phase (SEND OK / SEND FAIL); default: the normal finals. */
   dataFinals?: readonly ResultCodeT[];
   /** A URC that completes the command after its final result (it may also come first). */
-  awaitUrc?: { pattern: RegExp; timeoutMs: number };
+  awaitUrc?: { pattern: RegExp; timeoutMs: number; succeeded?: (groups: Record<string, string>) => boolean };
   /** Pause after this command's final instead of the channel's (0 when the answer already waited for its URC). */
   settleMs?: number;
   /** Switch to data (transparent) mode at the prompt or at a CONNECT final. */
@@ -416,6 +416,9 @@ export class AtChannel extends EventEmitter {
       const m = flight.job.options.awaitUrc.pattern.exec(line.text.trim());
       if (m) {
         flight.urc = { line: line.text, groups: { ...m.groups } };
+        // SIM800 transparent open: OK, then the awaited CONNECT, then the line carries data.
+        const awaited = flight.job.options.awaitUrc;
+        if (flight.phase === 'urc' && flight.job.options.enterDataMode && (awaited.succeeded?.(flight.urc.groups) ?? true)) this.framer.setDataMode(true);
         if (flight.phase === 'urc') this.finish(flight, flight.final?.line);
         return;
       }

@@ -8,6 +8,7 @@ import { dialect as esp8266At1 } from './esp8266-at1.js';
 import { dialect as quectel } from './quectel.js';
 import { dialect as sim7600 } from './sim7600.js';
 import { dialect as sim800 } from './sim800.js';
+import { dialect as sim7080, sim7000Dialect as sim7000 } from './sim7080.js';
 
 /**
  * An emulated module family: the handler that answers its commands on top of what every module
@@ -37,6 +38,8 @@ export const DIALECTS: readonly Dialect[] = [
   a76xx,
   sim800,
   quectel,
+  sim7080,
+  sim7000,
 ];
 
 export function dialectIds(): string[] {

@@ -342,7 +342,7 @@ export class EspAtHandler implements FamilyHandler {
   }
 
   /** Leaves the AP: the socket goes first (espat_15: CLOSED, then WIFI DISCONNECT). */
-  private disconnect(): void {
+  protected disconnect(): void {
     if (!this.joined) return;
     this.joined = undefined;
     this.wifi = 'off-ap';

@@ -23,6 +23,29 @@ export class EspAt1Handler extends EspAtHandler {
     return [`AT version:${version}(Jul  1 2016 20:04:45)`, 'SDK version:1.5.4.1(39cb9a32)', 'Ai-Thinker Technology Co. Ltd.', 'Dec  2 2016 14:21:16'];
   }
 
+  /**
+   * The ESP8266's boot ROM and second-stage loader print on the AT UART before `ready`
+   * (espat_15: ` ets Jan  8 2013,rst cause:…`, the load/tail/chksum lines, `2nd boot version`,
+   * `jump to run user1`, then a few bytes of garbage at the SDK's start-up rate).
+   */
+  override banner(): readonly string[] {
+    return [...BOOT_ROM, BOOT_GARBAGE, ...super.banner()];
+  }
+
+  /** AT+RST: OK, then the link and the AP are dropped and reported before the reboot (espat_15). */
+  override command(line: string): Reply | Promise<Reply> {
+    if (/^AT\+RST$/i.test(line)) {
+      return {
+        final: 'OK',
+        after: () => {
+          this.disconnect();
+          setTimeout(() => this.m.inject({ kind: 'reboot' }), 20);
+        },
+      };
+    }
+    return this.suffixed(line);
+  }
+
   protected override get maxSend(): number {
     return 2048;
   }
@@ -51,7 +74,7 @@ export class EspAt1Handler extends EspAtHandler {
     return true;
   }
 
-  override command(line: string): Reply | Promise<Reply> {
+  private suffixed(line: string): Reply | Promise<Reply> {
     // AT+CWMODE_CUR=1, AT+CWJAP_DEF="ssid","pw", AT+CIPSTA_CUR? …: the plain command, its answer
     // under the suffixed name (+CWJAP_CUR:…).
     const m = /^AT\+(CWMODE|CWJAP|CIPSTA|CIPAP|CWDHCP|CIPSTAMAC)_(CUR|DEF)(.*)$/i.exec(line);
@@ -78,6 +101,31 @@ export class EspAt1Handler extends EspAtHandler {
 }
 
 const DEFAULT_VERSION = '1.2.0.0';
+
+/** espat_15's boot text, as an ESP8266 prints it after a reset. */
+const BOOT_ROM = [
+  ' ets Jan  8 2013,rst cause:2, boot mode:(3,7)',
+  '',
+  'load 0x40100000, len 816, room 16 ',
+  'tail 0',
+  'chksum 0x8d',
+  'load 0x3ffe8000, len 788, room 8 ',
+  'tail 12',
+  'chksum 0xcf',
+  'ho 0 tail 12 room 4',
+  'load 0x3ffe8314, len 288, room 12 ',
+  'tail 4',
+  'chksum 0xcf',
+  'csum 0xcf',
+  '',
+  '2nd boot version : 1.2',
+  '  SPI Speed      : 40MHz',
+  '  SPI Mode       : QIO',
+  '  SPI Flash Size : 32Mbit',
+  'jump to run user1',
+];
+/** espat_15: what the SDK's first output at another rate looks like at 115200. */
+const BOOT_GARBAGE = '\u00c4\u00e3';
 
 export const dialect: Dialect = {
   id: 'esp8266-at1',

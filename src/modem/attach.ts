@@ -115,12 +115,13 @@ async function waitForRegistration(ctx: StepContext, options: AttachOptions, not
 
 /**
  * Runs the profile's network-open script (command or transparent). The receive-mode settings go
- * just before its last step (the open itself); a step the module refuses in the current state
+ * just before the open itself; a step the module refuses in the current state
  * recovers the way its data says (`recoverWith`).
  */
 async function openNetwork(ctx: StepContext, options: AttachOptions): Promise<void> {
   const steps = ctx.profile.script(options.transparent ? 'netOpenTransparent' : 'netOpenCommand').filter((s) => ctx.profile.hasCommand(s));
-  const last = steps.at(-1);
+  // The open itself: the `netOpen` role where the script names it (SIM800 reads its address after), else the last step.
+  const last = steps.includes('netOpen') ? 'netOpen' : steps.at(-1);
   for (const step of steps) {
     if (step === last) {
       // Push is the power-on default; a module left in buffered mode is still read (on its notices).

@@ -2,6 +2,7 @@ import type { AtChannel } from '../at/channel.js';
 import { AtError } from '../at/errors.js';
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { getProfile, listProfileIds, type ModuleProfile } from '../profile/index.js';
+import { detectScore, DECISIVE_SCORE, firstGroup } from '../profile/identify-score.js';
 
 export interface Identity {
   profile: ModuleProfile;
@@ -12,39 +13,42 @@ export interface Identity {
 }
 
 /**
- * Asks the module who it is with each candidate profile's identification commands (ATI,
- * AT+GMR, AT+CGMR, AT+SIMCOMATI) and picks the first profile whose patterns match, with the
- * firmware's quirks applied.
+ * Asks the module who it is with the candidates' identification commands (ATI, AT+GMR, AT+CGMR,
+ * AT+SIMCOMATI...), scores every candidate's `detect` against all answers and takes the best, with
+ * the firmware's quirks applied. It stops asking once one answer is decisive (a model name only one
+ * family prints) and names the firmware: every round trip counts.
  */
 export async function identifyModule(channel: AtChannel, candidates: ModuleProfile[], signal?: AbortSignal): Promise<Identity> {
-  const asked = new Map<string, string[]>();
-  const allLines: string[] = [];
-  for (const candidate of candidates) {
-    const { identify } = candidate.data;
-    const lines: string[] = [];
-    for (const command of identify.commands) {
-      let answer = asked.get(command);
-      if (!answer) {
-        answer = await ask(channel, command, signal);
-        asked.set(command, answer);
-        allLines.push(...answer);
-      }
-      lines.push(...answer);
-      // One answer that names the family and the firmware is enough: every round trip counts.
-      if (identify.detect.some((p) => lines.some((l) => new RegExp(p).test(l))) && firstGroup(identify.firmware, lines, 'firmware')) break;
-    }
-    const detected = identify.detect.some((p) => lines.some((l) => new RegExp(p).test(l)));
-    if (!detected) continue;
-    const model = firstGroup(identify.model, lines, 'model');
-    const firmware = firstGroup(identify.firmware, lines, 'firmware');
-    const profile = firmware !== undefined ? candidate.forFirmware(firmware) : candidate;
-    return { profile, model, firmware, lines };
+  const commands = [...new Set(candidates.flatMap((c) => c.data.identify.commands))];
+  const lines: string[] = [];
+  for (const command of commands) {
+    lines.push(...(await ask(channel, command, signal)));
+    const best = pick(candidates, lines);
+    if (best && best.score >= DECISIVE_SCORE && firstGroup(best.profile.data.identify.firmware, lines, 'firmware')) break;
   }
-  throw new AtbridgeError(
-    'unknown-module',
-    `the module answers AT but matches no profile (${candidates.map((c) => c.id).join(', ')}); it said: ${allLines.slice(0, 4).join(' | ') || 'nothing'}`,
-    { exitCode: ExitCode.failure, fix: 'name the profile with --profile, or add one under firmware-profiles/ (see README)' },
-  );
+  const best = pick(candidates, lines);
+  if (!best) {
+    throw new AtbridgeError(
+      'unknown-module',
+      `the module answers AT but matches no profile (${candidates.map((c) => c.id).join(', ')}); it said: ${lines.slice(0, 4).join(' | ') || 'nothing'}`,
+      { exitCode: ExitCode.failure, fix: 'name the profile with --profile, or add one under firmware-profiles/ (see README)' },
+    );
+  }
+  const { identify } = best.profile.data;
+  const model = firstGroup(identify.model, lines, 'model');
+  const firmware = firstGroup(identify.firmware, lines, 'firmware');
+  const profile = firmware !== undefined ? best.profile.forFirmware(firmware) : best.profile;
+  return { profile, model, firmware, lines };
+}
+
+/** The best-scoring candidate (ties: the first listed), or undefined when none scores. */
+function pick(candidates: ModuleProfile[], lines: readonly string[]): { profile: ModuleProfile; score: number } | undefined {
+  let best: { profile: ModuleProfile; score: number } | undefined;
+  for (const profile of candidates) {
+    const score = detectScore(profile.data.identify.detect, lines);
+    if (score > 0 && (!best || score > best.score)) best = { profile, score };
+  }
+  return best;
 }
 
 /** Profiles to try for `--profile auto`. */
@@ -60,15 +64,4 @@ async function ask(channel: AtChannel, command: string, signal?: AbortSignal): P
     if (err instanceof AtError && err.atCode === 'timeout') return [];
     throw err;
   }
-}
-
-function firstGroup(patterns: readonly string[], lines: readonly string[], group: string): string | undefined {
-  for (const p of patterns) {
-    const re = new RegExp(p);
-    for (const line of lines) {
-      const value = re.exec(line)?.groups?.[group];
-      if (value) return value.trim();
-    }
-  }
-  return undefined;
 }

@@ -16,6 +16,8 @@ import { runCommand } from './run-command.js';
 import { StateMachine, type ModemState, type Transition } from './states.js';
 import { syncModule } from './sync.js';
 import { CommandModeBackend, TransparentBackend } from '../socket/backends.js';
+import type { SocketBackend } from '../socket/modem-socket.js';
+import type { LinkEvents, ModemPort } from '../socket/port.js';
 
 export interface ModemOptions {
   /** A profile, or undefined to identify the module among all profiles. */
@@ -62,13 +64,13 @@ const PERMANENT = new Set([
  * (reboot, network loss, peer close), fails the open socket cleanly, and brings the module back
  * on the next connect() with capped exponential backoff and jitter.
  */
-export class Modem extends EventEmitter {
+export class Modem extends EventEmitter implements ModemPort {
   readonly machine = new StateMachine();
   readonly channel: AtChannel;
   readonly facts: ModemFacts = { recoveries: 0 };
   private profile: ModuleProfile | undefined;
   private socket: ModemSocket | undefined;
-  private backend: CommandModeBackend | TransparentBackend | undefined;
+  private backend: (SocketBackend & LinkEvents) | undefined;
   private bringingUp: Promise<void> | undefined;
   private needsBringUp = true;
   /** The module said +CPIN: READY since it last booted (its banner does): no need to ask. */
@@ -91,7 +93,7 @@ export class Modem extends EventEmitter {
     });
     this.channel.on('line', (line: ClassifiedLine) => this.onLine(line));
     this.channel.on('block', (block: BlockFrame) => this.onBlock(block));
-    this.channel.on('data', (chunk: Buffer) => this.backend instanceof TransparentBackend && this.backend.onData(chunk));
+    this.channel.on('data', (chunk: Buffer) => this.backend?.onRawData(chunk));
     this.channel.on('dead', (n: number) => this.onDead(n));
     this.channel.on('resync', (after: string) => link.note(`resync: ${after} timed out; AT, then quiet, so a late answer is not taken for the next command`));
     this.channel.on('close', () => this.fault(new AtbridgeError(EndCode.linkClosed, `${link.description} closed`, { exitCode: ExitCode.portMissing })));
@@ -156,7 +158,13 @@ export class Modem extends EventEmitter {
    * say) makes the open fail: close it and try once more, rather than closing before every open.
    */
   private async openAtModule(profile: ModuleProfile, vars: Vars): Promise<void> {
-    const open = this.options.transparent && profile.hasCommand('socketOpenTransparent') ? 'socketOpenTransparent' : 'socketOpen';
+    // A family that picks the receive mode per connection (Quectel's QIOPEN access mode) has its own open for it.
+    const open =
+      this.options.transparent && profile.hasCommand('socketOpenTransparent')
+        ? 'socketOpenTransparent'
+        : !this.options.transparent && this.options.recvMode === 'buffered' && profile.hasCommand('socketOpenBuffered')
+          ? 'socketOpenBuffered'
+          : 'socketOpen';
     try {
       await runCommand(this.channel, profile, open, vars);
     } catch (err) {
@@ -386,12 +394,12 @@ export class Modem extends EventEmitter {
         }
         return;
       case 'socket-closed':
-        if (this.backend instanceof CommandModeBackend && (groups.link === undefined || Number(groups.link) === this.profile?.data.socket.link)) {
+        if (this.backend && (groups.link === undefined || Number(groups.link) === this.profile?.data.socket.link)) {
           this.backend.onRemoteClosed(line.text.trim());
         }
         return;
       case 'data-available':
-        if (this.backend instanceof CommandModeBackend) this.backend.onDataAvailable(groups.len !== undefined ? Number(groups.len) : undefined);
+        this.backend?.onDataAvailable(groups.len !== undefined ? Number(groups.len) : undefined);
         return;
       default:
         return;
@@ -399,7 +407,7 @@ export class Modem extends EventEmitter {
   }
 
   private onBlock(block: BlockFrame): void {
-    if (block.purpose === 'push' && this.backend instanceof CommandModeBackend) this.backend.onPushed(block.data);
+    if (block.purpose === 'push') this.backend?.onPushed(block.data);
   }
 
   private onDead(timeouts: number): void {
@@ -442,6 +450,16 @@ export class Modem extends EventEmitter {
   /** @internal Leaves transparent mode for the transparent backend. */
   escape(): Promise<void> {
     return escapeDataMode(this.channel, this.profile!, { note: (t) => this.note(t) });
+  }
+
+  /** @internal Transparent mode: bytes straight onto the line. */
+  writeRaw(data: Buffer): Promise<void> {
+    return this.channel.writeRaw(data);
+  }
+
+  /** @internal The module left data mode by itself. */
+  leaveDataMode(): void {
+    this.channel.leaveDataMode();
   }
 
   /** @internal Runs a profile command for a backend. */

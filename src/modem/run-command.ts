@@ -1,6 +1,7 @@
 import type { AtChannel, AtResponse } from '../at/channel.js';
 import { AtError } from '../at/errors.js';
 import type { ModuleProfile, Vars } from '../profile/index.js';
+import type { CommandSpecT } from '../profile/schema.js';
 
 export interface CommandResult {
   /** False when an optional command failed or a `when` variable was missing (skipped). */
@@ -50,7 +51,7 @@ export async function runCommand(
         ...(spec.dataFinals ? { dataFinals: spec.dataFinals } : {}),
         ...(spec.dataMode ? { enterDataMode: true } : {}),
         ...(spec.settleMs !== undefined ? { settleMs: spec.settleMs } : {}),
-        ...(spec.awaitUrc ? { awaitUrc: { pattern: profile.fillPattern(spec.awaitUrc.pattern, vars), timeoutMs: spec.awaitUrc.timeoutMs } } : {}),
+        ...(spec.awaitUrc ? { awaitUrc: awaitUrcOf(profile, spec.awaitUrc, vars) } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const groups: Record<string, string> = { ...response.groups };
@@ -69,7 +70,7 @@ export async function runCommand(
       if (spec.awaitUrc && response.urc) {
         Object.assign(groups, response.urc.groups);
         const code = response.urc.groups[spec.awaitUrc.group];
-        const success = spec.awaitUrc.success.map((s) => s.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? '')));
+        const success = successValues(spec.awaitUrc.success, vars);
         if (code !== undefined && !success.includes(code)) {
           const meaning = profile.explain(spec.awaitUrc.table, code);
           lastError = new AtError('urc-failed', text, `${text}: ${response.urc.line.trim()}${meaning ? ` (${meaning})` : ''}`, {
@@ -90,6 +91,19 @@ export async function runCommand(
   }
   if (optional) return { ok: false, skipped: false, groups: {}, response: undefined };
   throw lastError ?? new AtError('error', text, `${text} failed`);
+}
+
+function awaitUrcOf(profile: ModuleProfile, awaitUrc: NonNullable<CommandSpecT['awaitUrc']>, vars: Vars) {
+  const success = successValues(awaitUrc.success, vars);
+  return {
+    pattern: profile.fillPattern(awaitUrc.pattern, vars),
+    timeoutMs: awaitUrc.timeoutMs,
+    succeeded: (groups: Record<string, string>) => groups[awaitUrc.group] === undefined || success.includes(groups[awaitUrc.group]!),
+  };
+}
+
+function successValues(success: readonly string[], vars: Vars): string[] {
+  return success.map((s) => s.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? '')));
 }
 
 function isAlreadyDone(patterns: readonly string[] | undefined, response: AtResponse): boolean {

@@ -4,7 +4,8 @@
  * - objects merge key by key, the child's value wins; a child's `null` removes the key;
  * - arrays of objects that carry a `name` (urcs, binaryBlocks, quirks) or, failing that, a
  *   `pattern` (results, busy) merge entry by entry: an entry with the same key replaces the base's
- *   in place, new entries follow the base's; `{"name": "X", "remove": true}` drops the base's X;
+ *   in place, new entries follow the base's; `{"name": "X", "remove": true}` drops the base's X
+ *   (an empty array replaces the base's list: `"quirks": []`);
  * - any other array, and every scalar, is replaced whole.
  * Every merged leaf remembers the file that set it, so a schema error names the right file.
  */
@@ -59,7 +60,7 @@ export function mergeJson(base: Json | undefined, child: Json, path: string, fil
     }
     return out;
   }
-  if (Array.isArray(base) && Array.isArray(child) && keyedArray(base) && child.every((v) => entryKey(v) !== undefined)) {
+  if (Array.isArray(base) && Array.isArray(child) && keyedArray(base) && keyedArray(child)) {
     return mergeKeyed(base, child, path, file, origins);
   }
   dropOrigins(path, origins);

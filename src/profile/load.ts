@@ -176,6 +176,13 @@ function checkReferences(profile: Profile, file: string): void {
       if (!profile.commands[step]) throw invalid(file, `commands.${name}.recoverWith.${i}`, `unknown command "${step}"`);
     });
   }
+  profile.quirks.forEach((quirk, q) => {
+    for (const [script, steps] of Object.entries(quirk.scripts ?? {})) {
+      steps.forEach((name, i) => {
+        if (!profile.commands[name]) throw invalid(file, `quirks.${q}.scripts.${script}.${i}`, `unknown command "${name}"`);
+      });
+    }
+  });
   const tableRefs: [string, string | undefined][] = [
     ...profile.results.map((r, i) => [`results.${i}.table`, r.table] as [string, string | undefined]),
     ...profile.urcs.map((u, i) => [`urcs.${i}.table`, u.table] as [string, string | undefined]),

@@ -33,6 +33,7 @@ export class ModuleProfile {
   private readonly reboot: RegExp[];
   private readonly ready: RegExp;
   private readonly commands: Record<string, CommandSpecT>;
+  private readonly scripts: Record<string, string[]>;
   readonly maxSend: number;
   /** First characters of inline block headers, for a cheap test on each byte. */
   readonly inlinePrefixes: string[];
@@ -52,6 +53,7 @@ export class ModuleProfile {
     this.ready = linePattern(data.banner.readyPattern);
     let commands = { ...data.commands };
     let maxSend = data.socket.maxSend;
+    let scripts = { ...data.scripts };
     if (firmware !== undefined) {
       for (const quirk of data.quirks) {
         if (!quirkApplies(quirk.when, firmware)) continue;
@@ -60,9 +62,11 @@ export class ModuleProfile {
           if (base) commands = { ...commands, [name]: { ...base, ...override } as CommandSpecT };
         }
         if (quirk.socket?.maxSend) maxSend = quirk.socket.maxSend;
+        if (quirk.scripts) scripts = { ...scripts, ...quirk.scripts };
       }
     }
     this.commands = commands;
+    this.scripts = scripts;
     this.maxSend = maxSend;
   }
 
@@ -169,7 +173,7 @@ export class ModuleProfile {
 
   /** The command names a chat script runs, in order. */
   script(name: string): string[] {
-    return this.data.scripts[name] ?? [];
+    return this.scripts[name] ?? [];
   }
 
   /** Fills a command template; string values are escaped the way this firmware wants. */

@@ -132,6 +132,8 @@ const Quirk = z
       })
       .strict(),
     commands: z.record(z.string(), CommandSpec.partial()).optional(),
+    /** Chat scripts this firmware runs instead (SIM7000's CSTT/CIICR/CIFSR bring-up on a SIM7080 profile). */
+    scripts: z.record(z.string(), z.array(z.string())).optional(),
     socket: z.object({ maxSend: z.number().int().positive().optional() }).strict().optional(),
   })
   .strict();
@@ -212,8 +214,12 @@ export const ProfileSchema = z
     identify: z
       .object({
         commands: z.array(z.string()).min(1),
-        /** Any answer line matching one of these means this profile fits. */
-        detect: z.array(Regex).min(1),
+        /**
+         * Answer lines that say this profile fits, each worth a score (default 1): identification
+         * scores every profile and takes the best, so a line only this family prints (its model
+         * name) is worth more than one its whole vendor prints. A score of 10 or more is decisive.
+         */
+        detect: z.array(z.union([Regex, z.object({ pattern: Regex, score: z.number().positive() }).strict()])).min(1),
         model: z.array(Regex),
         firmware: z.array(Regex),
       })
@@ -261,3 +267,4 @@ export type UrcT = z.infer<typeof Urc>;
 export type UrcEventT = z.infer<typeof UrcEvent>;
 export type BinaryBlockT = z.infer<typeof BinaryBlock>;
 export type QuirkT = z.infer<typeof Quirk>;
+export type DetectT = Profile['identify']['detect'][number];

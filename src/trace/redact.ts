@@ -4,25 +4,37 @@
  * still add up (AT+CIPSEND=<len> and the MQTT remaining length stay right).
  */
 
+import { shippedSecretCommands } from '../profile/secrets.js';
+
 const STAR = 0x2a;
 
-/** Commands whose quoted arguments at these positions (0-based) are secrets. */
-const SECRET_ARGUMENTS: { command: RegExp; secretArgs: number[] }[] = [
-  { command: /^AT\+CWJAP(?:_CUR|_DEF)?=/i, secretArgs: [1] },
-  { command: /^AT\+CWSAP(?:_CUR|_DEF)?=/i, secretArgs: [1] },
-  { command: /^AT\+CPIN=/i, secretArgs: [0, 1] },
-  { command: /^AT\+CPWD=/i, secretArgs: [1, 2] },
-  { command: /^AT\+CGAUTH=/i, secretArgs: [3] },
-  { command: /^AT\+MQTTUSERCFG=/i, secretArgs: [4] },
-  { command: /^AT\+MQTTLONGPASSWORD=/i, secretArgs: [1] },
-  { command: /^AT\+CMQTTCONNECT=/i, secretArgs: [5] },
-];
+/**
+ * Commands whose arguments at these positions (0-based) are secrets: read off the profiles'
+ * templates (an argument carrying `{password}` or `{pin}`), never listed here.
+ */
+interface SecretRule {
+  command: RegExp;
+  name: string;
+  secretArgs: number[];
+}
 
-const SENSITIVE_PREFIX = /AT\+(?:CWJAP|CWSAP|CPIN=|CPWD|CGAUTH|MQTTUSERCFG|MQTTLONGPASSWORD|CMQTTCONNECT)/i;
+let rules: { list: SecretRule[]; prefix: RegExp; longest: number } | undefined;
+
+function secretRules(): { list: SecretRule[]; prefix: RegExp; longest: number } {
+  if (rules) return rules;
+  const list = shippedSecretCommands().map((c) => ({ command: new RegExp(`^${escapeRegex(c.prefix)}`, 'i'), name: c.prefix, secretArgs: c.secretArgs }));
+  const prefix = list.length > 0 ? new RegExp(list.map((r) => escapeRegex(r.name)).join('|'), 'i') : /(?!)/;
+  rules = { list, prefix, longest: list.reduce((n, r) => Math.max(n, r.name.length), 0) };
+  return rules;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /** Masks the secret arguments of one AT command line (text without its line end). */
 export function redactCommandLine(line: string): string {
-  const rule = SECRET_ARGUMENTS.find((r) => r.command.test(line));
+  const rule = secretRules().list.find((r) => r.command.test(line));
   if (!rule) return line;
   const eq = line.indexOf('=');
   const args = splitArgs(line.slice(eq + 1));
@@ -41,17 +53,15 @@ function maskArg(arg: string): string {
   return `"${'*'.repeat(arg.length - (closed ? 2 : 1))}${closed ? '"' : ''}`;
 }
 
-const SENSITIVE_COMMANDS = ['AT+CWJAP', 'AT+CWSAP', 'AT+CPIN=', 'AT+CPWD', 'AT+CGAUTH', 'AT+MQTTUSERCFG', 'AT+MQTTLONGPASSWORD', 'AT+CMQTTCONNECT'];
-
 /** Where an unfinished line ends in what may become a sensitive command (`AT+CWJ`), or -1. */
 function sensitiveStart(tail: string): number {
-  const full = tail.search(SENSITIVE_PREFIX);
+  const { list, prefix, longest } = secretRules();
+  const full = tail.search(prefix);
   if (full >= 0) return full;
-  const longest = 19;
   for (let k = Math.max(0, tail.length - longest); k < tail.length; k++) {
     if (tail[k] !== 'A' && tail[k] !== 'a') continue;
     const rest = tail.slice(k).toUpperCase();
-    if (SENSITIVE_COMMANDS.some((name) => name.length > rest.length && name.startsWith(rest))) return k;
+    if (list.some((r) => r.name.length > rest.length && r.name.startsWith(rest))) return k;
   }
   return -1;
 }
@@ -80,7 +90,7 @@ function splitArgs(text: string): string[] {
 /** Masks AT command secrets inside a chunk of bytes (commands and their echoes). */
 function redactAtCommands(chunk: Buffer): Buffer {
   const text = chunk.toString('latin1');
-  if (!SENSITIVE_PREFIX.test(text)) return chunk;
+  if (!secretRules().prefix.test(text)) return chunk;
   const redacted = text.replace(/AT\+[A-Z_]+=[^\r\n]*/gi, (line) => redactCommandLine(line));
   return redacted === text ? chunk : Buffer.from(redacted, 'latin1');
 }

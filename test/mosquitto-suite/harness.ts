@@ -23,6 +23,8 @@ export const BUNDLE = join(REPO, 'dist/bin/atbridge.mjs');
  */
 export type Mode = 'reference' | 'direct' | 'device';
 export const DEVICE = 'emu:sim7600?pacing=0';
+/** Seconds added to the 0.1 s a case gives a client before it publishes, per mode (the module's bring-up). */
+export const ALLOWANCE_S: Record<Mode, number> = { reference: 0, direct: 0, device: 1 };
 
 export interface CaseResult {
   file: string;
@@ -32,6 +34,16 @@ export interface CaseResult {
   result: 'pass' | 'fail' | 'skip';
   output: string;
 }
+
+/**
+ * Cases that fail for a known reason in every mode (file:line of the do_test call → why). The README
+ * lists them; the fast subset expects them to fail, so a fix shows up as a test to update.
+ */
+export const KNOWN_FAILING: Record<string, string> = {
+  '02-subscribe-format-json-properties.py:107':
+    "mosquitto 2.1's %j: user-properties as an array of one-pair objects and the broker's topic-alias; atbridge prints 2.0.11's object (as the installed mosquitto_sub does)",
+  "03-publish-socks.py:95": "the name ip6-localhost does not resolve on this machine (mosquitto_pub fails it too)",
+};
 
 /** Lays out a BUILD_ROOT for one mode; the caller removes it with cleanup(). */
 export function buildRoot(mode: Mode): { root: string; cleanup: () => void } {
@@ -61,10 +73,10 @@ export function suiteFiles(): string[] {
 }
 
 /** Runs the given cases (all when omitted) of one file; ports are the loopback ports the file may use. */
-export function runFile(file: string, root: string, ports: number[], cases?: number[], onCase?: (r: CaseResult) => void): Promise<CaseResult[]> {
+export function runFile(file: string, root: string, ports: number[], cases?: number[], onCase?: (r: CaseResult) => void, allowanceS = 0): Promise<CaseResult[]> {
   const cwd = mkdtempSync(join(tmpdir(), 'atbridge-mosq-case-'));
   const args = [CASES_PY, join(SUITE_DIR, file), ports.join(','), cases ? cases.join(',') : ''];
-  const child = spawn('python3', args, { cwd, env: { ...process.env, BUILD_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('python3', args, { cwd, env: { ...process.env, BUILD_ROOT: root, MOSQ_SUITE_ALLOWANCE: String(allowanceS) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const results: CaseResult[] = [];
   let buffered = '';
   let stderr = '';

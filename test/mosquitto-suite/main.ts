@@ -4,7 +4,7 @@
  * Default modes: direct and device. Exit code 0 always unless the harness itself fails (a figure, not a gate).
  */
 import { writeFileSync } from 'node:fs';
-import { buildRoot, portsNeeded, runFile, suiteFiles, type CaseResult, type Mode } from './harness.js';
+import { ALLOWANCE_S, buildRoot, portsNeeded, runFile, suiteFiles, type CaseResult, type Mode } from './harness.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -19,6 +19,7 @@ const files = suiteFiles().filter((f) => pattern === undefined || f.includes(pat
 
 async function runMode(mode: Mode, basePort: number): Promise<CaseResult[]> {
   const { root, cleanup } = buildRoot(mode);
+  const allowance = Number(arg('--allowance') ?? ALLOWANCE_S[mode]);
   const all: CaseResult[] = [];
   const queue = [...files];
   let next = basePort;
@@ -28,7 +29,7 @@ async function runMode(mode: Mode, basePort: number): Promise<CaseResult[]> {
       const results = await runFile(file, root, ports, undefined, (r) => {
         const tag = r.result === 'pass' ? 'ok  ' : r.result === 'skip' ? 'skip' : 'FAIL';
         process.stdout.write(`${mode.padEnd(9)} ${tag} ${r.file}:${r.line} ${r.call}\n`);
-      });
+      }, allowance);
       all.push(...results);
     }
   };
@@ -41,6 +42,7 @@ async function runMode(mode: Mode, basePort: number): Promise<CaseResult[]> {
 }
 
 const totals: string[] = [];
+process.stdout.write(`modes ${modes.join(', ')}; allowance per case: ${modes.map((m) => `${m} ${arg('--allowance') ?? ALLOWANCE_S[m]} s`).join(', ')}\n`);
 const report: Record<string, CaseResult[]> = {};
 let base = 21000;
 for (const mode of modes) {

@@ -47,9 +47,10 @@ describe('sub -F formats like mosquitto_sub 2.0.11', () => {
       ['%-10p|', 'hello worl|'],
       ['%05p|', 'hello|'],
       ['%.3p|', 'hello world|'], // no precision for payloads
-      ['%20x|', '          68656c6c6f|'], // hex: at most width/2 bytes
-      ['%-20X|', '68656C6C6F          |'],
-      ['%05x|', '06865|'],
+      // hex as mosquitto_sub 2.1 prints it (its client tests' expectations): a width pads, cutting at width bytes
+      ['%24x|', '  68656c6c6f20776f726c64|'],
+      ['%-20X|', '68656C6C6F20776F726C64  |'], // printf("%*s", -2): the quirk pads by 2 anyway
+      ['%05x|', '68656c6c6f|'],
       ['%10t|', '         a|'],
       ['%-10t|', 'a         |'],
       ['%05t|', '    a|'], // strings pad with spaces
@@ -59,13 +60,17 @@ describe('sub -F formats like mosquitto_sub 2.0.11', () => {
       ['%5q|%5r|%5%|%05m|', '0|1|%|00000|'],
     ];
     for (const [fmt, expected] of cases) expect({ fmt, text: format(fmt, hello).text }).toEqual({ fmt, text: expected });
-    expect(format('%10p|%-6p|%06p|%-4x|%05X', packet('e', 'hi')).text).toBe('        hi|hi    |0000hi|68  |00068');
+    expect(format('%10p|%-6p|%06p|%-4x|%05X', packet('e', 'hi')).text).toBe('        hi|hi    |0000hi|6869|06869');
+    expect(format('%.2:x|%.1x|%.4-X|', packet('e', 'hello')).text).toBe('68:65:6c:6c:6f|6 8 6 5 6 c 6 c 6 f|6865-6C6C-6F|');
+    // %d / %f (2.1): an 8-byte double and a 4-byte float, little-endian, with printf's precision
+    expect(format('%.3d|%8.2d', packet('e', Buffer.from([0x58, 0x39, 0xb4, 0xc8, 0x76, 0xbe, 0x05, 0x40]))).text).toBe('2.718|    2.72');
+    expect(format('%.3f', packet('e', Buffer.from([0xf4, 0xfd, 0x34, 0x3f]))).text).toBe('0.707');
   });
 
   it('refuses a bad -F with mosquitto_sub words, and accepts what it accepts', () => {
     const bad: [string, string][] = [
       ['%z', "Invalid format specifier 'z'."],
-      ['%0-5p', "Invalid format specifier '-'."],
+      ['%0-5p', "Invalid format specifier '5'."],
       ['abc%', 'Incomplete format specifier.'],
       ['%5', 'Incomplete format specifier.'],
       ['%-', 'Incomplete format specifier.'],
@@ -149,7 +154,8 @@ describe.runIf(cliBuilt())('atbridge sub -F against mosquitto_sub', () => {
     // No message expiry: the broker counts a retained message's expiry down, so two readers a second apart differ (the unit tests cover %E).
     const props = ['-D', 'publish', 'content-type', 'text/x', '-D', 'publish', 'user-property', 'k', 'v'];
     await run('mosquitto_pub', [...hp, '-t', topic, '-m', 'hello world', '-r', '-q', '1', '-V', 'mqttv5', ...props]);
-    const fmt = '%10p|%-10p|%05p|%.3p|%20x|%-20X|%05x|%10t|%-10t|%05t|%.1t|%05l|%-5l|%.2l|%5q|%5r|%05m|%5%|[%5A][%-12C][%D][%-6E][%03F][%P][%10R][%05S]|@@|@q|\\t\\\\';
+    // No %x here: its widths changed in mosquitto 2.1 (the unit test above has them), this broker's clients are 2.0.11.
+    const fmt = '%10p|%-10p|%05p|%.3p|%10t|%-10t|%05t|%.1t|%05l|%-5l|%.2l|%5q|%5r|%05m|%5%|[%5A][%-12C][%D][%-6E][%03F][%P][%10R][%05S]|@@|@q|\\t\\\\';
     for (const version of ['mqttv311', 'mqttv5']) {
       const [theirs, ours] = await both([...hp, '-t', topic, '-C', '1', '-V', version, '-F', fmt]);
       expect({ version, out: ours.stdout, code: ours.code }).toEqual({ version, out: theirs.stdout, code: theirs.code });

@@ -23,13 +23,16 @@ beforeAll(async () => {
     console.log(`expected failures (${matrix.expectedFailures.length}, see test/thirdparty/EMULATOR-GAPS.md):`);
     for (const x of matrix.expectedFailures) console.log(`  ${x.family}/${x.scenario} ${x.check}: ${x.gap} ${x.why}`);
   }
-  // All runs at once: they mostly wait on the line, and the SIM7600 restart alone waits 24 s.
-  await Promise.all(
-    matrix.runs.map(async (run) => {
-      results.set(run, await runScenario(run, build.programs.get(run.family.define)!));
-    }),
-  );
-}, 240_000);
+  // Runs overlap (they mostly wait on the line; the SIM7600 restart alone waits 24 s), at most
+  // TINYGSM_PARALLEL at a time (default 6) so that a 2-core machine keeps each module's timing;
+  // the long main scenarios start first.
+  const limit = Math.max(1, Number(process.env.TINYGSM_PARALLEL ?? 6));
+  const queue = [...matrix.runs].sort((a, b) => Number(b.scenario.scenario === 'main') - Number(a.scenario.scenario === 'main'));
+  const worker = async () => {
+    for (let run = queue.shift(); run; run = queue.shift()) results.set(run, await runScenario(run, build.programs.get(run.family.define)!));
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
+}, 600_000);
 
 afterAll(() => {
   for (const [run, result] of results) {

@@ -45,19 +45,23 @@ interface Spec {
   zeroPad: boolean;
   width: number;
   precision: number | undefined;
+  /** mosquitto 2.1's hex field separator (%.2:x), ' ' when none is given. */
+  hexSep: string;
 }
 
 type Piece = string | Buffer;
 
 const ESCAPES: Record<string, string> = { '\\': '\\', '0': '\0', a: '\x07', e: '\x1b', n: '\n', r: '\r', t: '\t', v: '\v' };
 
-// mosquitto_sub reads flags as: an optional '-', an optional '0', a width, then '.' and a precision.
-const MODIFIERS = /^(-?)(0?)(\d*)(?:\.(\d*))?/;
-// mosquitto_sub's own check, before it reads the modifiers: one flag ('-' or '0'), digits, '.', digits.
-const CHECKED_MODIFIERS = /^[-0]?\d*(?:\.\d*)?/;
+// mosquitto_sub reads flags as: an optional '-', an optional '0', a width, then '.' and a precision, then
+// (2.1) one hex separator character from its list.
+const HEX_SEPARATORS = `!"#$&'()*+,\\-./:;<=>?@[\\\\\\]^_\`{|}~ `;
+const MODIFIERS = new RegExp(`^(-?)(0?)(\\d*)(?:\\.(\\d*))?([${HEX_SEPARATORS}]?)`);
+// mosquitto_sub's own check, before it reads the modifiers: one flag ('-' or '0'), digits, '.', digits, a separator.
+const CHECKED_MODIFIERS = new RegExp(`^[-0]?\\d*(?:\\.\\d*)?[${HEX_SEPARATORS}]?`);
 
 /**
- * %-conversions, as mosquitto_sub 2.0.11 prints them: which honour a width (and a precision) is its choice, kept
+ * %-conversions, as mosquitto_sub 2.0.11 prints them (%x, %X, %d, %f and hex separators as 2.1 does): which honour a width (and a precision) is its choice, kept
  * byte for byte. %c (the client id) is atbridge's own.
  */
 const CONVERSIONS: Record<string, (m: Message, spec: Spec) => Piece> = {
@@ -80,8 +84,10 @@ const CONVERSIONS: Record<string, (m: Message, spec: Spec) => Piece> = {
   S: (m, spec) => optionalInt(first(props(m).subscriptionIdentifier), spec),
   t: (m, spec) => str(m.packet.topic, spec),
   U: (m) => `${Math.floor(m.now.getTime() / 1000)}.${nanoseconds(m.now)}`,
-  x: (m, spec) => payloadField(m.payload, spec, 'x'),
-  X: (m, spec) => payloadField(m.payload, spec, 'X'),
+  x: (m, spec) => hexField(m.payload, spec, false),
+  X: (m, spec) => hexField(m.payload, spec, true),
+  d: (m, spec) => floatField(m, spec, 8),
+  f: (m, spec) => floatField(m, spec, 4),
   c: (m, spec) => str(m.options.clientId, spec),
 };
 
@@ -127,8 +133,14 @@ function expandFormat(format: string, m: Message): Buffer {
 }
 
 function specOf(modifiers: RegExpExecArray): Spec {
-  const [, minus, zero, width, precision] = modifiers;
-  return { leftAlign: minus === '-', zeroPad: zero === '0', width: Number(width || 0), precision: precision === undefined ? undefined : Number(precision || 0) };
+  const [, minus, zero, width, precision, sep] = modifiers;
+  return {
+    leftAlign: minus === '-',
+    zeroPad: zero === '0',
+    width: Number(width || 0),
+    precision: precision === undefined ? undefined : Number(precision || 0),
+    hexSep: sep || ' ',
+  };
 }
 
 /** Text is joined before it is encoded, so a character split over two UTF-16 units survives. */
@@ -184,6 +196,56 @@ function payloadField(payload: Buffer, spec: Spec, hex?: 'x' | 'X'): Buffer {
   if (hex && spec.width > 0) bytes = bytes.subarray(0, Math.floor(bytes.length / 2));
   const shown = hex === undefined ? bytes : Buffer.from(hex === 'x' ? bytes.toString('hex') : bytes.toString('hex').toUpperCase());
   return pad(shown, spec, spec.zeroPad ? '0' : ' ');
+}
+
+/**
+ * %x / %X as mosquitto_sub 2.1 prints them: a width pads (and cuts the payload to that many bytes), a
+ * precision puts the separator after every that many hex digits (%.2:x → 6d:65), padding included.
+ */
+function hexField(payload: Buffer, spec: Spec, upper: boolean): Buffer {
+  const bytes = spec.width > 0 && payload.length > spec.width ? payload.subarray(0, spec.width) : payload;
+  const padlen = spec.width > 0 ? spec.width - bytes.length * 2 : -bytes.length;
+  const every = spec.precision ?? -1;
+  let out = '';
+  let xpos = 0;
+  const sep = () => {
+    if (every > 0 && xpos % every === every - 1) out += spec.hexSep;
+  };
+  if (!spec.leftAlign) {
+    for (let i = 0; i < padlen; i++) {
+      out += spec.zeroPad ? '0' : ' ';
+      sep();
+      xpos++;
+    }
+  }
+  const hex = upper ? bytes.toString('hex').toUpperCase() : bytes.toString('hex');
+  for (let i = 0; i < bytes.length; i++) {
+    out += hex[2 * i];
+    sep();
+    xpos++;
+    out += hex[2 * i + 1];
+    if (i < bytes.length - 1) {
+      sep();
+      xpos++;
+    }
+  }
+  // printf("%*s", padlen, "") pads by |padlen| even when it is negative.
+  if (spec.leftAlign) out += ' '.repeat(Math.abs(padlen));
+  return Buffer.from(out);
+}
+
+/** %d / %f (2.1): the payload as a little-endian IEEE double (8 bytes) or float (4), printf's %.*f; anything else prints nothing and an error. */
+function floatField(m: Message, spec: Spec, size: 4 | 8): string {
+  if (m.payload.length !== size) {
+    m.errors.push(size === 8 ? 'requested double printing, but non-double data received' : 'requested float printing, but non-float data received');
+    return '';
+  }
+  const value = size === 8 ? m.payload.readDoubleLE(0) : m.payload.readFloatLE(0);
+  const text = value.toFixed(spec.precision === undefined ? 6 : Math.min(spec.precision, 100));
+  if (spec.width === 0 || text.length >= spec.width) return text;
+  if (spec.leftAlign) return text.padEnd(spec.width, ' ');
+  if (spec.zeroPad) return (text.startsWith('-') ? '-' + text.slice(1).padStart(spec.width - 1, '0') : text.padStart(spec.width, '0'));
+  return text.padStart(spec.width, ' ');
 }
 
 type Properties = NonNullable<IPublishPacket['properties']>;

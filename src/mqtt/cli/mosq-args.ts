@@ -537,7 +537,10 @@ function lineProc(cfg: MosqConfig, args: readonly string[]): ParseResult | undef
       if ((arg === '-f' || arg === '--file' || arg === '-m' || arg === '--message') && cfg.pubMode !== 'none') {
         throw usage('Error: Only one type of message can be sent at once.\n\n');
       }
-      if (i === args.length - 1) throw missing(MISSING_NAME[arg] ?? arg, value.what);
+      if (i === args.length - 1) {
+        if (arg === '-M') throw usage('Error: -M argument given but max_inflight not specified.\n\n');
+        throw missing(MISSING_NAME[arg] ?? arg, value.what);
+      }
       value.apply(cfg, args[i + 1]!, arg);
       i++;
       continue;

@@ -1,9 +1,14 @@
 /** The MqttClient a pub/sub/rr run uses, made from its MosqConfig, with mosquitto's -d lines and error words. */
+import mqttPacket from 'mqtt-packet';
 import { AtbridgeError, errorMessage, isAtbridgeError } from '../../errors.js';
 import { MqttClient, type MqttClientOptions } from '../client.js';
 import { attachDebug, modemProgress } from './debug.js';
 import type { MosqConfig } from './mosq-args.js';
 import { makeMosqConnector, type Connector } from './mosq-connect.js';
+
+// mqtt-packet builds 65,536 two-byte buffers on its first packet unless told not to: 20 ms of a
+// short-lived CLI's start-up (and its garbage), for a cache a few packets never repay.
+mqttPacket.writeToStream.cacheNumbers = false;
 
 export interface Run {
   client: MqttClient;

@@ -58,6 +58,8 @@ export function emptyPropertyLists(): PropertyLists {
   return { connect: {}, publish: {}, subscribe: {}, unsubscribe: {}, disconnect: {}, will: {} };
 }
 
+const BOOLEAN_KEYS = new Set(['payloadFormatIndicator', 'requestProblemInformation', 'requestResponseInformation']);
+
 const MAX: Partial<Record<PropType, number>> = { byte: 0xff, int16: 0xffff, int32: 0xffffffff, varint: 0xffffffff };
 
 /** C's atol: leading blanks, a sign, digits; anything after is ignored; nothing is 0. */
@@ -100,7 +102,7 @@ export function parseProperty(args: readonly string[], at: number, lists: Proper
   if (max !== undefined) {
     const n = atol(value);
     if (n < 0 || n > max) throw new MosqUsageError(`Error: Property value (${n}) out of range for property ${propname}.\n\n`);
-    if (info.key === 'subscriptionIdentifier' && cmd === 'publish') list[info.key] = [n];
+    if (BOOLEAN_KEYS.has(info.key)) list[info.key] = n !== 0; // mqtt-packet takes these bytes as booleans
     else list[info.key] = n;
   } else if (info.type === 'binary') {
     if (Buffer.byteLength(value) > 0xffff) throw new MosqUsageError(`Error: Property value too long for property ${propname}.\n\n`);

@@ -1,5 +1,4 @@
 /** `atbridge sub`: mosquitto_sub's behaviour on a parsed MosqConfig. */
-import { randomInt } from 'node:crypto';
 import type { IPublishPacket } from 'mqtt-packet';
 import { topicMatches } from '../topic.js';
 import { formatMessage } from './format.js';
@@ -46,7 +45,7 @@ export async function runSub(cfg: MosqConfig): Promise<number> {
     if (cfg.noRetain && packet.retain) return;
     if (cfg.filterOuts.some((f) => topicMatches(f, topic))) return;
     if (cfg.msgCount > 0 && printed >= cfg.msgCount) return;
-    if (cfg.randomFilter < 10000 && randomInt(10000) >= cfg.randomFilter) return;
+    if (cfg.randomFilter < 10000 && Math.floor(Math.random() * 10000) >= cfg.randomFilter) return;
     print(packet, payload);
     printed++;
     if (cfg.msgCount > 0 && printed >= cfg.msgCount) finish(0);
