@@ -1,14 +1,14 @@
 import { AtError } from '../at/errors.js';
 import { AtbridgeError, ExitCode } from '../errors.js';
 import type { ModuleProfile, Vars } from '../profile/index.js';
-import type { Modem } from '../modem/modem.js';
 import type { ModemSocket, SocketBackend } from './modem-socket.js';
+import type { LinkEvents, ModemPort } from './port.js';
 
 /**
  * Command mode: each send is one AT+CIPSEND with the '>' prompt and its confirmation; received
  * data arrives in push URCs (+IPD) or is read on notice (AT+CIPRXGET=2 / AT+CIPRECVDATA).
  */
-export class CommandModeBackend implements SocketBackend {
+export class CommandModeBackend implements SocketBackend, LinkEvents {
   readonly mode = 'command' as const;
   readonly maxSend: number;
   private gone = false;
@@ -18,7 +18,7 @@ export class CommandModeBackend implements SocketBackend {
   private wantMore = true;
 
   constructor(
-    private readonly modem: Modem,
+    private readonly modem: ModemPort,
     private readonly socket: ModemSocket,
     private readonly profile: ModuleProfile,
     private readonly vars: Vars,
@@ -85,6 +85,10 @@ export class CommandModeBackend implements SocketBackend {
     }
   }
 
+  onRawData(_chunk: Buffer): void {
+    // Command mode has no data mode: every byte comes framed (lines, blocks).
+  }
+
   private async readPending(force = false): Promise<void> {
     if (this.reading) return;
     this.reading = true;
@@ -114,14 +118,14 @@ export class CommandModeBackend implements SocketBackend {
  * Transparent mode: the link is the connection. Writes go straight to the line; leaving takes
  * the escape ladder. A `CLOSED` / `NO CARRIER` line at the very end of a burst means the peer closed.
  */
-export class TransparentBackend implements SocketBackend {
+export class TransparentBackend implements SocketBackend, LinkEvents {
   readonly mode = 'transparent' as const;
   readonly maxSend = 64 * 1024;
   private gone = false;
   private readonly closedTail: RegExp;
 
   constructor(
-    private readonly modem: Modem,
+    private readonly modem: ModemPort,
     private readonly socket: ModemSocket,
     profile: ModuleProfile,
   ) {
@@ -131,12 +135,22 @@ export class TransparentBackend implements SocketBackend {
 
   async send(data: Buffer): Promise<void> {
     if (this.gone) throw closedError();
-    await this.modem.channel.writeRaw(data);
+    await this.modem.writeRaw(data);
   }
 
   resume(): void {}
 
-  onData(chunk: Buffer): void {
+  onPushed(_data: Buffer): void {
+    // Transparent mode has no URCs: the line is the connection.
+  }
+
+  onDataAvailable(_len: number | undefined): void {}
+
+  onRemoteClosed(_line: string): void {
+    // The peer's close shows as CLOSED / NO CARRIER at the end of the data (onRawData).
+  }
+
+  onRawData(chunk: Buffer): void {
     if (this.gone) return;
     const tail = chunk.subarray(Math.max(0, chunk.length - 16)).toString('latin1');
     const m = this.closedTail.exec(tail);
@@ -144,7 +158,7 @@ export class TransparentBackend implements SocketBackend {
       // The module left data mode by itself: the peer hung up.
       this.socket.deliver(chunk.subarray(0, chunk.length - m[0].length));
       this.gone = true;
-      this.modem.channel.leaveDataMode();
+      this.modem.leaveDataMode();
       this.modem.note(`socket: peer closed in transparent mode (${m[0].trim()})`);
       this.socket.remoteClosed();
       return;
