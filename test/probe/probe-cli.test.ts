@@ -102,7 +102,7 @@ describe.runIf(cliBuilt())('atbridge probe against a real mosquitto', () => {
     // Read before the socket opens and after it closes: a transparent line answers no AT in between.
     expect((t.module!.before!.cellular as { rssi?: number }).rssi).toBe(21);
     expect((t.module!.after!.cellular as { rssi?: number }).rssi).toBe(21);
-    const c = await probe([...FAMILIES['esp-at']!, '--duration', '1.5', '--rate', '10', '-q', '1', '--signal-every', '0.4']);
+    const c = await probe([...FAMILIES['esp-at']!, '--duration', '1.5', '--rate', '10', '-q', '1', '--signal-every', '0.3']);
     expect(c.lost).toBe(0);
     expect(c.module!.during.length).toBeGreaterThanOrEqual(2);
     expect(c.module!.during.every((d) => d.rssi === -52 && d.ssid === 'atbridge-lab')).toBe(true);
@@ -125,8 +125,8 @@ describe.runIf(cliBuilt())('atbridge probe against a real mosquitto', () => {
     expect(r.serial!.lineUse.rx).toBeLessThanOrEqual(1);
   });
 
-  it('a fault during the run (emu: fault=network-lost@1s): the outage, its recovery, and no QoS 1 message lost', async () => {
-    const r = await probe(['--device', 'emu:sim7600?pacing=0&fault=network-lost@1500ms', '--duration', '4', '--rate', '10', '-q', '0,1', '--wait', '8']);
+  it('a fault during the run (emu: fault=network-lost@2s): the outage, its recovery, and no QoS 1 message lost', async () => {
+    const r = await probe(['--device', 'emu:sim7600?pacing=0&fault=network-lost@2s', '--duration', '4', '--rate', '10', '-q', '0,1', '--wait', '8']);
     expect(r.outages).toHaveLength(1);
     expect(r.outages[0]!.reason).toMatch(/data network/);
     expect(r.outages[0]!.recoveredAfterS).toBeGreaterThan(0);
