@@ -6,7 +6,7 @@ import { reportError } from './cli/run.js';
 import { VERSION } from './version.js';
 
 /** Order in --help; each command lives in src/cli/commands/<name>.ts and registers itself. */
-const ORDER = ['demo', 'pub', 'sub', 'rr', 'bridge', 'nc', 'doctor', 'ports', 'decode', 'record', 'replay', 'emulate'];
+const ORDER = ['demo', 'pub', 'sub', 'rr', 'bridge', 'nc', 'doctor', 'ports', 'decode', 'record', 'replay', 'emulate', 'emulate-ctl'];
 
 /**
  * The command modules to load: only the named command's when the first argument names one (a
