@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeCapture } from './capture.js';
-import { measureNode } from './proc.js';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { measureNode, TIME } from './proc.js';
 
 export interface DecodeResult {
   /** What was timed. */
@@ -16,6 +18,16 @@ export interface DecodeResult {
   maxRssMb: number;
   ok: boolean;
   note?: string;
+  /** Every tool timed on the same file in the same run: decode --json, decode (text), and `jq -c .` as the reference. */
+  runs?: DecodeRun[];
+}
+
+export interface DecodeRun {
+  tool: string;
+  wallSeconds: number;
+  mbPerSec: number;
+  maxRssMb: number;
+  ok: boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,6 +42,15 @@ export async function decodeSpeed(targetBytes = 200 * 1024 * 1024): Promise<Deco
   try {
     const m = await measureNode([cli, 'decode', '--json', file]);
     const ok = m.code === 0;
+    const text = await measureNode([cli, 'decode', file]);
+    const jq = await measureCommand('jq', ['-c', '.', file]);
+    const run = (tool: string, r: { code: number | null; wallSeconds: number; maxRssKb: number }): DecodeRun => ({
+      tool,
+      wallSeconds: r.wallSeconds,
+      mbPerSec: captureBytes / 1e6 / r.wallSeconds,
+      maxRssMb: r.maxRssKb / 1024,
+      ok: r.code === 0,
+    });
     const result: DecodeResult = {
       tool: 'atbridge decode --json',
       captureBytes,
@@ -39,10 +60,29 @@ export async function decodeSpeed(targetBytes = 200 * 1024 * 1024): Promise<Deco
       mbPerSec: captureBytes / 1e6 / m.wallSeconds,
       maxRssMb: m.maxRssKb / 1024,
       ok,
+      runs: [run('atbridge decode --json', m), run('atbridge decode (text)', text), ...(jq ? [run('jq -c . (reference)', jq)] : [])],
     };
     if (!ok) result.note = `exit ${m.code}: ${m.stderr.trim().split('\n').slice(-3).join(' | ')}`;
     return result;
   } finally {
     rmSync(file, { force: true });
+  }
+}
+
+/** `/usr/bin/time` around any program, output discarded; undefined when it is not installed. */
+async function measureCommand(program: string, args: string[]): Promise<{ code: number | null; wallSeconds: number; maxRssKb: number } | undefined> {
+  const timeFile = join(tmpdir(), `atbridge-bench-time-${process.pid}-${Date.now()}`);
+  const child = spawn(TIME, ['-o', timeFile, '-f', '%e %M', program, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('exit', (c) => resolve(c));
+  });
+  try {
+    const [e, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    rmSync(timeFile, { force: true });
+    if (code === 127) return undefined;
+    return { code, wallSeconds: e!, maxRssKb: m! };
+  } catch {
+    return undefined;
   }
 }

@@ -205,7 +205,11 @@ export function render(r: Results, md: boolean): string {
   out.push(table(['family', 'mode', 'AT round trips', 'seconds from banner'], r.connack.map((c) => [c.family, c.mode, c.atRoundTrips, c.secondsFromBanner.toFixed(2)]), md));
   for (const c of r.connack.filter((x) => x.mode === 'command')) out.push('', `${c.family}: ${c.commands.map((x) => `${x.command} (${x.ms} ms)`).join(' → ')}`);
   h('(4) decode speed');
-  if (r.decode) out.push(table(['tool', 'capture MB', 'events', 'seconds', 'MB/s', 'peak RSS MB'], [[r.decode.tool, f1(r.decode.captureBytes / 1e6), r.decode.events, r.decode.wallSeconds.toFixed(2), f1(r.decode.mbPerSec), f1(r.decode.maxRssMb)]], md));
+  if (r.decode) {
+    const d = r.decode;
+    const runs = d.runs ?? [{ tool: d.tool, wallSeconds: d.wallSeconds, mbPerSec: d.mbPerSec, maxRssMb: d.maxRssMb, ok: d.ok }];
+    out.push(table(['tool', 'capture MB', 'events', 'seconds', 'MB/s', 'peak RSS MB'], runs.map((x) => [x.tool, f1(d.captureBytes / 1e6), d.events, x.wallSeconds.toFixed(2), f1(x.mbPerSec), f1(x.maxRssMb)]), md));
+  }
   h('(5) host cost of `atbridge pub -l` (QoS 1, 64-byte lines)');
   out.push(
     table(
