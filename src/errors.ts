@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'emulator-pty',
   'escape-failed',
   'keepalive-timeout',
+  'line-corruption',
   'link-closed',
   'local-closed',
   'metrics-listen',

@@ -5,6 +5,7 @@ import type { ResultCodeT } from '../profile/schema.js';
 import type { ClassifiedLine, CommandContext } from './classify.js';
 import { classifyLine, responsePrefixFor, splitGluedEcho } from './classify.js';
 import { AtError } from './errors.js';
+import { CorruptionMeter, garbleReason, looksLikeDamagedUrc, type CorruptionFigures, type GarbleReason } from './corruption.js';
 import type { Frame } from './framer.js';
 import { AtFramer } from './framer.js';
 
@@ -112,6 +113,8 @@ export interface AtChannelEvents {
   dead: [consecutive: number];
   /** A resync (one `AT`, then quiet) is starting because `after` timed out. */
   resync: [after: string];
+  /** A line that looks damaged on the wire; `sustained` once the recent lines show a pattern of it. */
+  garbled: [line: string, reason: GarbleReason, sustained: boolean];
   close: [];
 }
 
@@ -144,6 +147,7 @@ export class AtChannel extends EventEmitter {
   /** After a resync: until when a line heard still postpones the next command. */
   private quietCap = 0;
   private closed = false;
+  private readonly corruption = new CorruptionMeter();
   private readonly settleMs: number | undefined;
   private readonly busyRetryMs: number;
   private readonly busyBudgetMs: number;
@@ -189,6 +193,16 @@ export class AtChannel extends EventEmitter {
 
   get timeoutsInARow(): number {
     return this.consecutiveTimeouts;
+  }
+
+  /** Lines heard and lines that looked damaged (overall and recently): the line's health. */
+  get lineHealth(): CorruptionFigures {
+    return this.corruption.figures();
+  }
+
+  /** After a rate change: judge the new rate on its own lines. */
+  resetLineWindow(): void {
+    this.corruption.resetWindow();
   }
 
   /** Sends a command; resolves with the module's answer (ok or not), rejects on timeout or a lost link. */
@@ -409,9 +423,21 @@ export class AtChannel extends EventEmitter {
       }
     }
     const line = classifyLine(text, this.profile, flight?.context);
+    const awaited = flight?.phase === 'urc' && !flight.urc ? flight.job.options.awaitUrc?.pattern : undefined;
+    const reason = garbleReason(line, flight?.context, this.profile.isNoise(line.text.trim())) ??
+      (awaited && (line.kind === 'info' || line.kind === 'noise') && looksLikeDamagedUrc(line.text, awaited) ? 'unmatched' : undefined);
+    const sustained = this.corruption.count(reason);
     this.emit('line', line);
+    if (reason) this.emit('garbled', line.text, reason, sustained);
     if (line.kind === 'urc') this.emit('urc', line);
     if (!flight) return;
+    if (reason && this.answerDamaged(flight, reason)) {
+      // The answer this command waits for most likely just went by, damaged: waiting for it would
+      // cost the whole timeout (120 s for a socket open's URC). Fail now; resync before the next.
+      this.resyncAfter = flight.job.text;
+      this.finish(flight, undefined, new AtError('garbled', flight.job.text, `${flight.job.text}: the answer arrived damaged (${reason}); the serial line is corrupting data`, { lines: flight.lines }));
+      return;
+    }
     if (flight.job.options.awaitUrc && !flight.urc && line.kind !== 'echo') {
       const m = flight.job.options.awaitUrc.pattern.exec(line.text.trim());
       if (m) {
@@ -439,6 +465,17 @@ export class AtChannel extends EventEmitter {
       default:
         return;
     }
+  }
+
+  /** A damaged line while waiting: the final or the awaited URC it most likely was. Probes expect garbage (a baud scan). */
+  private answerDamaged(flight: InFlight, reason: GarbleReason): boolean {
+    if (flight.job.internal || flight.job.options.resyncAfterTimeout === false || reason === 'echo') return false;
+    // At a '>' prompt the module may be waiting for the data: failing now would let it take the
+    // next commands as payload. The prompt's own timeout (and the data that follows) handle it.
+    if (flight.phase === 'prompt') return false;
+    // Waiting only for a URC (up to 120 s for a socket open): any damaged line may be it. Waiting
+    // for a final: only a line one letter off a final word (other garbage may be anything).
+    return flight.phase === 'urc' || reason === 'final';
   }
 
   private onBusy(flight: InFlight, line: ClassifiedLine): void {

@@ -12,6 +12,7 @@ export type AtErrorCode =
   | 'urc-timeout'
   | 'module-busy'
   | 'link-closed'
+  | 'garbled' // the answer arrived damaged (a noisy line): failed at once rather than after the timeout
   | 'aborted'
   | 'data-mode'; // the channel is in transparent mode
 

@@ -26,6 +26,7 @@ export const KEYS: Record<string, string> = {
   profile: 'firmware profile: sim7600, esp-at or auto',
   baud: 'serial rate or auto',
   set_baud: 'switch the module to this rate after sync',
+  baud_fallback: 'true: on sustained line corruption, step module and port down to the next lower rate',
   transparent: 'true: carry the socket in transparent mode',
   recv_mode: 'push or buffered',
   apn: 'cellular access point name',
@@ -158,6 +159,7 @@ export function configSettings(config: BridgeConfig): Settings {
     set('profile', modem.profile ?? 'auto');
     set('baud', modem.baud ?? 'auto');
     set('set_baud', modem.setBaud);
+    set('baud_fallback', modem.baudFallback ?? false);
     set('transparent', modem.transparent ?? false);
     set('recv_mode', modem.recvMode ?? 'push');
     set('apn', modem.apn);
@@ -279,6 +281,7 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
     pick('profile', 'profile', String);
     pick('baud', 'baud', String);
     pick('setBaud', 'set_baud', (v) => integer('set_baud', v, 300, 5_000_000));
+    pick('baudFallback', 'baud_fallback', (v) => parseBool('baud_fallback', v));
     pick('transparent', 'transparent', (v) => parseBool('transparent', v));
     pick('recvMode', 'recv_mode', String);
     pick('apn', 'apn', String);

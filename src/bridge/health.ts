@@ -84,6 +84,7 @@ function summarizeModule(facts: Record<string, unknown>): Record<string, unknown
     ...pick('model'),
     ...pick('firmware'),
     ...pick('recoveries'),
+    ...pick('line'),
     ...pick('lastError'),
     ...(facts.rssi !== undefined ? { rssi: facts.rssi } : cellular?.rssi !== undefined ? { rssi: cellular.rssi } : wifi?.rssi !== undefined ? { rssi: wifi.rssi } : {}),
     ...(cellular ? { operator: cellular.operator ?? null, registration: cellular.registration ?? null, ip: cellular.ip ?? null } : {}),

@@ -29,6 +29,13 @@ export function renderMetrics(status: BridgeStatus): string {
   if (typeof rssi === 'number') metric('atbridge_module_rssi', 'gauge', 'Signal as the module reports it (CSQ 0-31 cellular, dBm Wi-Fi).', [['', rssi]]);
   const recoveries = status.module.recoveries;
   if (typeof recoveries === 'number') metric('atbridge_module_recoveries_total', 'counter', 'Times the module was brought back after a fault.', [['', recoveries]]);
+  const line = status.module.line as { lines?: number; garbled?: number; recentRate?: number; baudFallbacks?: number } | undefined;
+  if (line && typeof line.lines === 'number') {
+    metric('atbridge_line_lines_total', 'counter', 'Lines heard from the module (this session).', [['', line.lines]]);
+    metric('atbridge_line_garbled_total', 'counter', 'Lines from the module that looked damaged on the wire (this session).', [['', line.garbled ?? 0]]);
+    metric('atbridge_line_corruption_ratio', 'gauge', 'Share of the last 200 lines that looked damaged: MQTT has no checksum, use TLS when this is not 0.', [['', line.recentRate ?? 0]]);
+    metric('atbridge_line_baud_fallbacks_total', 'counter', 'Times --baud-fallback stepped the rate down.', [['', line.baudFallbacks ?? 0]]);
+  }
   metric('atbridge_uptime_seconds', 'gauge', 'Seconds since the bridge started.', [['', status.uptimeSeconds]]);
   return `${lines.join('\n')}\n`;
 }

@@ -10,6 +10,7 @@ export function addModemOptions(cmd: Command, defaults: { device?: string } = {}
     .option('--profile <id>', 'firmware profile: sim7600, esp-at, auto, or a path to a profile JSON', 'auto')
     .option('--baud <rate>', 'serial rate, or auto to probe the common rates', 'auto')
     .option('--set-baud <rate>', 'switch module and port to this rate after sync', intOption('--set-baud', 300, 5_000_000))
+    .option('--baud-fallback', 'on sustained line corruption, step module and port down to the next lower rate')
     .option('--transparent', 'carry the socket in transparent (data) mode')
     .option('--recv-mode <mode>', 'push (data in URCs) or buffered (read on notice)')
     .option('--apn <apn>', 'cellular access point name')
@@ -25,6 +26,7 @@ export interface ModemCliOptions {
   profile?: string;
   baud?: string;
   setBaud?: number;
+  baudFallback?: boolean;
   transparent?: boolean;
   recvMode?: string;
   apn?: string;
@@ -51,6 +53,7 @@ export function modemSessionOptions(opts: ModemCliOptions, extra: Partial<ModemS
   const result: ModemSessionOptions = { device: opts.device, baud, ...extra };
   if (opts.profile !== undefined) result.profile = opts.profile;
   if (opts.setBaud !== undefined) result.setBaud = opts.setBaud;
+  if (opts.baudFallback) result.baudFallback = true;
   if (opts.transparent) result.transparent = true;
   if (opts.recvMode === 'push' || opts.recvMode === 'buffered') result.recvMode = opts.recvMode;
   if (opts.apn !== undefined) result.apn = opts.apn;

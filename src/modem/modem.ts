@@ -24,6 +24,8 @@ export interface ModemOptions {
   profile: ModuleProfile | undefined;
   baud: number | 'auto';
   setBaud?: number;
+  /** Step module and port down a rate on sustained line corruption (`--baud-fallback`). */
+  baudFallback?: boolean;
   transparent: boolean;
   recvMode: 'push' | 'buffered';
   apn?: string;
@@ -50,7 +52,12 @@ export interface ModemFacts {
   wifi?: WifiFacts;
   lastError?: string;
   recoveries: number;
+  /** The line's health: lines heard, lines that looked damaged, the recent share of them. */
+  line?: { lines: number; garbled: number; recentRate: number; baudFallbacks: number };
 }
+
+/** How often the "line is corrupting data" warning may repeat while it lasts. */
+const CORRUPTION_WARN_EVERY_MS = 10 * 60_000;
 
 /** Faults that bring-up cannot fix by trying again: a person has to act. */
 const PERMANENT = new Set([
@@ -76,6 +83,10 @@ export class Modem extends EventEmitter implements ModemPort {
   /** The module said +CPIN: READY since it last booted (its banner does): no need to ask. */
   private simReadySeen = false;
   private closed = false;
+  /** The rate --baud-fallback stepped down to, applied at the next bring-up. */
+  private fallbackBaud: number | undefined;
+  private baudFallbacks = 0;
+  private lastCorruptionWarning = 0;
   private readonly options: ModemOptions;
 
   constructor(
@@ -95,6 +106,7 @@ export class Modem extends EventEmitter implements ModemPort {
     this.channel.on('block', (block: BlockFrame) => this.onBlock(block));
     this.channel.on('data', (chunk: Buffer) => this.backend?.onRawData(chunk));
     this.channel.on('dead', (n: number) => this.onDead(n));
+    this.channel.on('garbled', (_text: string, reason: string, sustained: boolean) => this.onGarbled(reason, sustained));
     this.channel.on('resync', (after: string) => link.note(`resync: ${after} timed out; AT, then quiet, so a late answer is not taken for the next command`));
     this.channel.on('close', () => this.fault(new AtbridgeError(EndCode.linkClosed, `${link.description} closed`, { exitCode: ExitCode.portMissing })));
   }
@@ -195,7 +207,13 @@ export class Modem extends EventEmitter implements ModemPort {
       const where = this.facts.cellular ?? this.facts.wifi;
       if (where) Object.assign(where, found);
     }
-    return { state: this.state, ...this.facts };
+    return { state: this.state, ...this.facts, line: this.lineFacts() };
+  }
+
+  /** Lines heard and damaged, for status reports and metrics. */
+  lineFacts(): NonNullable<ModemFacts['line']> {
+    const { lines, garbled, recentRate } = this.channel.lineHealth;
+    return { lines, garbled, recentRate, baudFallbacks: this.baudFallbacks };
   }
 
   async close(): Promise<void> {
@@ -281,9 +299,11 @@ export class Modem extends EventEmitter implements ModemPort {
     const candidates = this.profile ? [this.profile] : autoCandidates();
     const syncProfile = this.profile ?? this.channel.currentProfile;
     this.advance(o.baud === 'auto' ? 'detect-baud' : 'sync', this.facts.recoveries > 0 || this.machine.is('recovering') ? 'recovering' : 'start');
+    // After a fallback the module may be at the lower rate, or back at its own after a reboot: search.
+    const stepped = this.fallbackBaud !== undefined;
     const sync = await syncModule(this.channel, syncProfile, {
-      baud: o.baud === 'auto' ? this.link.baud : o.baud,
-      search: o.baud === 'auto',
+      baud: o.baud === 'auto' || stepped ? this.link.baud : o.baud,
+      search: o.baud === 'auto' || stepped,
       note: (t) => this.note(t),
       progress: (t) => this.progress(t),
       ...(o.signal ? { signal: o.signal } : {}),
@@ -310,7 +330,8 @@ export class Modem extends EventEmitter implements ModemPort {
 
     this.advance('init', `identified as ${identity.profile.id}`);
     const ctx = this.stepContext(identity.profile);
-    if (o.setBaud !== undefined && o.setBaud !== sync.baud) await this.switchBaud(ctx, o.setBaud);
+    const rate = this.fallbackBaud ?? o.setBaud;
+    if (rate !== undefined && rate !== sync.baud) await this.switchBaud(ctx, rate);
     // A connection recovered from passthrough or left by a fault is closed now; a stale one from
     // another run is closed when the open is refused.
     if (sync.recoveredFromTransparent || this.facts.recoveries > 0) await run(ctx, 'socketClose', { optional: true }).catch(() => undefined);
@@ -328,6 +349,8 @@ export class Modem extends EventEmitter implements ModemPort {
       this.advance('join', 'init done');
       this.facts.wifi = await joinWifi(ctx, { transparent: o.transparent, recvMode: o.recvMode });
     }
+    // Judge the line from here on: what was heard while searching rates or booting is not its noise.
+    this.channel.resetLineWindow();
     this.advance('ready', 'network up');
   }
 
@@ -350,6 +373,7 @@ export class Modem extends EventEmitter implements ModemPort {
       });
     }
     this.facts.baud = baud;
+    this.channel.resetLineWindow();
     this.note(`baud: now ${baud}`);
   }
 
@@ -408,6 +432,44 @@ export class Modem extends EventEmitter implements ModemPort {
 
   private onBlock(block: BlockFrame): void {
     if (block.purpose === 'push') this.backend?.onPushed(block.data);
+  }
+
+  /**
+   * A damaged line from the module. Sustained damage is told once in a while (MQTT carried through
+   * the module has no checksum: a flipped bit in a PUBLISH is delivered as it is), and with
+   * --baud-fallback the rate steps down: the session is failed, and the next bring-up switches.
+   */
+  private onGarbled(reason: string, sustained: boolean): void {
+    this.note(`line: a damaged line (${reason})`);
+    // Garbage while the rate is searched or the module boots says nothing about the line in use.
+    if (!sustained || !this.machine.is('ready', 'socket-opening', 'socket-command', 'socket-transparent', 'socket-closing')) return;
+    const { garbled, lines, recentRate } = this.channel.lineHealth;
+    const now = Date.now();
+    if (now - this.lastCorruptionWarning >= CORRUPTION_WARN_EVERY_MS) {
+      this.lastCorruptionWarning = now;
+      this.progress(
+        `the serial line is corrupting data: ${(recentRate * 100).toFixed(1)}% of recent lines damaged (${garbled} of ${lines} since start). ` +
+          'MQTT has no checksum, so damaged messages can be delivered as valid: use TLS to the remote (mqtts://), where damage breaks the record and the message is resent; ' +
+          'check the cable, the ground and the rate' + (this.options.baudFallback ? '' : ', or let --baud-fallback step the rate down'),
+      );
+    }
+    if (this.options.baudFallback) this.stepBaudDown();
+  }
+
+  private stepBaudDown(): void {
+    const change = this.profile?.data.baudChange;
+    const current = this.fallbackBaud ?? this.facts.baud ?? this.link.baud;
+    if (!change || !this.link.capabilities.baud || current === undefined || this.machine.is('closed', 'detect-baud', 'sync', 'identify', 'init')) return;
+    const lower = [...change.rates].filter((r) => r < current).sort((a, b) => b - a)[0];
+    this.channel.resetLineWindow();
+    if (lower === undefined) {
+      this.note(`baud-fallback: already at the lowest rate (${current})`);
+      return;
+    }
+    this.fallbackBaud = lower;
+    this.baudFallbacks++;
+    this.progress(`baud-fallback: stepping the line down from ${current} to ${lower} baud`);
+    this.fault(new AtbridgeError('line-corruption', `sustained corruption at ${current} baud; switching to ${lower}`));
   }
 
   private onDead(timeouts: number): void {

@@ -7,7 +7,7 @@ export async function probeAt(channel: AtChannel, timeoutMs: number, signal?: Ab
     const res = await channel.send('AT', { timeoutMs, retryBusy: false, resyncAfterTimeout: false, ...(signal ? { signal } : {}) });
     return res.ok;
   } catch (err) {
-    if (err instanceof AtError && (err.atCode === 'timeout' || err.atCode === 'module-busy')) return false;
+    if (err instanceof AtError && (err.atCode === 'timeout' || err.atCode === 'module-busy' || err.atCode === 'garbled')) return false;
     throw err;
   }
 }

@@ -10,6 +10,8 @@ export interface ModemSessionOptions {
   baud?: number | 'auto';
   /** Switch module and port to this rate after sync (AT+IPR / AT+UART_CUR). */
   setBaud?: number;
+  /** On sustained line corruption, step module and port down to the next lower rate the profile lists. */
+  baudFallback?: boolean;
   /** Carry the socket in transparent (data) mode instead of command mode. */
   transparent?: boolean;
   /** Receive in push mode (URCs carry the data) or buffered mode (read on notice). */

@@ -60,6 +60,7 @@ export async function openModemSession(
     profile,
     baud,
     ...(options.setBaud !== undefined ? { setBaud: options.setBaud } : {}),
+    ...(options.baudFallback ? { baudFallback: true } : {}),
     transparent: options.transparent ?? false,
     recvMode: options.recvMode ?? 'push',
     ...(options.apn !== undefined ? { apn: options.apn } : {}),

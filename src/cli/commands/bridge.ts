@@ -11,7 +11,7 @@ import { addModemOptions } from '../modem-options.js';
 import { action, collect } from '../run.js';
 
 /** Keys whose flags addModemOptions already defines (same meaning, shared with pub/sub/nc). */
-const MODEM_KEYS = new Set(['device', 'profile', 'baud', 'set_baud', 'transparent', 'recv_mode', 'apn', 'pin', 'wifi_ssid', 'wifi_password', 'trace', 'trace_dir']);
+const MODEM_KEYS = new Set(['device', 'profile', 'baud', 'set_baud', 'baud_fallback', 'transparent', 'recv_mode', 'apn', 'pin', 'wifi_ssid', 'wifi_password', 'trace', 'trace_dir']);
 
 interface BridgeCliOptions {
   config?: string;

@@ -1,0 +1,344 @@
+/**
+ * `npm run soak [-- --seconds 150 --every 2.5 --families sim7600,esp-at]`: the chaos soak of issue 21.
+ *
+ * For each emulated family: two mosquittos with persistence (the remote over TLS), the bridge as
+ * its own process (the built CLI) reaching an emulated module served over raw TCP (as ser2net
+ * serves one) through a line proxy, and a steady load — QoS 1 and QoS 2 out, QoS 1 and QoS 2 in.
+ * Faults come round-robin, one every few seconds: module power loss, bridge `kill -9` (restarted
+ * on the same queue_dir), a broker restart (local or remote), the line unplugged for a second,
+ * a live emulator fault (peer close, network lost, a dropped final, busy), and a burst of line
+ * corruption (carried safely by TLS). At the end the faults stop, the queues drain, and it
+ * counts per direction and QoS: lost, corrupted (arrived but never sent), duplicated; bridge
+ * crashes (an exit not caused by our kill); the longest stall (no delivery while load was on).
+ * Prints a table and writes bench/soak.json. Exit status 1 when a goal is missed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { QoS } from 'mqtt-packet';
+import { DEFAULT_OPTIONS, type Fault } from '../src/emulator/index.js';
+import { startTcpFront, type RunningFront } from '../src/emulator/fronts.js';
+import { MqttClient } from '../src/mqtt/client.js';
+import { startSoakBroker, type SoakBroker } from './soak-broker.js';
+import { startSoakProxy, type SoakProxy } from './soak-proxy.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The built CLI: beside this file when it runs from dist/, else dist/ of the checkout (vitest runs the source). */
+const CLI = process.env.ATBRIDGE_CLI ?? (here.endsWith(join('dist', 'bench')) ? join(here, '..', 'src', 'cli.js') : join(here, '..', 'dist', 'src', 'cli.js'));
+const RESULTS = here.endsWith(join('dist', 'bench')) ? join(here, '..', '..', 'bench') : here;
+
+export interface SoakOptions {
+  families: ('sim7600' | 'esp-at')[];
+  /** Seconds of faults per family. */
+  seconds: number;
+  /** Seconds between faults. */
+  everySeconds: number;
+  /** Stop after this many faults instead of after `seconds` (the short variant: one of each kind). */
+  faultCount?: number;
+  /** Messages per second, per stream (4 streams). */
+  rate: number;
+  /** restart_timeout of the bridge, seconds. */
+  restart: [number, number];
+  log?: (line: string) => void;
+}
+
+export type FaultKind = 'power-loss' | 'kill-9' | 'broker-restart' | 'unplug' | 'emulator-fault' | 'corruption';
+export const FAULT_KINDS: FaultKind[] = ['power-loss', 'kill-9', 'broker-restart', 'unplug', 'emulator-fault', 'corruption'];
+const LIVE_FAULTS: Fault[] = [{ kind: 'peer-close' }, { kind: 'network-lost' }, { kind: 'drop-final', count: 1 }, { kind: 'busy', ms: 1500 }];
+
+interface StreamCounts {
+  sent: number;
+  lost: number;
+  corrupted: number;
+  duplicated: number;
+}
+
+export interface FamilyResult {
+  family: string;
+  faults: Record<FaultKind, number>;
+  streams: Record<string, StreamCounts>;
+  crashes: number;
+  crashLines: string[];
+  /** A few of the messages lost, per stream (to find the fault that lost them). */
+  lostSamples: string[];
+  maxStallSeconds: number;
+  drainSeconds: number;
+}
+
+export interface SoakResult {
+  families: FamilyResult[];
+  faults: Record<FaultKind, number>;
+  totals: { lost: number; corrupted: number; qos2Duplicated: number; qos1Duplicated: number; crashes: number; maxStallSeconds: number };
+  capSeconds: number;
+}
+
+/** One stream of messages: a publisher on one broker, a counter on the other. */
+class Stream {
+  readonly sent = new Set<string>();
+  readonly seen = new Map<string, number>();
+  lastArrival = Date.now();
+  /** A warm-up message arrived: the bridge's subscriptions for this stream are in place. */
+  warmedUp = false;
+  private n = 0;
+  constructor(
+    readonly name: string,
+    readonly topic: string,
+    readonly qos: QoS,
+  ) {}
+  next(): { topic: string; payload: string } {
+    return { topic: this.topic, payload: `${this.name}-${this.n++}` };
+  }
+  /** The source broker took it (PUBACK / PUBCOMP): from here on it must arrive. */
+  accepted(payload: string): void {
+    this.sent.add(`${this.topic} ${payload}`);
+  }
+  arrived(topic: string, payload: Buffer): void {
+    this.lastArrival = Date.now();
+    if (payload.toString('latin1').startsWith('warm-')) {
+      this.warmedUp = true;
+      return;
+    }
+    const key = `${topic} ${payload.toString('latin1')}`;
+    this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
+    this.lastArrival = Date.now();
+  }
+  missingKeys(): string[] {
+    return [...this.sent].filter((k) => !this.seen.has(k));
+  }
+  missing(): number {
+    let n = 0;
+    for (const key of this.sent) if (!this.seen.has(key)) n++;
+    return n;
+  }
+  counts(): StreamCounts {
+    let duplicated = 0;
+    let corrupted = 0;
+    for (const [key, n] of this.seen) {
+      if (!this.sent.has(key)) corrupted++;
+      else if (n > 1) duplicated += n - 1;
+    }
+    return { sent: this.sent.size, lost: this.missing(), corrupted, duplicated };
+  }
+}
+
+function client(broker: SoakBroker, id: string): MqttClient {
+  return new MqttClient({ connect: broker.connect, clientId: id, clean: false, keepalive: 10, reconnect: { baseMs: 50, capMs: 300, retryInitial: true } });
+}
+
+export async function runFamily(family: 'sim7600' | 'esp-at', options: SoakOptions): Promise<FamilyResult> {
+  const log = options.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), `atbridge-soak-${family}-`));
+  const local = await startSoakBroker(join(dir, 'local'), false);
+  const remote = await startSoakBroker(join(dir, 'remote'), true);
+  const front: RunningFront = await startTcpFront('127.0.0.1', 0, { ...DEFAULT_OPTIONS, profile: family, pacing: false, registerAfterMs: 0, joinMs: 20 });
+  const [fhost, fport] = front.address.split(':');
+  const proxy: SoakProxy = await startSoakProxy({ host: fhost!, port: Number(fport) });
+
+  const streams = {
+    outQ1: new Stream('o1', 'soak/up/q1', 1),
+    outQ2: new Stream('o2', 'soak/up/q2', 2),
+    inQ1: new Stream('i1', 'soak/down/q1', 1),
+    inQ2: new Stream('i2', 'soak/down/q2', 2),
+  };
+  const atRemote = client(remote, `soak-watch-remote-${family}`);
+  const atLocal = client(local, `soak-watch-local-${family}`);
+  const localPub = client(local, `soak-pub-local-${family}`);
+  const remotePub = client(remote, `soak-pub-remote-${family}`);
+  atRemote.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.outQ1 : streams.outQ2).arrived(topic, payload));
+  atLocal.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.inQ1 : streams.inQ2).arrived(topic, payload));
+  for (const c of [atRemote, atLocal, localPub, remotePub]) c.on('error', () => undefined);
+  await Promise.all([atRemote.start(), atLocal.start(), localPub.start(), remotePub.start()]);
+  await atRemote.subscribe(['soak/up/#'], { qos: 2 });
+  await atLocal.subscribe(['soak/down/#'], { qos: 2 });
+
+  const queueDir = join(dir, 'queue');
+  const args = [
+    CLI, 'bridge', '--connection', `soak-${family}`, '--local', `mqtt://127.0.0.1:${local.port}`,
+    '--remote', `mqtts://localhost:${remote.tlsPort}`, '--bridge-cafile', remote.caFile,
+    '--device', `tcp://${proxy.address}`, '--profile', family, '--baud', '115200',
+    '--queue-dir', queueDir, '--queue-fsync', 'interval', '--restart-timeout', options.restart.join(' '), '--keepalive-interval', '10',
+    '--topic', 'soak/up/# out 2', '--topic', 'soak/down/# in 2', '--status-interval', '0',
+    ...(family === 'esp-at' ? ['--wifi-ssid', DEFAULT_OPTIONS.accessPoints[0]!.ssid, '--wifi-password', DEFAULT_OPTIONS.accessPoints[0]!.password] : []),
+  ];
+  let bridge: ChildProcess | undefined;
+  let crashes = 0;
+  const crashLines: string[] = [];
+  let killing = false;
+  const startBridge = () => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+    child.once('exit', (code, signal) => {
+      if (bridge === child) bridge = undefined;
+      if (killing || signal === 'SIGKILL' || signal === 'SIGTERM') return;
+      crashes++;
+      crashLines.push(`exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      log(`${family}: the bridge exited by itself (${code ?? signal}); restarting`);
+      startBridge();
+    });
+    bridge = child;
+  };
+  startBridge();
+
+  // Warm-up (not counted): until a message of every stream has crossed, the bridge's
+  // subscriptions may not exist yet, and a broker keeps nothing for a subscription it never had.
+  const all = [[streams.outQ1, localPub], [streams.outQ2, localPub], [streams.inQ1, remotePub], [streams.inQ2, remotePub]] as const;
+  const warmStart = Date.now();
+  for (let w = 0; all.some(([s]) => !s.warmedUp) && Date.now() - warmStart < 60_000; w++) {
+    for (const [s, pub] of all) if (!s.warmedUp) void pub.publish(s.topic, `warm-${w}`, { qos: s.qos }).catch(() => undefined);
+    await sleep(250);
+  }
+
+  // Load: each stream publishes `rate` messages a second.
+  let loadOn = true;
+  const pubs: Promise<unknown>[] = [];
+  const loadTimer = setInterval(() => {
+    if (!loadOn) return;
+    for (const [s, pub] of [[streams.outQ1, localPub], [streams.outQ2, localPub], [streams.inQ1, remotePub], [streams.inQ2, remotePub]] as const) {
+      const { topic, payload } = s.next();
+      pubs.push(pub.publish(topic, payload, { qos: s.qos }).then(() => s.accepted(payload), () => undefined));
+    }
+  }, 1000 / options.rate);
+
+  // Stall: the longest time with load on and no arrival on any stream.
+  let maxStall = 0;
+  const stallTimer = setInterval(() => {
+    const last = Math.max(...Object.values(streams).map((s) => s.lastArrival));
+    maxStall = Math.max(maxStall, (Date.now() - last) / 1000);
+  }, 100);
+
+  for (const s of Object.values(streams)) s.lastArrival = Date.now();
+  maxStall = 0;
+
+  const faults: Record<FaultKind, number> = { 'power-loss': 0, 'kill-9': 0, 'broker-restart': 0, unplug: 0, 'emulator-fault': 0, corruption: 0 };
+  const end = Date.now() + options.seconds * 1000;
+  let i = 0;
+  while (options.faultCount !== undefined ? i < options.faultCount : Date.now() < end) {
+    const kind = FAULT_KINDS[i % FAULT_KINDS.length]!;
+    faults[kind]++;
+    switch (kind) {
+      case 'power-loss':
+        front.module.inject({ kind: 'reboot' });
+        break;
+      case 'kill-9':
+        bridge?.kill('SIGKILL');
+        await sleep(200);
+        startBridge();
+        break;
+      case 'broker-restart':
+        await (faults[kind] % 2 === 0 ? local : remote).restart();
+        break;
+      case 'unplug':
+        await proxy.refuse();
+        proxy.reset();
+        await sleep(1000);
+        await proxy.accept();
+        break;
+      case 'emulator-fault':
+        front.module.inject(LIVE_FAULTS[faults[kind] % LIVE_FAULTS.length]!);
+        break;
+      case 'corruption':
+        front.module.inject({ kind: 'corrupt', rate: 0.0005 });
+        await sleep(2000);
+        front.module.inject({ kind: 'corrupt', rate: 0 });
+        break;
+    }
+    i++;
+    log(`${family}: fault ${i} ${kind}; ${Object.values(streams).map((s) => `${s.name} ${s.seen.size}/${s.sent.size}`).join(', ')}`);
+    await sleep(options.everySeconds * 1000);
+  }
+  // Faults over: load stops, then the queues drain.
+  loadOn = false;
+  clearInterval(loadTimer);
+  clearInterval(stallTimer);
+  await Promise.race([Promise.all(pubs), sleep(30_000)]);
+  const drainStart = Date.now();
+  while (Object.values(streams).some((s) => s.missing() > 0) && Date.now() - drainStart < 90_000) await sleep(200);
+  const drainSeconds = (Date.now() - drainStart) / 1000;
+  await sleep(1000); // a late duplicate would show now
+
+  const result: FamilyResult = {
+    family,
+    faults,
+    streams: Object.fromEntries(Object.entries(streams).map(([k, s]) => [k, s.counts()])),
+    crashes,
+    crashLines,
+    lostSamples: Object.values(streams).flatMap((s) => s.missingKeys().slice(0, 5)),
+    maxStallSeconds: Math.round(maxStall * 10) / 10,
+    drainSeconds: Math.round(drainSeconds * 10) / 10,
+  };
+  killing = true;
+  bridge?.kill('SIGTERM');
+  if (bridge) await new Promise((r) => bridge!.once('exit', r));
+  await Promise.all([atRemote, atLocal, localPub, remotePub].map((c) => c.end(true).catch(() => undefined)));
+  await proxy.close();
+  await front.close();
+  await local.stop();
+  await remote.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const families: FamilyResult[] = [];
+  for (const family of options.families) families.push(await runFamily(family, options));
+  const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, families.reduce((n, f) => n + f.faults[k], 0)])) as Record<FaultKind, number>;
+  const all = families.flatMap((f) => Object.entries(f.streams));
+  return {
+    families,
+    faults,
+    totals: {
+      lost: all.reduce((n, [, s]) => n + s.lost, 0),
+      corrupted: all.reduce((n, [, s]) => n + s.corrupted, 0),
+      qos2Duplicated: all.filter(([k]) => k.endsWith('Q2')).reduce((n, [, s]) => n + s.duplicated, 0),
+      qos1Duplicated: all.filter(([k]) => k.endsWith('Q1')).reduce((n, [, s]) => n + s.duplicated, 0),
+      crashes: families.reduce((n, f) => n + f.crashes, 0),
+      maxStallSeconds: Math.max(...families.map((f) => f.maxStallSeconds)),
+    },
+    capSeconds: options.restart[1],
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const options: SoakOptions = {
+    families: (arg('families') ?? 'sim7600,esp-at').split(',') as SoakOptions['families'],
+    seconds: Number(arg('seconds') ?? 130),
+    everySeconds: Number(arg('every') ?? 2.2),
+    rate: Number(arg('rate') ?? 10),
+    restart: [0.2, 2],
+    log: (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
+  };
+  const result = await runSoak(options);
+  const rows = result.families.flatMap((f) =>
+    Object.entries(f.streams).map(([k, s]) => `${f.family.padEnd(8)} ${k.padEnd(6)} sent ${String(s.sent).padStart(5)}  lost ${s.lost}  corrupted ${s.corrupted}  dup ${s.duplicated}`),
+  );
+  process.stdout.write(`${rows.join('\n')}\n`);
+  for (const f of result.families) {
+    process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; max stall ${f.maxStallSeconds} s; drained in ${f.drainSeconds} s\n`);
+    for (const line of f.crashLines) process.stdout.write(`  crash: ${line}\n`);
+  }
+  process.stdout.write(`totals: ${JSON.stringify(result.totals)}; faults ${JSON.stringify(result.faults)}\n`);
+  writeFileSync(join(RESULTS, 'soak.json'), `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
+  const t = result.totals;
+  const ok = t.lost === 0 && t.qos2Duplicated === 0 && t.crashes === 0 && t.corrupted === 0;
+  process.exit(ok ? 0 : 1);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`soak failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,116 @@
+import type { ClassifiedLine } from './classify.js';
+
+/**
+ * Why a line from the module counts as damaged on the wire. MQTT carried through the module has
+ * no checksum, so the AT lines around it are the only witness of a noisy line: bytes a module
+ * never sends (parity-like damage: the top bit set, stray control codes), an echo of the command
+ * with a character or two changed, a final result one letter off, or a line that matches nothing.
+ */
+export type GarbleReason = 'bad-byte' | 'echo' | 'final' | 'unmatched';
+
+/** Result words of both families a damaged final is usually one letter off from. */
+const FINAL_WORDS = ['OK', 'ERROR', 'SEND OK', 'SEND FAIL', 'CLOSED', 'READY'];
+/** How module lines look: an optional +*^$# sign, a word in capitals, then anything after a colon or comma. */
+const WELL_FORMED = /^[+*^$#]?[A-Z][A-Z0-9_ .-]*(?:[:,].*)?$/;
+
+/** Says whether and why a classified line looks damaged; `command` is the command in flight, if any. */
+export function garbleReason(line: ClassifiedLine, command: { text: string; echoPending: boolean } | undefined, knownNoise: boolean): GarbleReason | undefined {
+  const text = line.text.replace(/[\r\n]+$/, '');
+  const trimmed = text.trim();
+  if (trimmed === '' || line.kind === 'final' || line.kind === 'echo' || line.kind === 'busy') return undefined;
+  // The echo first: a damaged echo (bad byte or not) says nothing about the answer still to come.
+  if (command?.echoPending && nearlySame(trimmed.toUpperCase(), command.text.toUpperCase(), 2)) return 'echo';
+  if (hasBadByte(text)) return 'bad-byte';
+  if (trimmed.length <= 10 && FINAL_WORDS.some((w) => trimmed !== w && nearlySame(trimmed.toUpperCase(), w, 1))) return 'final';
+  // A line of no known kind is damage only when it lacks the shape of a module's line ("+CPSI: …",
+  // "SMS DONE"): a URC the profile does not list is no sign of a noisy wire.
+  if (line.kind === 'noise' && !knownNoise && !WELL_FORMED.test(trimmed)) return 'unmatched';
+  return undefined;
+}
+
+/**
+ * True when `text` looks like the URC `pattern` waits for, damaged: its literal head (`+CIPSEND`)
+ * one or two characters off, or the head intact and the rest not matching.
+ */
+export function looksLikeDamagedUrc(text: string, pattern: RegExp): boolean {
+  const head = /^\^?((?:\\\+|[A-Za-z_ ])+)/.exec(pattern.source)?.[1]?.replace(/\\/g, '');
+  if (!head || head.length < 3) return false;
+  const trimmed = text.trim();
+  const start = trimmed.slice(0, head.length);
+  if (pattern.test(trimmed)) return false;
+  return start === head || nearlySame(start.toUpperCase(), head.toUpperCase(), 2);
+}
+
+function hasBadByte(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c > 0x7e) return true;
+  }
+  return false;
+}
+
+/** Same length and at most `max` characters differ (a flipped bit changes a character, never the length). */
+function nearlySame(a: string, b: string, max: number): boolean {
+  if (a.length !== b.length || a === b) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && ++diff > max) return false;
+  return true;
+}
+
+export interface CorruptionFigures {
+  /** Lines heard since the channel opened. */
+  lines: number;
+  /** Of which damaged. */
+  garbled: number;
+  /** garbled / lines over the recent window (the last WINDOW lines). */
+  recentRate: number;
+  byReason: Record<GarbleReason, number>;
+}
+
+const WINDOW = 200;
+/** Sustained: at least this many damaged lines within the window, and this share of it. */
+const SUSTAINED_COUNT = 3;
+const SUSTAINED_RATE = 0.01;
+
+/** Counts lines and damaged lines, overall and over a sliding window of the last 200 lines. */
+export class CorruptionMeter {
+  private lines = 0;
+  private garbled = 0;
+  private readonly byReason: Record<GarbleReason, number> = { 'bad-byte': 0, echo: 0, final: 0, unmatched: 0 };
+  /** 1 for a damaged line, 0 for a clean one, newest last. */
+  private readonly window: number[] = [];
+  private windowGarbled = 0;
+
+  /** Counts a line; returns true when the recent window now shows sustained corruption. */
+  count(reason: GarbleReason | undefined): boolean {
+    this.lines++;
+    const bad = reason === undefined ? 0 : 1;
+    if (reason !== undefined) {
+      this.garbled++;
+      this.byReason[reason]++;
+    }
+    this.window.push(bad);
+    this.windowGarbled += bad;
+    if (this.window.length > WINDOW) this.windowGarbled -= this.window.shift()!;
+    return bad === 1 && this.sustained;
+  }
+
+  get sustained(): boolean {
+    return this.windowGarbled >= SUSTAINED_COUNT && this.windowGarbled / this.window.length >= SUSTAINED_RATE;
+  }
+
+  /** Starts the window afresh (after a baud change: the old rate's damage says nothing of the new). */
+  resetWindow(): void {
+    this.window.length = 0;
+    this.windowGarbled = 0;
+  }
+
+  figures(): CorruptionFigures {
+    return {
+      lines: this.lines,
+      garbled: this.garbled,
+      recentRate: this.window.length === 0 ? 0 : Math.round((this.windowGarbled / this.window.length) * 10_000) / 10_000,
+      byReason: { ...this.byReason },
+    };
+  }
+}
