@@ -14,6 +14,7 @@ import { timeToConnack, type ConnackResult } from './connack.js';
 import { decodeSpeed, type DecodeResult } from './decode.js';
 import { evaluateGoals } from './goals.js';
 import { hostCost, type HostCostResult } from './host-cost.js';
+import { startupTimes, type StartupResult } from './startup.js';
 import { table } from './table.js';
 import { runCase, type CaseResult, type CaseSpec, type Family, type Mode } from './wire-case.js';
 import { WORKLOADS, type WorkloadId } from './workloads.js';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   const host: HostCostResult[] = [];
   const errors: string[] = [];
   let decode: DecodeResult | undefined;
+  let startup: StartupResult[] = [];
   const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
     log(what);
     try {
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     if (viaModule) host.push(viaModule);
     const direct = await attempt(`host cost: pub -l ${n} messages direct`, () => hostCost(broker, { messages: n, small: 1000, payloadBytes: 64, qos: 1, via: 'direct' }));
     if (direct) host.push(direct);
+    startup = (await attempt('start-up: sub SUBSCRIBE after spawn, atbridge and mosquitto_sub', () => startupTimes(quick ? 5 : 20))) ?? [];
   } finally {
     await broker.stop();
     rmSync(tmp, { recursive: true, force: true });
@@ -141,6 +144,8 @@ async function main(): Promise<void> {
     connack,
     decode,
     hostCost: host,
+    startup,
+    loadAverage: os.loadavg()[0],
     goals,
     errors,
     totalSeconds,
@@ -158,6 +163,8 @@ type Results = {
   connack: ConnackResult[];
   decode: DecodeResult | undefined;
   hostCost: HostCostResult[];
+  startup?: StartupResult[];
+  loadAverage?: number;
   goals: ReturnType<typeof evaluateGoals>;
   errors: string[];
   totalSeconds: number;
@@ -218,6 +225,9 @@ export function render(r: Results, md: boolean): string {
       md,
     ),
   );
+  h('(6) start-up: `sub` SUBSCRIBE after spawn (goal: within 100 ms, direct)');
+  out.push(table(['client', 'runs', 'median ms', 'min ms', 'max ms'], (r.startup ?? []).map((x) => [x.client, x.runs, f1(x.medianMs), f1(x.minMs), f1(x.maxMs)]), md));
+  if (r.loadAverage !== undefined) out.push('', `load average during the run: ${r.loadAverage.toFixed(1)} on ${r.machine.cpus} cores`);
   h('goals');
   out.push(table(['goal', 'measured', 'result', 'margin'], r.goals.map((g) => [g.text, g.measured, g.pass ? 'pass' : 'MISS', g.margin]), md));
   if (r.errors.length > 0) out.push('', 'errors:', ...r.errors.map((e) => `  ${e}`));

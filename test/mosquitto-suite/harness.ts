@@ -4,7 +4,7 @@
  * expect: client/mosquitto_{pub,sub,rr} and src/mosquitto.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,9 @@ export function buildRoot(mode: Mode): { root: string; cleanup: () => void } {
   mkdirSync(join(root, 'client'));
   mkdirSync(join(root, 'src'));
   symlinkSync(process.env.MOSQUITTO_BROKER ?? '/usr/sbin/mosquitto', join(root, 'src/mosquitto'));
+  // A copy of the bundle, so a rebuild during a long run cannot pull it away (inside dist/: it finds package.json above it).
+  const bundleCopy = join(REPO, 'dist', `mosquitto-suite-${process.pid}-${mode}`);
+  if (mode !== 'reference') cpSync(dirname(BUNDLE), bundleCopy, { recursive: true });
   for (const cmd of ['pub', 'sub', 'rr']) {
     const target = join(root, 'client', `mosquitto_${cmd}`);
     if (mode === 'reference') {
@@ -59,10 +62,16 @@ export function buildRoot(mode: Mode): { root: string; cleanup: () => void } {
     }
     // The tests run clients with an empty PATH: name node by its absolute path.
     const device = mode === 'device' ? ` --device '${DEVICE}'` : '';
-    writeFileSync(target, `#!/bin/sh\nexec ${process.execPath} ${BUNDLE} mosquitto_${cmd}${device} "$@"\n`);
+    writeFileSync(target, `#!/bin/sh\nexec ${process.execPath} ${join(bundleCopy, 'atbridge.mjs')} mosquitto_${cmd}${device} "$@"\n`);
     chmodSync(target, 0o755);
   }
-  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    root,
+    cleanup: () => {
+      rmSync(root, { recursive: true, force: true });
+      rmSync(bundleCopy, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The suite's test files (02-subscribe-*, 03-publish-*, 04-rr-*). */
