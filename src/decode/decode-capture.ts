@@ -2,6 +2,7 @@ import type { ModuleProfile } from '../profile/index.js';
 import { getProfile } from '../profile/index.js';
 import { openCapture, type OpenCaptureOptions, type OpenedCapture } from '../trace/import/index.js';
 import { Conversation } from './conversation.js';
+import { guessFamily, profileForFamily, type FamilyGuess } from './family.js';
 import type { TimelineEntry } from './timeline.js';
 
 /** Options of decoding: the capture format and the profile to read it with. */
@@ -13,6 +14,8 @@ export interface DecodeOptions extends OpenCaptureOptions {
 export interface DecodedCapture {
   capture: OpenedCapture;
   profile: ModuleProfile;
+  /** The module family guessed from the content (no --profile, a foreign capture), and why. */
+  family: FamilyGuess | undefined;
   /** Timeline entries in order, produced while the file is read (constant memory). */
   entries: AsyncGenerator<TimelineEntry>;
   /**
@@ -28,7 +31,8 @@ export interface DecodedCapture {
  */
 export async function decodeCapture(path: string, options: DecodeOptions = {}): Promise<DecodedCapture> {
   const capture = await openCapture(path, options);
-  const profile = getProfile(options.profile ?? capture.profile);
+  const family = options.profile === undefined && capture.format !== 'jsonl' ? guessFamily(capture.sampleText) : undefined;
+  const profile = options.profile !== undefined ? getProfile(options.profile) : family ? profileForFamily(family) : getProfile(capture.profile);
   const conversation = new Conversation(profile, { perLine: capture.perLine });
   async function* batches(): AsyncGenerator<TimelineEntry[]> {
     let index = 0;
@@ -41,5 +45,5 @@ export async function decodeCapture(path: string, options: DecodeOptions = {}): 
   async function* entries(): AsyncGenerator<TimelineEntry> {
     for await (const batch of batches()) for (const entry of batch) yield entry;
   }
-  return { capture, profile, entries: entries(), batches: batches() };
+  return { capture, profile, family, entries: entries(), batches: batches() };
 }

@@ -10,6 +10,8 @@ export interface AnalyzeOptions {
   profile?: string | undefined;
   /** Each event is one whole line (an imported transcript). */
   perLine?: boolean;
+  /** A profile already made (a family read with the 3GPP base); wins over `profile`. */
+  moduleProfile?: ModuleProfile;
 }
 
 export interface Analysis {
@@ -43,7 +45,7 @@ export async function analyzeEvents(source: AsyncIterable<TraceEvent> | Iterable
   const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<TraceEvent>)[Symbol.iterator]()) as AsyncIterator<TraceEvent> | Iterator<TraceEvent>;
   const head: TraceEvent[] = [];
   let done = false;
-  while (!options.profile && head.length < PEEK) {
+  while (!options.profile && !options.moduleProfile && head.length < PEEK) {
     const next = await iterator.next();
     if (next.done) {
       done = true;
@@ -51,8 +53,7 @@ export async function analyzeEvents(source: AsyncIterable<TraceEvent> | Iterable
     }
     head.push(next.value);
   }
-  const profileId = options.profile ?? guessProfile(head);
-  const profile: ModuleProfile = getProfile(profileId);
+  const profile: ModuleProfile = options.moduleProfile ?? getProfile(options.profile ?? guessProfile(head));
   const classifier = new EventClassifier(profile, { perLine: options.perLine ?? false });
   const engine = new RuleEngine(profile, allRules());
   let index = 0;

@@ -87,6 +87,8 @@ export class RuleEngine {
     } else if (c.current && event.dir === 'rx' && event.kind !== 'note') {
       c.current.replies.push(event);
     }
+    // Another capture pasted after the first: its start-up is expected, as after a host reset.
+    if (event.dir === 'note' && event.fields?.newCapture === true) c.resetAtCommand = c.commands;
     for (const rule of this.rules) rule.onEvent?.(event, c);
     if (event.kind === 'final') {
       c.answeredAny = true;

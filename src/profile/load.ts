@@ -197,3 +197,17 @@ function displayPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel.startsWith('..') ? file : rel;
 }
+
+/**
+ * A profile to read logs with, never to drive a module: the schema is checked, the roles a driver
+ * needs (socket commands, scripts) are not. For families that have no module profile of their own,
+ * read with the 3GPP base (`extends: "3gpp"`) plus their start-up lines.
+ */
+export function readingProfile(json: Record<string, unknown>, file: string): Profile {
+  const origins: Origins = new Map();
+  const merged = resolveExtends(json as JsonObject, file, PROFILE_DIR, origins, [file]);
+  delete merged.abstract;
+  const parsed = ProfileSchema.safeParse(merged);
+  if (!parsed.success) throw invalid(file, String(parsed.error.issues[0]?.path.join('.') ?? ''), parsed.error.issues[0]?.message ?? 'invalid');
+  return parsed.data;
+}

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { decodeCapture } from '../../decode/decode-capture.js';
 import { entryJson, formatEntry } from '../../decode/format-entry.js';
 import { ProgressBar } from '../../decode/progress.js';
+import { describeGuess } from '../../decode/family.js';
 import { listProfileIds } from '../../profile/index.js';
 import { CAPTURE_FORMATS, RAW_DIRECTIONS, type CaptureFormat } from '../../trace/import/index.js';
 import { action, intOption } from '../run.js';
@@ -55,8 +56,8 @@ export default function register(program: Command): void {
         const { capture, profile } = decoded;
         const out = process.stdout;
         const bar = ProgressBar.wanted(capture.size) ? new ProgressBar(capture.size!) : undefined;
-        if (opts.json) await write(out, `${JSON.stringify({ type: 'decode', file, format: capture.format, profile: profile.id })}\n`);
-        else await write(out, `# ${file}: ${capture.format}, profile ${profile.id}${named ? '' : ' (guessed)'}\n`);
+        if (opts.json) await write(out, `${JSON.stringify({ type: 'decode', file, format: capture.format, profile: profile.id, ...(decoded.family ? { family: decoded.family.id, familyWhy: decoded.family.why } : {}) })}\n`);
+        else await write(out, `# ${file}: ${capture.format}, profile ${profile.id}${named ? '' : ' (guessed)'}\n${named || capture.format === 'jsonl' ? '' : `# ${describeGuess(decoded.family, profile.id)}\n`}`);
         const format = opts.json ? entryJson : formatEntry;
         let count = 0;
         let text = '';

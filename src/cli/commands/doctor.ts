@@ -1,5 +1,6 @@
 import type { CaptureFormat } from '../../trace/import/index.js';
 import type { Command } from 'commander';
+import { describeGuess, profileForFamily } from '../../decode/family.js';
 import { analyzeEvents } from '../../doctor/analyze.js';
 import { hasError, type Finding } from '../../doctor/findings.js';
 import type { CheckResult } from '../../doctor/live/report.js';
@@ -77,12 +78,23 @@ export default function register(program: Command): void {
         let findings: Finding[];
         if (opts.log !== undefined) {
           const capture = await loadCapture(opts.log, opts.format);
-          const analysis = await analyzeEvents(capture.events, { profile: profile ?? capture.profile, perLine: capture.perLine });
+          // With no --profile, the family guessed from the content picks the profile (the 3GPP base when it has none).
+          const family = profile === undefined ? capture.family : undefined;
+          const analysis = await analyzeEvents(capture.events, {
+            profile: profile ?? capture.profile,
+            perLine: capture.perLine,
+            ...(family ? { moduleProfile: profileForFamily(family) } : {}),
+          });
           findings = analysis.findings;
-          if (!opts.json) process.stdout.write(`${opts.log}: ${analysis.events} events, profile ${analysis.profile}\n`);
+          if (!opts.json) {
+            process.stdout.write(`${opts.log}: ${analysis.events} events, profile ${analysis.profile}\n`);
+            if (profile === undefined && capture.format !== 'jsonl') process.stdout.write(`${describeGuess(family, analysis.profile)}\n`);
+          }
           if (opts.html !== undefined) {
+            // A family read with the 3GPP base has no profile file of its own: the page uses the capture's.
+            const pageProfile = analysis.profile.startsWith('3gpp-') ? capture.profile : analysis.profile;
             const { writeConversationPage } = await import('../../html/write-page.js');
-            await writeConversationPage(opts.log, opts.html, { format: opts.format as CaptureFormat | 'auto', profile: analysis.profile }, { findings });
+            await writeConversationPage(opts.log, opts.html, { format: opts.format as CaptureFormat | 'auto', profile: pageProfile }, { findings });
           }
         } else {
           const baud = opts.baud === 'auto' ? 'auto' : intOption('--baud', 300, 5_000_000)(opts.baud);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { analyzeEvents } from '../analyze.js';
+import { profileForFamily } from '../../decode/family.js';
 import { loadCapture } from '../load-capture.js';
 import { readLabels } from './labels.js';
 import { judge, scoreSplit, type LogVerdict, type SplitScore } from './score.js';
@@ -17,7 +18,11 @@ export async function scoreCorpus(dir: string): Promise<CorpusScore> {
   const verdicts: LogVerdict[] = [];
   for (const [file, label] of [...labels].sort(([a], [b]) => a.localeCompare(b))) {
     const capture = await loadCapture(join(dir, file));
-    const analysis = await analyzeEvents(capture.events, { profile: capture.profile, perLine: capture.perLine });
+    const analysis = await analyzeEvents(capture.events, {
+      profile: capture.profile,
+      perLine: capture.perLine,
+      ...(capture.family ? { moduleProfile: profileForFamily(capture.family) } : {}),
+    });
     verdicts.push(judge(file, splitOf(file), label, analysis.findings));
   }
   const healthy = (file: string) => labels.get(file)?.healthy ?? false;

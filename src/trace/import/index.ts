@@ -148,6 +148,7 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
     size,
     bytesRead: () => read,
     events: rest,
+    sampleText: `${Buffer.concat(sample.map((e) => e.data)).toString('latin1')}`,
   };
 }
 

@@ -52,7 +52,9 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
   /** A reader that carries all the traffic of this file (its library logs every command and answer). */
   let framedBy: string | undefined;
 
+  let trafficSeen = false;
   const event = (dir: TraceEvent['dir'], data: Buffer | string, t: number | undefined, fields?: Record<string, unknown>): TraceEvent => {
+    if (dir !== 'note') trafficSeen = true;
     const e: TraceEvent = { t, dir, data: typeof data === 'string' ? Buffer.from(data, dir === 'note' ? 'utf8' : 'latin1') : data, line: lineNo };
     if (fields) e.fields = fields;
     return e;
@@ -92,6 +94,9 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     else if (FENCE.test(text)) {
       inFence = !inFence;
       quoteRun = false;
+      // A new code block after traffic is another capture pasted into the same post: start-up
+      // lines in it are a power-on, not a restart in the middle of the first one.
+      if (inFence && trafficSeen) yield event('note', 'a new code block: another capture', undefined, { read: 'prose', newCapture: true });
       continue;
     }
     // A log quoted with Markdown '>' outside the fences is still a log.

@@ -29,4 +29,6 @@ export interface OpenedCapture {
   /** Bytes of the file read so far (for progress). */
   bytesRead(): number;
   events: AsyncGenerator<TraceEvent>;
+  /** The text of the first part of the capture (traffic and notes), for guessing the module family. */
+  sampleText: string;
 }
