@@ -28,6 +28,18 @@ export interface PdpContext {
 /** The address an active context gets (any private address: there is no real network). */
 export const PDP_ADDRESS = '10.64.0.2';
 
+/**
+ * What the base answers, as the lines drivers send during bring-up and status polling (TS 27.007
+ * §5 identity, §7 network, §8 mobile equipment, §10 packet domain; TS 27.005 §3 SMS settings).
+ * The command table (command-table.ts) probes every cellular dialect with these.
+ */
+export const STANDARD_COMMANDS: readonly string[] = [
+  'ATI', 'AT+CGMI', 'AT+CGMM', 'AT+CGMR', 'AT+CGSN', 'AT+GMI', 'AT+GMM', 'AT+GMR', 'AT+GSN',
+  'AT+CMEE=2', 'AT+CPIN?', 'AT+CIMI', 'AT+CSQ', 'AT+CREG?', 'AT+CGREG?', 'AT+CEREG?',
+  'AT+COPS=3,0', 'AT+COPS?', 'AT+CFUN?', 'AT+CGDCONT?', 'AT+CGATT?', 'AT+CGACT?', 'AT+CGPADDR=1',
+  'AT+CTZR=0', 'AT+CTZU=1', 'AT+CCLK?', 'AT+CMGF=1', 'AT+CNMI=2,1,0,0,0', 'AT+CSCA?',
+];
+
 export abstract class Cellular3gpp implements FamilyHandler {
   /** Factory AT+CMEE (SIMCom: 1, numeric codes). A dialect may start elsewhere. */
   protected defaultCmee = 1;
@@ -323,14 +335,31 @@ export abstract class Cellular3gpp implements FamilyHandler {
 
   /** The IMEI: the emulator option, else the one the profile's identification shows. */
   imei(): string {
-    if (this.o.imei) return this.o.imei;
-    for (const lines of Object.values(this.m.profile.data.emulator?.identity ?? {})) {
-      for (const line of lines) {
+    return this.o.imei ?? this.profileImei() ?? '861234050000000';
+  }
+
+  private profileImei(): string | undefined {
+    const identity = this.m.profile.data.emulator?.identity ?? {};
+    for (const command of ['AT+CGSN', 'AT+GSN']) {
+      const found = /(?:^|\s)(\d{15})$/.exec(identity[command]?.[0] ?? '');
+      if (found) return found[1];
+    }
+    for (const lines of Object.values(identity)) {
+      for (const line of lines ?? []) {
         const found = /IMEI:\s*(\d{15})/.exec(line);
-        if (found) return found[1]!;
+        if (found) return found[1];
       }
     }
-    return '861234050000000';
+    return undefined;
+  }
+
+  /** With --imei, the profile's identification answers carry that IMEI instead of their own. */
+  identity(command: string): string[] | undefined {
+    const own = this.o.imei;
+    const lines = this.m.profile.data.emulator?.identity[command];
+    const shown = this.profileImei();
+    if (!own || !lines || !shown) return undefined;
+    return lines.map((l) => l.split(shown).join(own));
   }
 
   /** The ICCID line a family prints (its command and prefix are the dialect's). */

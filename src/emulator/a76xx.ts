@@ -9,7 +9,7 @@ import type { Reply } from './virtual-module.js';
  * CIPSEND, CIPRXGET, CIPMODE), so the dialect is the SIM7600's with what differs:
  * - AT+CIPACK=<link> reports the socket's byte counters (MAN76 §15.2.8); a closed link is ERROR.
  * - AT+CIPCLOSE answers OK, then `+CIPCLOSE: <link>,0` (no CLOSED line, MAN76 §15.2.5).
- * - AT+CDNSCFG sets the DNS servers (MAN76 §15.2.16); AT+CSPN? names the provider (§5.2.x).
+ * - AT+CDNSCFG sets the DNS servers (MAN76 §15.2.16).
  * - PDP is set up with AT+CGDCONT / AT+CGACT before AT+NETOPEN (TinyGSM's A7672X does so).
  */
 export class A76xxHandler extends Sim7600Handler {
@@ -33,7 +33,6 @@ export class A76xxHandler extends Sim7600Handler {
     // MAN76 §15.2.17 AT+CTCPKA=<keepalive>,<keepidle>,<keepcount>[,<keepinterval>]: TCP keep-alive settings.
     if (/^AT\+CTCPKA=[01](?:,\d+){2,3}$/.test(up)) return OK;
     if (/^AT\+CDNSCFG="[^"]*"(?:,"[^"]*")?$/.test(up)) return OK;
-    if (up === 'AT+CSPN?') return this.simError() ?? { lines: ['+CSPN: "atbridge emulated",0'], final: 'OK' };
     if (/^AT\+(IFC=\d,\d|ICF=\d(?:,\d)?)$/.test(up)) return OK;
     if ((m = /^AT\+CIPSEND=(\d+),(\d+)$/.exec(up)) && this.m.socket && Number(m[1]) === this.link) this.sentBytes += Number(m[2]);
     return super.dialectCommand(line, up);
@@ -53,6 +52,6 @@ export const dialect: Dialect = {
   id: 'a76xx',
   kind: 'cellular',
   description: 'SIMCom A76xx: A7670E/G/SA, A7608, SIM7670G (SIM7600 TCP/IP commands, CIPACK, PDP via CGACT)',
-  fallbackProfile: 'sim7600',
+  commands: ['AT+CICCID', 'AT+CPSI?', 'AT+NETOPEN?', 'AT+CIPRXGET=1', 'AT+CTCPKA=1,2,5,1', 'AT+CDNSCFG="8.8.8.8","8.8.4.4"'],
   create: (module, options) => new A76xxHandler(module, options),
 };

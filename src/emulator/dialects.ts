@@ -1,5 +1,4 @@
 import { AtbridgeError, ExitCode } from '../errors.js';
-import { listProfileIds } from '../profile/index.js';
 import type { EmulatorOptions } from './options.js';
 import type { FamilyHandler, VirtualModule } from './virtual-module.js';
 import { dialect as a76xx } from './a76xx.js';
@@ -23,10 +22,10 @@ export interface Dialect {
   /** The profile the module reads; the dialect id unless a dialect shares another's data. */
   profile?: string;
   /**
-   * The profile to read while firmware-profiles/ has none for this id yet (a family's profile
-   * and its emulator dialect land separately); unused once the profile exists.
+   * The family's own commands beyond the TS 27.007 base, as the line a driver sends: the command
+   * table (`npm run emulated-commands` → README) probes each on a fresh module.
    */
-  fallbackProfile?: string;
+  commands?: readonly string[];
   create(module: VirtualModule, options: EmulatorOptions): FamilyHandler;
 }
 
@@ -64,7 +63,5 @@ export function oneOf(items: readonly string[]): string {
 
 /** The profile id a dialect's module reads. */
 export function profileOf(dialect: Dialect): string {
-  const id = dialect.profile ?? dialect.id;
-  if (dialect.fallbackProfile && !listProfileIds().includes(id)) return dialect.fallbackProfile;
-  return id;
+  return dialect.profile ?? dialect.id;
 }

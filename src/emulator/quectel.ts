@@ -271,6 +271,6 @@ export const dialect: Dialect = {
   id: 'quectel',
   kind: 'cellular',
   description: 'Quectel EC2x/EG25/EG9x/BG96/BG95 (QICSGP/QIACT, QIOPEN buffer/direct push/transparent, QISEND, QIRD, +QIURC)',
-  fallbackProfile: 'sim7600',
+  commands: ['AT+QCCID', 'AT+QSPN?', 'AT+QNWINFO', 'AT+QCSQ', 'AT+QLTS=2', 'AT+QICSGP=1', 'AT+QIACT?', 'AT+QISTATE?', 'AT+QIGETERROR'],
   create: (module, options) => new QuectelHandler(module, options),
 };

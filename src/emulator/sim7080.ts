@@ -240,7 +240,7 @@ export const dialect: Dialect = {
   id: 'sim7080',
   kind: 'cellular',
   description: 'SIMCom SIM7070/SIM7080/SIM7090 Cat-M/NB-IoT (CNACT, CAOPEN/CASEND/CARECV, +CADATAIND, +CASTATE)',
-  fallbackProfile: 'sim7600',
+  commands: ['AT+CCID', 'AT+CSPN?', 'AT+CPSI?', 'AT+CNMP?', 'AT+CMNB?', 'AT+CNSMOD?', 'AT+CGNAPN', 'AT+CNACT?', 'AT+CASTATE?', 'AT+CARECV?'],
   create: (module, options) => new Sim7080Handler(module, options),
 };
 
@@ -249,6 +249,6 @@ export const sim7000Dialect: Dialect = {
   kind: 'cellular',
   description: 'SIMCom SIM7000 Cat-M/NB-IoT (the SIM800 CIPSTART family on LTE; profile sim7080)',
   profile: 'sim7080',
-  fallbackProfile: 'sim7600',
+  commands: ['AT+CCID', 'AT+CSPN?', 'AT+CPSI?', 'AT+CNMP?', 'AT+CMNB?', 'AT+CIPSTATUS', 'AT+CIPMUX?', 'AT+CIPQSEND=1', 'AT+CIPRXGET=1'],
   create: (module, options) => new Sim7000Handler(module, options),
 };

@@ -1,4 +1,4 @@
-import { Cellular3gpp, ERROR, OK, PDP_ADDRESS } from './3gpp-base.js';
+import { Cellular3gpp, ERROR, OK, OPERATOR, PDP_ADDRESS } from './3gpp-base.js';
 import type { Dialect } from './dialects.js';
 import type { EmulatorOptions } from './options.js';
 import { SendCloseOrder } from './send-close-order.js';
@@ -71,6 +71,8 @@ export class Sim7600Handler extends Cellular3gpp {
     let m: RegExpExecArray | null;
     // MAN §4.2.12: the ICCID, as +ICCID: (TinyGSM reads it so).
     if (up === 'AT+CICCID') return this.iccid('+ICCID: ');
+    // MAN §4.2.x AT+CSPN?: the service provider name from the SIM.
+    if (up === 'AT+CSPN?') return this.simError() ?? { lines: [`+CSPN: "${OPERATOR.long}",0`], final: 'OK' };
     // MAN §5.2.12 AT+CPSI?: the serving cell; "NO SERVICE" while not registered.
     if (up === 'AT+CPSI?') {
       const info = this.registration.registered ? 'LTE,Online,001-01,0x1A2B,28177668,256,EUTRAN-BAND3,1300,5,5,-94,-850,-560,15' : 'NO SERVICE,Online';
@@ -262,5 +264,6 @@ export const dialect: Dialect = {
   id: 'sim7600',
   kind: 'cellular',
   description: 'SIMCom SIM7500/SIM7600 (NETOPEN, CIPOPEN/CIPSEND/CIPRXGET, transparent CIPMODE)',
+  commands: ['AT+CICCID', 'AT+CPSI?', 'AT+CSPN?', 'AT+SIMCOMATI', 'AT+NETOPEN?', 'AT+CIPMODE?', 'AT+CIPRXGET=1', 'AT+CIPCLOSE?', 'AT+IPREX?'],
   create: (module, options) => new Sim7600Handler(module, options),
 };

@@ -351,6 +351,6 @@ export const dialect: Dialect = {
   id: 'sim800',
   kind: 'cellular',
   description: 'SIMCom SIM800/SIM900/SIM868 2G (CSTT/CIICR/CIFSR, CIPSTART, CIPQSEND, CIPRXGET, transparent CIPMODE)',
-  fallbackProfile: 'sim7600',
+  commands: ['AT+CCID', 'AT+CSPN?', 'AT+CLTS=1', 'AT+CIPSTATUS', 'AT+CIPMUX?', 'AT+CIPQSEND=1', 'AT+CIPRXGET=1', 'AT+CSTT?', 'AT+SAPBR=2,1'],
   create: (module, options) => new Sim800Handler(module, options),
 };

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEmulatorUrl } from '../../src/emulator/index.js';
 import { openDevice, type OpenedDevice } from '../../src/transport/open-device.js';
 import { startEchoServer, type EchoServer } from '../helpers/echo-server.js';
 import { linesOf, Terminal } from './support.js';
@@ -52,6 +53,13 @@ async function emulate(profile: string, args: string[] = []): Promise<Emu> {
     },
   };
 }
+
+describe('the emulated DNS', () => {
+  it('dns=NAME=IP in an emu: address (repeatable); a bad entry is one line', () => {
+    expect(parseEmulatorUrl('emu:esp-at?dns=broker.example=127.0.0.1&dns=Other.Example=127.0.0.2').dns).toEqual({ 'broker.example': '127.0.0.1', 'other.example': '127.0.0.2' });
+    expect(() => parseEmulatorUrl('emu:esp-at?dns=broker.example')).toThrow('emulator option dns="broker.example" is not valid; expected NAME=IPV4, e.g. broker.example=127.0.0.1');
+  });
+});
 
 describe('esp-at (ESP-AT 2.2.0.0)', () => {
   let emu: Emu;

@@ -132,6 +132,11 @@ export default function register(program: Command): void {
         } else {
           front = await startTcpFront(listen![1]!, Number(listen![2]), options, trace);
         }
+        for (const fault of faults) trace?.note(`fault ${fault.kind} from power-on`, { fault });
+        for (const item of schedule) {
+          const repeat = item.everyMs === undefined ? '' : `, then every ${item.everyMs} ms${Number.isFinite(item.times) ? `, ${item.times} times in all` : ''}`;
+          trace?.note(`fault ${item.text} scheduled at ${item.atMs} ms${repeat}`, { fault: item.fault });
+        }
         const control = opts.control ? await serveControl(opts.control, front.module).catch(async (err: unknown) => {
           await front.close();
           throw err;
