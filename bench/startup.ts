@@ -18,6 +18,11 @@ export interface StartupResult {
 }
 
 const BUNDLE = join(PACKAGE_ROOT, 'dist/bin/atbridge.mjs');
+/** A raw MQTT 3.1.1 client in one line: CONNECT (client id "f"), then SUBSCRIBE on CONNACK. Reads -p from argv. */
+const FLOOR =
+  "const p=+process.argv[process.argv.indexOf('-p')+1];const s=require('net').connect(p,'127.0.0.1');" +
+  "s.write(Buffer.from([16,13,0,4,77,81,84,84,4,2,0,60,0,1,102]));" +
+  "s.once('data',()=>s.write(Buffer.from([130,6,0,1,0,1,120,0])));s.on('error',()=>{})";
 
 /** One run: spawn, wait for the SUBSCRIBE (first byte 0x82), kill. */
 function once(command: string, args: string[], port: number): Promise<number> {
@@ -43,7 +48,7 @@ function once(command: string, args: string[], port: number): Promise<number> {
     let child: ReturnType<typeof spawn>;
     server.listen(port, '127.0.0.1', () => {
       started = performance.now();
-      child = spawn(command, [...args, '-h', '127.0.0.1', '-p', String(port), '-t', 'bench/startup', '-q', '0'], { stdio: 'ignore' });
+      child = spawn(command, [...args, ...(command === process.execPath && args[0] === '-e' ? ['--'] : []), '-h', '127.0.0.1', '-p', String(port), '-t', 'bench/startup', '-q', '0'], { stdio: 'ignore' });
       child.on('error', reject);
     });
   });
@@ -62,6 +67,8 @@ export async function startupTimes(runs = 10): Promise<StartupResult[]> {
   const clients: Array<[string, string, string[]]> = [
     ['mosquitto_sub', '/usr/bin/mosquitto_sub', []],
     ['atbridge sub', process.execPath, [BUNDLE, 'sub']],
+    // The floor for any Node client: node itself, a socket, CONNECT, SUBSCRIBE as literal bytes.
+    ['node floor', process.execPath, ['-e', FLOOR]],
   ];
   const times = new Map<string, number[]>(clients.map(([name]) => [name, []]));
   // Interleaved, so both see the same machine load.

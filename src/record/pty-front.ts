@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { autoDetect, type AutoDetectTypes } from '@serialport/bindings-cpp';
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { checkPtyLinkPath } from '../emulator/pty-path.js';
+import { execFile } from 'node:child_process';
+import type { SerialFraming } from '../transport/link.js';
 import { SerialLink } from '../transport/serial-link.js';
 
 type PortBinding = Awaited<ReturnType<AutoDetectTypes['open']>>;
@@ -21,6 +23,8 @@ export interface PtyFront {
   readonly link: SerialLink;
   /** The rate the program last set on PATH (termios of the tty it opened). */
   baud(): Promise<number | undefined>;
+  /** Data bits, parity, stop bits and RTS/CTS as the program set them (from `stty -g`'s c_cflag). */
+  framing(): Promise<SerialFraming | undefined>;
   close(): Promise<void>;
 }
 
@@ -67,6 +71,7 @@ export async function openPtyFront(path: string, initialBaud: number): Promise<P
         return undefined;
       }
     },
+    framing: () => readFraming(path),
     async close() {
       await link!.close().catch(() => undefined);
       await held.close().catch(() => undefined);
@@ -77,4 +82,30 @@ export async function openPtyFront(path: string, initialBaud: number): Promise<P
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Linux termios c_cflag bits (asm-generic/termbits.h). */
+const CSIZE = 0o60;
+const CSTOPB = 0o100;
+const PARENB = 0o400;
+const PARODD = 0o1000;
+const CRTSCTS = 0o20000000000;
+
+/** The framing in a tty's c_cflag, read with `stty -F PATH -g` (iflag:oflag:cflag:lflag:… in hex). */
+export function framingFromStty(saved: string): SerialFraming | undefined {
+  const cflag = Number.parseInt(saved.trim().split(':')[2] ?? '', 16);
+  if (!Number.isFinite(cflag)) return undefined;
+  const size = (cflag & CSIZE) >> 4;
+  return {
+    dataBits: (5 + size) as SerialFraming['dataBits'],
+    parity: cflag & PARENB ? (cflag & PARODD ? 'odd' : 'even') : 'none',
+    stopBits: cflag & CSTOPB ? 2 : 1,
+    rtscts: (cflag & CRTSCTS) !== 0,
+  };
+}
+
+function readFraming(path: string): Promise<SerialFraming | undefined> {
+  return new Promise((resolve) => {
+    execFile('stty', ['-F', path, '-g'], { timeout: 2000 }, (err, stdout) => resolve(err ? undefined : framingFromStty(stdout)));
+  });
 }

@@ -83,7 +83,16 @@ if (markdownOut) {
   for (const [mode, results] of Object.entries(report)) {
     const failed = results.filter((r) => r.result === 'fail');
     lines.push('', `Failing ${mode} (${failed.length}):`, '');
-    for (const r of failed) lines.push(`- \`${r.file}:${r.line}\` \`${r.call.replace(/`/g, "'").slice(0, 90)}\`: ${failureReason(r)}`);
+    // Cases that failed for the same reason in the same file share a line: file, the lines of their do_test calls, the reason.
+    const groups = new Map<string, { file: string; reason: string; lines: number[] }>();
+    for (const r of failed) {
+      const reason = failureReason(r);
+      const key = `${r.file}\u0000${reason}`;
+      const g = groups.get(key) ?? { file: r.file, reason, lines: [] };
+      g.lines.push(r.line);
+      groups.set(key, g);
+    }
+    for (const g of groups.values()) lines.push(`- \`${g.file}\` line${g.lines.length > 1 ? 's' : ''} ${g.lines.join(', ')}: ${g.reason}`);
   }
   writeFileSync(markdownOut, `${lines.join('\n')}\n`);
 }

@@ -70,7 +70,7 @@ async function waitFor(check: () => boolean, what: string, ms = 10_000): Promise
 }
 
 describe('atbridge record (a real pty program through it)', () => {
-  it('forwards python-serial both ways byte for byte, follows its baud change, and traces every byte', async () => {
+  it('forwards python-serial both ways byte for byte, follows its baud and framing changes, and traces every byte', async () => {
     const pair: PtyPair = await openPtyPair();
     cleanups.push(() => pair.close());
     const dir = mkdtempSync(join(tmpdir(), 'atb-rec-'));
@@ -87,7 +87,7 @@ describe('atbridge record (a real pty program through it)', () => {
       received = Buffer.concat([received, d]);
       if (received.length === sent.length) modem.write(reply);
     });
-    const { child } = await startRecord(['--device', pair.a, '--pty', pty, '--baud', '115200', '--trace', trace]);
+    const { child, stderr } = await startRecord(['--device', pair.a, '--pty', pty, '--baud', '115200', '--trace', trace]);
 
     writeFileSync(join(dir, 'sent.bin'), sent);
     const script = `
@@ -98,6 +98,9 @@ s.write(open(dir + '/sent.bin', 'rb').read())
 got = s.read(${reply.length})
 open(dir + '/got.bin', 'wb').write(got)
 s.baudrate = 57600
+# A Linux pty keeps 8 data bits without parity (the kernel refuses others); stop bits and RTS/CTS it keeps.
+s.stopbits = 2
+s.rtscts = True
 # wait until the test has seen the change in the trace and says go
 if s.read(2) != b'GO':
     sys.exit(3)
@@ -111,7 +114,7 @@ s.close()
     let pyErr = '';
     python.stderr!.on('data', (d: Buffer) => (pyErr += d.toString()));
     const pyExit = new Promise<number | null>((r) => python.once('exit', (code) => r(code)));
-    await waitFor(() => existsSync(trace) && readFileSync(trace, 'utf8').includes('"baud 57600"'), 'the baud note');
+    await waitFor(() => existsSync(trace) && readFileSync(trace, 'utf8').includes('"baud 57600"') && readFileSync(trace, 'utf8').includes('"framing 8N2 RTS/CTS"') && stderr().includes('reopened as 8N2 RTS/CTS'), 'the baud and framing changes applied');
     modem.write(Buffer.from('GO'));
     await waitFor(() => received.length >= sent.length + 3, 'AT after the baud change');
     expect(await pyExit, pyErr).toBe(0);
@@ -121,7 +124,10 @@ s.close()
     expect(received.subarray(sent.length).toString('latin1')).toBe('AT\r');
     expect(readFileSync(join(dir, 'got.bin')).equals(reply)).toBe(true);
     // The real port now runs at the program's rate.
-    expect(spawnSync('stty', ['-F', pair.a, 'speed'], { encoding: 'utf8' }).stdout.trim()).toBe('57600');
+    const stty = spawnSync('stty', ['-F', pair.a, '-a'], { encoding: 'utf8' }).stdout;
+    expect(stty).toMatch(/speed 57600 baud/);
+    expect(stty).toMatch(/(?:^|\s)cstopb(?:\s|$)/);
+    expect(stty).toMatch(/(?:^|\s)crtscts(?:\s|$)/);
 
     const all = await events(trace);
     const tx = Buffer.concat(all.filter((e) => e.dir === 'tx').map((e) => e.data));
