@@ -24,6 +24,8 @@ export interface TlsOptions extends TlsSettings {
   servername: string;
   /** How the caller spells the options in fixes (the bridge says bridge_cafile, pub says --cafile). */
   optionNames?: TlsOptionNames;
+  /** Receives each NSS key log line (pub/sub/rr --tls-keylog), from the handshake on. */
+  onKeylog?: (line: Buffer) => void;
 }
 
 interface TlsOptionNames {
@@ -83,6 +85,7 @@ export function startTls(socket: Duplex, options: TlsOptions): Promise<tls.TLSSo
   if (options.insecure || options.psk) context.checkServerIdentity = () => undefined;
   return new Promise((resolve, reject) => {
     const secure = tls.connect(context);
+    if (options.onKeylog) secure.on('keylog', options.onKeylog);
     const onError = (err: Error) => {
       secure.destroy();
       const names = options.optionNames ?? CLI_OPTION_NAMES;

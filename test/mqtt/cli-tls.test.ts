@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,21 @@ describe.runIf(cliBuilt())('TLS on the host, over the byte stream', () => {
     expect((await atbridge(['pub', '-h', '127.0.0.1', '-p', tlsPort, '--cafile', ca, '--insecure', '-t', topic, '-m', 'insecure', '-q', '1'])).code).toBe(0);
     expect(await theirs.exited).toBe(0);
     expect(messageLines(theirs.stdout())).toEqual([`${topic} verified`, `${topic} insecure`]);
+  });
+
+  it('--tls-keylog writes the session keys in NSS key log format (2.1), through the module too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-keylog-'));
+    const ca = broker.certs!.caFile;
+    const base = ['-h', 'localhost', '-p', String(broker.tlsPort), '--cafile', ca, '-t', `tls/${uniqueId()}`, '-m', 'k', '-q', '1'];
+    for (const [name, extra] of [['direct', []], ['module', ['--device', 'emu:sim7600?pacing=0']]] as const) {
+      const file = join(dir, `${name}.keys`);
+      const r = await atbridge(['pub', ...base, ...extra, '--tls-keylog', file]);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      // TLS 1.3: the handshake and traffic secrets, each "LABEL <client random hex> <secret hex>".
+      expect(lines.map((l) => l.split(' ')[0])).toEqual(expect.arrayContaining(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0']));
+      for (const line of lines) expect(line).toMatch(/^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+$/);
+    }
   });
 
   it('--capath trusts the PEM certificates of a directory; a directory without one is a clear error', async () => {

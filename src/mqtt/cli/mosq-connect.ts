@@ -3,6 +3,7 @@
  * TLS on top, directly or through the module (--device). The modem stack, ws and socks are loaded
  * only when asked for, so a plain `sub` starts fast.
  */
+import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AtbridgeError, errorMessage } from '../../errors.js';
@@ -104,7 +105,10 @@ export function makeMosqConnector(cfg: MosqConfig, progress: (line: string) => v
       let stream = await plain();
       if (tls) {
         const { startTls } = await import('../tls.js');
-        stream = await startTls(stream, { ...tls, servername: host });
+        const keylog = cfg.tls.keylog;
+        // --tls-keylog (2.1): the session keys in NSS key log format, for Wireshark; appended, one line each.
+        const onKeylog = keylog === undefined ? undefined : (line: Buffer) => appendFileSync(keylog, line);
+        stream = await startTls(stream, { ...tls, servername: host, ...(onKeylog ? { onKeylog } : {}) });
       }
       if (cfg.transport === 'ws') {
         const { websocketStream } = await import('./websocket.js');
