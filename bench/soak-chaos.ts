@@ -18,7 +18,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { QoS } from 'mqtt-packet';
-import { DEFAULT_OPTIONS, type Fault } from '../src/emulator/index.js';
+import { DEFAULT_OPTIONS, dialectIds, getDialect, type Fault } from '../src/emulator/index.js';
+import { profileOf } from '../src/emulator/dialects.js';
+import { getProfile } from '../src/profile/index.js';
 import { startTcpFront, type RunningFront } from '../src/emulator/fronts.js';
 import { MqttClient } from '../src/mqtt/client.js';
 import { startSoakBroker, type SoakBroker } from './soak-broker.js';
@@ -30,7 +32,8 @@ const CLI = process.env.ATBRIDGE_CLI ?? (here.endsWith(join('dist', 'bench')) ? 
 const RESULTS = here.endsWith(join('dist', 'bench')) ? join(here, '..', '..', 'bench') : here;
 
 export interface SoakOptions {
-  families: ('sim7600' | 'esp-at')[];
+  /** Emulated families (dialect ids: sim7600, esp-at, sim800, …). */
+  families: string[];
   /** Seconds of faults per family. */
   seconds: number;
   /** Seconds between faults. */
@@ -127,7 +130,7 @@ function client(broker: SoakBroker, id: string): MqttClient {
   return new MqttClient({ connect: broker.connect, clientId: id, clean: false, keepalive: 10, reconnect: { baseMs: 50, capMs: 300, retryInitial: true } });
 }
 
-export async function runFamily(family: 'sim7600' | 'esp-at', options: SoakOptions): Promise<FamilyResult> {
+export async function runFamily(family: string, options: SoakOptions): Promise<FamilyResult> {
   const log = options.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), `atbridge-soak-${family}-`));
   const local = await startSoakBroker(join(dir, 'local'), false);
@@ -157,10 +160,10 @@ export async function runFamily(family: 'sim7600' | 'esp-at', options: SoakOptio
   const args = [
     CLI, 'bridge', '--connection', `soak-${family}`, '--local', `mqtt://127.0.0.1:${local.port}`,
     '--remote', `mqtts://localhost:${remote.tlsPort}`, '--bridge-cafile', remote.caFile,
-    '--device', `tcp://${proxy.address}`, '--profile', family, '--baud', '115200',
+    '--device', `tcp://${proxy.address}`, '--profile', profileOf(getDialect(family)), '--baud', '115200',
     '--queue-dir', queueDir, '--queue-fsync', 'interval', '--restart-timeout', options.restart.join(' '), '--keepalive-interval', '10',
     '--topic', 'soak/up/# out 2', '--topic', 'soak/down/# in 2', '--status-interval', '0',
-    ...(family === 'esp-at' ? ['--wifi-ssid', DEFAULT_OPTIONS.accessPoints[0]!.ssid, '--wifi-password', DEFAULT_OPTIONS.accessPoints[0]!.password] : []),
+    ...(getProfile(profileOf(getDialect(family))).family === 'wifi' ? ['--wifi-ssid', DEFAULT_OPTIONS.accessPoints[0]!.ssid, '--wifi-password', DEFAULT_OPTIONS.accessPoints[0]!.password] : []),
   ];
   let bridge: ChildProcess | undefined;
   let crashes = 0;
@@ -313,9 +316,9 @@ function arg(name: string): string | undefined {
 async function main(): Promise<void> {
   const started = Date.now();
   const options: SoakOptions = {
-    families: (arg('families') ?? 'sim7600,esp-at').split(',') as SoakOptions['families'],
-    seconds: Number(arg('seconds') ?? 130),
-    everySeconds: Number(arg('every') ?? 2.2),
+    families: arg('families') === 'all' ? dialectIds() : (arg('families') ?? 'sim7600,esp-at').split(','),
+    seconds: Number(arg('seconds') ?? 150),
+    everySeconds: Number(arg('every') ?? 1.8),
     rate: Number(arg('rate') ?? 10),
     restart: [0.2, 2],
     log: (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),

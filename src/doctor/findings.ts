@@ -51,7 +51,7 @@ export const DEFAULT_FIX: Record<FindingId, string> = {
   'wrong-port': 'use the AT interface of the modem (`atbridge ports` names it)',
   'no-response': 'check power, wiring (TX↔RX crossed, common ground) and that this is the AT port (`atbridge ports`)',
   'baud-mismatch': 'set the host to the module\'s rate (try --baud auto), check 8N1 framing and the ground wire',
-  'line-corruption': 'shorten or shield the wires, check the ground and the supply; lower the baud rate if it persists',
+  'line-corruption': 'shorten or shield the wires, check the ground and the supply; lower the baud rate if it persists (the bridge: --baud-fallback); MQTT has no checksum, so carry it in TLS (mqtts://): damage then breaks the record and the message is resent',
   'stuck-transparent':
     'a program left the module in transparent (passthrough) mode: send "+++" with a second of silence around it before exiting; ' +
     'ESP-AT: clear a saved passthrough link with AT+SAVETRANSLINK=0',
