@@ -105,6 +105,9 @@ export class CommandModeBackend implements SocketBackend, LinkEvents {
         if (rest < 0 && this.profile.hasCommand('socketPending')) {
           const pending = await this.modem.runCommand('socketPending', this.vars).catch(() => undefined);
           rest = Number(pending?.groups.rest ?? 0);
+        } else if (rest < 0) {
+          // No count and no way to ask (SIM7080's AT+CARECV? reads like a data header): read until an empty answer.
+          rest = (res?.response?.blocks ?? []).some((b) => b.data.length > 0) ? 1 : 0;
         }
         if (rest > 0) this.noticePending = true;
       }

@@ -7,6 +7,9 @@ import { existsSync } from 'node:fs';
 import { VERSION } from '../../version.js';
 import { parseMosqArgs, type MosqConfig, type Tool } from './mosq-args.js';
 import { MosqUsageError } from './mosq-errors.js';
+import { runPub } from './mosq-pub.js';
+import { runRr } from './mosq-rr.js';
+import { runSub } from './mosq-sub.js';
 import { usageText } from './mosq-usage.js';
 
 export const TOOLS: Record<string, Tool> = { pub: 'pub', sub: 'sub', rr: 'rr', mosquitto_pub: 'pub', mosquitto_sub: 'sub', mosquitto_rr: 'rr' };
@@ -37,15 +40,9 @@ export async function runTool(tool: Tool, name: string, argv: readonly string[])
       process.stderr.write(tlsProblem);
       return 1;
     }
-    if (tool === 'pub') {
-      const { runPub } = await import('./mosq-pub.js');
-      return await runPub(cfg, () => process.stdout.write(usageText(tool, name, VERSION)));
-    }
-    if (tool === 'sub') {
-      const { runSub } = await import('./mosq-sub.js');
-      return await runSub(cfg);
-    }
-    const { runRr } = await import('./mosq-rr.js');
+    // Static imports: one bundle chunk fewer for the ESM loader to fetch before the first packet.
+    if (tool === 'pub') return await runPub(cfg, () => process.stdout.write(usageText(tool, name, VERSION)));
+    if (tool === 'sub') return await runSub(cfg);
     return await runRr(cfg, name);
   } catch (err) {
     // One line, never a stack trace (ATBRIDGE_DEBUG=1 shows it).
