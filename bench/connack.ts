@@ -3,6 +3,7 @@ import { MqttClient } from '../src/mqtt/client.js';
 import type { Tap } from '../src/transport/tap.js';
 import type { Broker } from './broker.js';
 import { openSession, type Family, type Mode } from './wire-case.js';
+import { getProfile } from '../src/profile/index.js';
 
 export interface ConnackResult {
   family: Family;
@@ -18,7 +19,6 @@ export interface ConnackResult {
   commands: { command: string; ms: number }[];
 }
 
-const BANNER: Record<Family, RegExp> = { sim7600: /\r\nRDY\r\n/, 'esp-at': /\r\nready\r\n/ };
 
 /**
  * A cold module (powered on with the host), registered from the start: count the AT round trips
@@ -26,7 +26,9 @@ const BANNER: Record<Family, RegExp> = { sim7600: /\r\nRDY\r\n/, 'esp-at': /\r\n
  * module's counterpart of "registered" is "already on its AP": credentials stored in flash, so it
  * joins by itself after `ready` (WIFI CONNECTED, WIFI GOT IP), as a deployed gateway's module does.
  */
-export async function timeToConnack(family: Family, mode: Mode, broker: Broker, baud = 115200, latencyMs = 5, rttMs = 100): Promise<ConnackResult> {
+export async function timeToConnack(family: Family, mode: Mode, broker: Broker, baud = 115200, latencyMs = 5, rttMs = 100, apn?: string): Promise<ConnackResult> {
+  const profile = getProfile(family);
+  const banner = (text: string) => text.split(/\r\n/).slice(1, -1).some((line) => profile.isReady(line));
   const writes: { t: number; text: string }[] = [];
   let rxText = '';
   let bannerAt: number | undefined;
@@ -37,11 +39,11 @@ export async function timeToConnack(family: Family, mode: Mode, broker: Broker, 
     rx(data) {
       if (bannerAt !== undefined) return;
       rxText = (rxText + data.toString('latin1')).slice(-256);
-      if (BANNER[family].test(rxText)) bannerAt = performance.now();
+      if (banner(rxText)) bannerAt = performance.now();
     },
   };
   const t0 = performance.now();
-  const session = await openSession(family, mode, baud, latencyMs, rttMs, [tap], undefined, family === 'esp-at' ? 'autojoin=atbridge-lab' : undefined);
+  const session = await openSession(family, mode, baud, latencyMs, rttMs, [tap], undefined, profile.family === 'wifi' ? 'autojoin=atbridge-lab' : undefined, apn);
   const client = new MqttClient({
     connect: (): Promise<Duplex> => session.connect(broker.host, broker.port),
     protocolVersion: 4,

@@ -5,8 +5,10 @@ import type { ModemSocket } from '../src/socket/modem-socket.js';
 import type { Tap } from '../src/transport/tap.js';
 import type { Broker } from './broker.js';
 import { payload, type Workload } from './workloads.js';
+import { getProfile } from '../src/profile/index.js';
 
-export type Family = 'sim7600' | 'esp-at';
+/** A firmware profile id with an emulator dialect (`sim7600`, `esp-at`, `quectel`, …). */
+export type Family = string;
 export type Mode = 'command' | 'transparent';
 
 export interface CaseSpec {
@@ -23,6 +25,9 @@ export interface CaseSpec {
   hostProfile?: string;
   /** Label for what-if runs. */
   variant?: string;
+  /** APN for cellular families whose bring-up needs one (SIM800's AT+CSTT, A76xx's CGDCONT/CGACT). */
+  apn?: string;
+  recvMode?: 'push' | 'buffered';
 }
 
 export interface CaseResult {
@@ -59,16 +64,18 @@ export function emulatorUrl(family: Family, baud: number, latencyMs: number, rtt
   return `emu:${family}?baud=${baud}&pacing=${pacing ? 1 : 0}&latency=${latencyMs}&rtt=${rttMs}${extra ? `&${extra}` : ''}`;
 }
 
-export async function openSession(family: Family, mode: Mode, baud: number, latencyMs: number, rttMs: number, taps = [] as Tap[], hostProfile?: string, extra?: string): Promise<OpenedModemSession> {
+export async function openSession(family: Family, mode: Mode, baud: number, latencyMs: number, rttMs: number, taps = [] as Tap[], hostProfile?: string, extra?: string, apn?: string, recvMode: 'push' | 'buffered' = 'push'): Promise<OpenedModemSession> {
+  const wifi = getProfile(family).family === 'wifi';
   return openModemSession(
     {
       device: emulatorUrl(family, baud, latencyMs, rttMs, true, extra),
       profile: hostProfile ?? family,
       baud,
       transparent: mode === 'transparent',
-      recvMode: 'push',
+      recvMode,
+      ...(apn !== undefined && !wifi ? { apn } : {}),
       ...(process.env.BENCH_TRACE ? { trace: `${process.env.BENCH_TRACE}-${family}-${mode}.jsonl` } : {}),
-      ...(family === 'esp-at' ? { wifiSsid: 'atbridge-lab', wifiPassword: 'correct horse' } : {}),
+      ...(wifi ? { wifiSsid: 'atbridge-lab', wifiPassword: 'correct horse' } : {}),
     },
     { taps },
   );
@@ -79,7 +86,7 @@ const CASE_TIMEOUT_MS = 120_000;
 
 /** One workload through one emulated module, counted on both sides of the serial line. */
 export async function runCase(spec: CaseSpec, broker: Broker): Promise<CaseResult> {
-  const session = await openSession(spec.family, spec.mode, spec.baud, spec.latencyMs, spec.rttMs, [], spec.hostProfile);
+  const session = await openSession(spec.family, spec.mode, spec.baud, spec.latencyMs, spec.rttMs, [], spec.hostProfile, undefined, spec.apn, spec.recvMode);
   const wire = session.device.emulator!.wire;
   let socket: ModemSocket | undefined;
   const client = new MqttClient({

@@ -14,11 +14,11 @@ export interface LoadedCapture {
 }
 
 /** Opens a capture for `doctor --log` through the importers: our JSONL or any foreign format, detected. */
-export async function loadCapture(path: string, format = 'auto'): Promise<LoadedCapture> {
+export async function loadCapture(path: string, format = 'auto', extra: { usbInterface?: number } = {}): Promise<LoadedCapture> {
   if (format !== 'auto' && !(CAPTURE_FORMATS as readonly string[]).includes(format)) {
     throw new AtbridgeError('bad-option', `--format must be auto or one of ${CAPTURE_FORMATS.join(', ')}, not "${format}"`, { exitCode: ExitCode.usage });
   }
-  const capture = await openCapture(path, { format: format as CaptureFormat | 'auto' });
+  const capture = await openCapture(path, { format: format as CaptureFormat | 'auto', ...extra });
   const family = capture.format === 'jsonl' ? undefined : guessFamily(capture.sampleText);
   return { events: capture.events, profile: capture.profile, perLine: capture.perLine, family, format: capture.format };
 }

@@ -26,6 +26,10 @@ export interface TlsOptions extends TlsSettings {
   optionNames?: TlsOptionNames;
   /** Receives each NSS key log line (pub/sub/rr --tls-keylog), from the handshake on. */
   onKeylog?: (line: Buffer) => void;
+  /** pub/sub/rr --tls-version (the lowest version allowed, as in mosquitto), --ciphers (TLS 1.2 list), --tls-alpn. */
+  minVersion?: tls.SecureVersion;
+  ciphers?: string;
+  alpn?: string;
 }
 
 interface TlsOptionNames {
@@ -80,6 +84,9 @@ export function startTls(socket: Duplex, options: TlsOptions): Promise<tls.TLSSo
   }
   // `host` is what the certificate is checked against (tls would assume "localhost" with a bare socket);
   // SNI carries names only, never IP addresses.
+  if (options.minVersion) context.minVersion = options.minVersion;
+  if (options.ciphers) context.ciphers = options.ciphers;
+  if (options.alpn) context.ALPNProtocols = [options.alpn];
   context.host = options.servername;
   if (!isIpAddress(options.servername)) context.servername = options.servername;
   if (options.insecure || options.psk) context.checkServerIdentity = () => undefined;

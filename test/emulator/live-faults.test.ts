@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseEmulatorUrl, parseFaultSpec, parseFaultSpecs } from '../../src/emulator/index.js';
+import { parseEmulatorUrl, parseFaultSpec, parseFaultSpecs, startEmulator, type Fault } from '../../src/emulator/index.js';
 import { AtbridgeError } from '../../src/errors.js';
 import { openDevice } from '../../src/transport/open-device.js';
 import { eventually, startEchoServer, type EchoServer } from '../helpers/echo-server.js';
@@ -64,7 +64,8 @@ describe('fault schedules', () => {
   });
 
   it('a scheduled peer-close closes the open socket while the module runs', async () => {
-    const options = parseEmulatorUrl('emu:esp-at?pacing=0&fault=peer-close@400ms');
+    // Every 300 ms: whenever the socket is open, the next one closes it (no race with the set-up).
+    const options = parseEmulatorUrl('emu:esp-at?pacing=0&fault=peer-close@300ms&every=300ms');
     const { term } = await emulator('esp-at', options);
     await term.command('ATE0');
     await term.command('AT+CWJAP="atbridge-lab","correct horse"');
@@ -74,10 +75,17 @@ describe('fault schedules', () => {
 
   it('reboot,every=… reboots again and again, then stops at times=', async () => {
     const options = parseEmulatorUrl('emu:sim7600?pacing=0&fault=reboot@100ms,every=150ms,times=3');
-    const { term } = await emulator('sim7600', options);
-    await eventually(() => (term.heard.match(/RDY/g) ?? []).length >= 3, 5000, 'three reboots');
-    await new Promise((r) => setTimeout(r, 500));
-    expect((term.heard.match(/RDY/g) ?? []).length).toBe(3);
+    const emu = startEmulator({ ...options, pacing: false });
+    try {
+      // Counted from the start: no timer can fire before this line runs.
+      let reboots = 0;
+      emu.module.on('injected', (fault: Fault) => fault.kind === 'reboot' && reboots++);
+      await eventually(() => reboots >= 3, 5000, 'three reboots');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(reboots).toBe(3);
+    } finally {
+      await emu.close();
+    }
   });
 });
 
@@ -85,12 +93,12 @@ describe('inject() on the running module', () => {
   it('answers what it did; reboot:MS is a power loss (nothing heard, input lost) before the banner', async () => {
     const { emu, term } = await emulator('esp-at', { bootMs: 0 });
     expect(emu.inject({ kind: 'peer-close' })).toBe('no socket is open: nothing to close');
-    expect(emu.inject({ kind: 'reboot', offMs: 300 })).toBe('powered off for 300 ms, then booting');
+    expect(emu.inject({ kind: 'reboot', offMs: 1500 })).toBe('powered off for 1500 ms, then booting');
     await term.type('AT\r');
     await new Promise((r) => setTimeout(r, 100));
     expect(term.heard).toBe('');
     expect(emu.module.booted).toBe(false);
-    await term.until(/\r\nready\r\n/, 3000);
+    await term.until(/\r\nready\r\n/, 5000);
     expect(await term.command('AT')).toBe('AT\r\r\nOK\r\n');
   });
 
@@ -178,7 +186,7 @@ describe('atbridge emulate --control PATH / atbridge emulate-ctl', () => {
     const control = join(dir, 'emu.ctl');
     const emu = await emulate(['--profile', 'sim7600', '--pty', pty, '--control', control, '--boot', '0', '--no-pacing']);
     try {
-      expect((await ctl(control, 'unplug:400')).stdout).toMatch(/^line unplugged for 400 ms/);
+      expect((await ctl(control, 'unplug:1500')).stdout).toMatch(/^line unplugged for 1500 ms/);
       await eventually(() => !existsSync(pty), 3000, 'the pty to go');
       await eventually(() => existsSync(pty), 5000, 'the pty to come back');
       const device = await openDevice(pty, { baud: 115200 });

@@ -10,6 +10,7 @@ import { startPtyFront, type RunningFront } from '../../src/emulator/fronts.js';
 import { openModemSession, type OpenedModemSession } from '../../src/modem/session.js';
 import { MqttClient } from '../../src/mqtt/client.js';
 import { getProfile, listProfileIds } from '../../src/profile/index.js';
+import { firstGroup } from '../../src/profile/identify-score.js';
 import { readBytes, startEchoServer, type EchoServer } from '../helpers/echo-server.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 
@@ -28,6 +29,17 @@ interface Mode {
   name: string;
   transparent: boolean;
   recvMode: 'push' | 'buffered';
+}
+
+/**
+ * The emulator runs as the firmware the profile's own emulator identity names (ESP8266 AT 1.7.4:
+ * passive receive came with 1.7), so each mode the profile offers exists on the emulated module.
+ */
+function firmwareOf(id: string): Record<string, unknown> {
+  const p = getProfile(id).data;
+  const lines = p.identify.commands.flatMap((c) => p.emulator.identity[c] ?? []);
+  const firmware = firstGroup(p.identify.firmware, lines, 'firmware');
+  return firmware && p.family === 'wifi' ? { firmware } : {};
 }
 
 function modesOf(id: string): Mode[] {
@@ -56,7 +68,7 @@ afterAll(async () => {
 
 async function withFront<T>(id: string, extra: string, fn: (front: RunningFront) => Promise<T>): Promise<T> {
   const path = join(mkdtempSync(join(tmpdir(), 'atb-fam-')), 'ttyV0');
-  const front = await startPtyFront(path, { ...DEFAULT_OPTIONS, profile: id, pacing: false, ...parseExtra(extra) });
+  const front = await startPtyFront(path, { ...DEFAULT_OPTIONS, profile: id, pacing: false, ...firmwareOf(id), ...parseExtra(extra) });
   try {
     return await fn(front);
   } finally {

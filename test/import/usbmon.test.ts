@@ -57,6 +57,9 @@ describe('usbmon captures (pcap/pcapng from tcpdump -i usbmonN or Wireshark)', (
     expect(run.status).not.toBe(0);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain('no device has a bulk interface 9');
+    const doctor = spawnSync(process.execPath, [CLI, 'doctor', '--log', PCAPNG, '--interface', '2'], { encoding: 'utf8' });
+    expect(doctor.status, doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain('no problems found');
   });
 
   it('decode reads it end to end, MQTT inside included, and --pcap hands that MQTT to tshark', () => {

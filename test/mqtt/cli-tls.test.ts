@@ -48,6 +48,23 @@ describe.runIf(cliBuilt())('TLS on the host, over the byte stream', () => {
     }
   });
 
+  it('--tls-version, --ciphers and --tls-alpn reach the handshake', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-tlsopts-'));
+    const base = ['-h', 'localhost', '-p', String(broker.tlsPort), '--cafile', broker.certs!.caFile, '-t', `tls/${uniqueId()}`, '-m', 'o', '-q', '1'];
+    const keys = join(dir, 'keys');
+    // --tls-version is the lowest version allowed (as in mosquitto): tlsv1.3 gives a TLS 1.3 key log.
+    const ok = await atbridge(['pub', ...base, '--tls-version', 'tlsv1.3', '--ciphers', 'ECDHE-RSA-AES128-GCM-SHA256', '--tls-alpn', 'mqtt', '--tls-keylog', keys]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readFileSync(keys, 'utf8')).toMatch(/^CLIENT_TRAFFIC_SECRET_0 /m);
+    // A cipher list OpenSSL cannot use fails before any byte is sent: the option is applied.
+    const bad = await atbridge(['pub', ...base, '--ciphers', 'NO-SUCH-CIPHER']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')[0]).toMatch(/^Error: /);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    const wrong = await atbridge(['pub', ...base, '--tls-version', 'tlsv9']);
+    expect({ code: wrong.code, err: wrong.stderr }).toEqual({ code: 1, err: 'Error: Problem setting TLS options, check the options are valid.\n' });
+  });
+
   it('--capath trusts the PEM certificates of a directory; a directory without one is a clear error', async () => {
     const topic = `tls/${uniqueId()}`;
     const dir = mkdtempSync(join(tmpdir(), 'atb-capath-'));

@@ -35,6 +35,7 @@ interface DoctorOptions {
   registrationTimeout: number;
   fix?: boolean;
   html?: string;
+  interface?: number;
 }
 
 /** `atbridge doctor --device … | --log FILE`: checks and findings with stable ids; exit 1 on an error-level finding. */
@@ -62,6 +63,7 @@ export default function register(program: Command): void {
     .option('--fix', 'repair what can be repaired (a module stuck in transparent mode is escaped either way: that is how it is detected)')
     .option('--trace <file>', 'record the live run as a JSONL trace (passwords masked), for decode or doctor --log later')
     .option('--json', 'print {"checks":[…],"findings":[…]}')
+    .option('--interface <n>', 'usbmon captures for --log: the USB interface number of the AT port (default: found from the traffic)', intOption('--interface', 0, 255))
     .option('--html <out>', 'with --log: also write the capture as one page (host, module and network lanes), the findings pinned to their lines')
     .action(
       action(async (opts: DoctorOptions) => {
@@ -77,7 +79,7 @@ export default function register(program: Command): void {
         let checks: CheckResult[] = [];
         let findings: Finding[];
         if (opts.log !== undefined) {
-          const capture = await loadCapture(opts.log, opts.format);
+          const capture = await loadCapture(opts.log, opts.format, opts.interface !== undefined ? { usbInterface: opts.interface } : {});
           // With no --profile, the family guessed from the content picks the profile (the 3GPP base when it has none).
           const family = profile === undefined ? capture.family : undefined;
           const analysis = await analyzeEvents(capture.events, {
@@ -94,7 +96,7 @@ export default function register(program: Command): void {
             // A family read with the 3GPP base has no profile file of its own: the page uses the capture's.
             const pageProfile = analysis.profile.startsWith('3gpp-') ? capture.profile : analysis.profile;
             const { writeConversationPage } = await import('../../html/write-page.js');
-            await writeConversationPage(opts.log, opts.html, { format: opts.format as CaptureFormat | 'auto', profile: pageProfile }, { findings });
+            await writeConversationPage(opts.log, opts.html, { format: opts.format as CaptureFormat | 'auto', profile: pageProfile, ...(opts.interface !== undefined ? { usbInterface: opts.interface } : {}) }, { findings });
           }
         } else {
           const baud = opts.baud === 'auto' ? 'auto' : intOption('--baud', 300, 5_000_000)(opts.baud);

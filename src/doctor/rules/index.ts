@@ -5,7 +5,7 @@ import { mqttRule } from './mqtt.js';
 import { interleavedRule } from './interleaved.js';
 import { notesRule } from './notes.js';
 import { rejectedRule } from './rejected.js';
-import { servicesRule } from './services.js';
+import { dataContextRule, servicesRule } from './services.js';
 import { socketRule } from './socket.js';
 import { wifiRule } from './wifi.js';
 
@@ -13,7 +13,7 @@ import { wifiRule } from './wifi.js';
 export function allRules(): Rule[] {
   return [
     notesRule(), noResponseRule(), garbageRule(), rebootRule(), busyRule(), echoRule(), transparentRule(), interleavedRule(),
-    simRule(), signalRule(), registrationRule(), networkRule(), wifiRule(), socketRule(), mqttRule(), servicesRule(),
+    simRule(), signalRule(), registrationRule(), networkRule(), wifiRule(), socketRule(), mqttRule(), servicesRule(), dataContextRule(),
     rejectedRule(),
   ];
 }

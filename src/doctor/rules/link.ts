@@ -58,6 +58,7 @@ export function garbageRule(): Rule {
   const corrupted: ClassifiedEvent[] = [];
   let lastBootAt = -100;
   let events = 0;
+  let readable = 0;
   return {
     name: 'garbage',
     onEvent(e, c) {
@@ -65,7 +66,16 @@ export function garbageRule(): Rule {
       if (e.dir !== 'rx') return;
       if (e.classified?.reboot || e.classified?.urc?.event === 'boot') lastBootAt = events;
       if (finalCode(e) === '100') corrupted.push(e);
-      if (e.kind === 'data' || !isGarbage(e.text)) return;
+      // The echo of the command in flight, garbled (a long line through a marginal link).
+      if (c.current && e.kind !== 'echo' && garbledEcho(trimmed(e), c.current.command)) {
+        garbage.push(e);
+        return;
+      }
+      if (e.kind === 'data' || !isGarbage(e.text)) {
+        // A result, URC or answer line the profile knows: the rate is right, whatever else is garbled.
+        if (e.kind === 'final' || e.kind === 'urc' || (e.kind === 'info' && /^\+[A-Z]+:/.test(trimmed(e)))) readable++;
+        return;
+      }
       if (c.afterHostReset || events - lastBootAt <= 3) {
         lastBootAt = events; // a burst of boot garbage continues the window
         return;
@@ -73,7 +83,7 @@ export function garbageRule(): Rule {
       garbage.push(e);
     },
     finish(c) {
-      if (garbage.length > 0 && !c.answeredAny) {
+      if (garbage.length > 0 && !c.answeredAny && readable < 2) {
         c.add('baud-mismatch', `only unreadable bytes came from the module (${garbage.length} garbled line${garbage.length > 1 ? 's' : ''}, no OK at all)`, garbage.slice(0, 6));
       } else if (garbage.length > 0) {
         c.add('line-corruption', `${garbage.length} garbled line${garbage.length > 1 ? 's' : ''} in an otherwise readable conversation`, garbage.slice(0, 6));
@@ -85,6 +95,8 @@ export function garbageRule(): Rule {
 }
 
 const BOOT_START = /^(?:RDY|\*ATREADY: 1|ready)$|rst cause:\d|^\[Vendor:/;
+/** An ESP module's firmware crashing (ESP-IDF panic output): on an ESP-AT log, the module itself restarted. */
+const ESP_PANIC = /^Guru Meditation Error|^abort\(\) was called|^Rebooting\.\.\.$|^rst:0x[0-9a-f]+ \(/;
 const BOOT_FAILED = /MEM CHECK FAIL|(?:^|\s)invalid$/;
 
 /** A banner or ROM text the host did not ask for: `module-rebooted`. */
@@ -99,9 +111,10 @@ export function rebootRule(): Rule {
       if (e.dir !== 'rx') return;
       const text = trimmed(e);
       if (BOOT_FAILED.test(text)) broken.push(e);
-      const marker = e.classified?.reboot || e.classified?.urc?.event === 'boot' || e.classified?.urc?.event === 'init-done';
+      const panic = c.profile.family === 'wifi' && ESP_PANIC.test(text);
+      const marker = panic || e.classified?.reboot || e.classified?.urc?.event === 'boot' || e.classified?.urc?.event === 'init-done';
       if (!marker) return;
-      const start = BOOT_START.test(text);
+      const start = panic || BOOT_START.test(text);
       if (!c.answeredAny || c.afterHostReset) {
         powerOnSeen = true;
         bootAtCommand = c.commands;
@@ -237,4 +250,19 @@ export function transparentRule(): Rule {
       }
     },
   };
+}
+
+/**
+ * A line that is almost the command just sent but not quite: the same start, about the same length,
+ * a few characters changed, lost or doubled (`AT+CWJAP_DEF="ssid","pa$sw0rd"` back for `…"passw0rd"`).
+ */
+export function garbledEcho(line: string, command: string): boolean {
+  if (command.length < 12 || line === command || !/^AT/i.test(line) || line.toUpperCase() === command.toUpperCase()) return false;
+  if (Math.abs(line.length - command.length) > Math.max(3, command.length * 0.15)) return false;
+  let prefix = 0;
+  while (prefix < line.length && line[prefix]!.toUpperCase() === command[prefix]!.toUpperCase()) prefix++;
+  let suffix = 0;
+  while (suffix < line.length - prefix && line[line.length - 1 - suffix] === command[command.length - 1 - suffix]) suffix++;
+  const changed = line.length - prefix - suffix;
+  return prefix >= 6 && changed > 0 && changed <= Math.max(4, command.length * 0.2) && prefix + suffix >= command.length * 0.6;
 }

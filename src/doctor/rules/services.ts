@@ -16,12 +16,44 @@ const ServicesSchema = z.object({
   })),
   failsWithError: z.array(z.object({ service: Service, command: z.string(), what: z.string() })),
   tables: z.record(z.string(), z.record(z.string(), z.tuple([Kind, z.string()]))),
+  dataContext: z.object({ activate: z.array(z.string()), active: z.array(z.string()) }),
 });
 
 /** The modules' own MQTT and HTTP clients: data in firmware-profiles/services/native-services.json. */
 const DATA = ServicesSchema.parse(JSON.parse(readFileSync(join(PROFILE_DIR, 'services', 'native-services.json'), 'utf8')));
 const RESULTS = DATA.results.map((r) => ({ ...r, re: new RegExp(r.urc), after: r.onlyAfter ? new RegExp(r.onlyAfter, 'i') : undefined }));
 const ERROR_ONLY = DATA.failsWithError.map((f) => ({ ...f, re: new RegExp(f.command, 'i') }));
+
+const ACTIVATE = DATA.dataContext.activate.map((p) => new RegExp(p, 'i'));
+const ACTIVE = DATA.dataContext.active.map((p) => new RegExp(p));
+
+/**
+ * The data context (PDP context or bearer) that would not come up: ERROR to the family's
+ * activation command (AT+CGACT=1,1, AT+SAPBR=1,1, AT+QIACT=1, AT+CIICR, AT+CNACT…) is
+ * `netopen-failed`, unless the module shows the context active anyway (already open).
+ */
+export function dataContextRule(): Rule {
+  const failed: ClassifiedEvent[] = [];
+  let active = false;
+  return {
+    name: 'data-context',
+    onEvent(e) {
+      if (e.dir === 'rx' && ACTIVE.some((re) => re.test(trimmed(e)))) active = true;
+    },
+    onExchange(ex) {
+      if (!ACTIVATE.some((re) => re.test(ex.command)) || finalOutcome(ex.final) !== 'error') return;
+      ex.explained = true;
+      failed.push(ex.final!);
+    },
+    finish(c) {
+      if (failed.length === 0 || active) return;
+      const first = failed[0]!;
+      c.add('netopen-failed', `the data context did not come up: ${first.command ?? 'the activation'} → ${trimmed(first)}${failed.length > 1 ? ` (${failed.length} times)` : ''}`, failed.slice(0, 4), {
+        fix: 'check the APN (and its user/password), that the SIM has a data plan and is registered (CGATT 1), and the module\'s supply: activation draws a current peak',
+      });
+    },
+  };
+}
 
 const KIND_WORDS = { refused: 'the broker refused the login', network: 'a network fault', tls: 'a TLS fault', service: 'the module\'s client' } as const;
 

@@ -37,7 +37,8 @@ function isUtf8Prose(latin1: string): boolean {
   }
   // Noise a terminal decoded as UTF-8 when it was pasted shows replacement marks and '?'s, or
   // (decoded as Latin-1, then pasted) a run of symbols like ÿ Ü º; words are not made of those.
-  const marks = text.match(/[?\uFFFD\u0080-\u009f]/g)?.length ?? 0;
+  // U+2E2E (⸮) is what the Arduino IDE's serial monitor prints for a byte it could not decode.
+  const marks = text.match(/[?\uFFFD\u2E2E\u0080-\u009f]/g)?.length ?? 0;
   const latin1Symbols = text.match(/[\u00a0-\u00ff]/g)?.length ?? 0;
   return marks * 10 < text.length && latin1Symbols * 4 < text.length;
 }

@@ -108,7 +108,21 @@ export function makeMosqConnector(cfg: MosqConfig, progress: (line: string) => v
         const keylog = cfg.tls.keylog;
         // --tls-keylog (2.1): the session keys in NSS key log format, for Wireshark; appended, one line each.
         const onKeylog = keylog === undefined ? undefined : (line: Buffer) => appendFileSync(keylog, line);
-        stream = await startTls(stream, { ...tls, servername: host, ...(onKeylog ? { onKeylog } : {}) });
+        const t = cfg.tls;
+        const minVersion = ({ 'tlsv1.3': 'TLSv1.3', 'tlsv1.2': 'TLSv1.2', 'tlsv1.1': 'TLSv1.1' } as const)[t.tlsVersion as 'tlsv1.3'];
+        const plainStream = stream;
+        stream = await startTls(plainStream, {
+          ...tls,
+          servername: host,
+          ...(onKeylog ? { onKeylog } : {}),
+          ...(minVersion ? { minVersion } : {}),
+          ...(t.ciphers !== undefined ? { ciphers: t.ciphers } : {}),
+          ...(t.alpn !== undefined ? { alpn: t.alpn } : {}),
+        }).catch((err: unknown) => {
+          // A refused option (an unknown cipher) throws before the handshake: the socket under it must not linger.
+          plainStream.destroy();
+          throw err instanceof AtbridgeError ? err : new AtbridgeError('tls-failed', `TLS: ${errorMessage(err)}`, { cause: err });
+        });
       }
       if (cfg.transport === 'ws') {
         const { websocketStream } = await import('./websocket.js');

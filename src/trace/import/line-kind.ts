@@ -32,6 +32,9 @@ const CODE = [
   /^\s*(?:import|from\s+\S+\s+import|def|class|return|void|int|char|bool|uint\d+_t|const|let|var|function|static|String|if|elif|else|while|for|try|except|async|await)\b.*[(:={]/,
   /^\s*[A-Za-z_][\w.]*(?:->[\w]+)*\s*\(.*["'].*["'].*\)\s*[;:]?\s*$/,
   /^\s*[A-Za-z_][\w.[\]]*\s*(?:[+\-*/|&]?=)\s*[^=].*$/,
+  /^\s*(?:import [\w.]+(?:\s*,\s*[\w.]+)*(?: as \w+)?|from [\w.]+ import [\w*, ]+)\s*$/,
+  /^\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\s*\(.*\)\s*;?\s*$/,
+  /^\s*(?:return|print|pass|raise|break|continue|delay|Serial\w*\.\w+)\b.*[();]\s*$|^\s*(?:return \w+|pass|break|continue)\s*$/,
 ];
 
 export function isCode(text: string): boolean {

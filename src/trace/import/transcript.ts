@@ -292,6 +292,8 @@ function stripComment(text: string): string {
   if (!/^AT/i.test(text)) return text;
   return text
     .replace(/\s*\/\/.*$/, '')
+    // `AT+CIPSEND=48 - hangs with no > prompt`: a person's note after the command.
+    .replace(/\s+-{1,2}\s+[A-Za-z(].*$/, '')
     .replace(/\s{2,}[^\x00-\x7f].*$/, '')
     .replace(/\s+[^\x00-\x7f].*$/, (m) => (/^\s+[\u00c0-\u00ff]/.test(m) ? '' : m))
     .trim();
