@@ -36,6 +36,8 @@ interface Mode {
  * passive receive came with 1.7), so each mode the profile offers exists on the emulated module.
  */
 function firmwareOf(id: string): Record<string, unknown> {
+  // A dialect that reads another's profile (sim7000) reports its own firmware by default.
+  if (!listProfileIds().includes(id)) return {};
   const p = getProfile(id).data;
   const lines = p.identify.commands.flatMap((c) => p.emulator.identity[c] ?? []);
   const firmware = firstGroup(p.identify.firmware, lines, 'firmware');
@@ -52,7 +54,7 @@ function modesOf(id: string): Mode[] {
 // Every profile, plus every emulated family that reads another's profile (sim7000 → sim7080).
 const families = [
   ...listProfileIds().map((id) => ({ id, profile: id, dialect: findDialect(id) })),
-  ...DIALECTS.filter((d) => profileOf(d) !== d.id).map((d) => ({ id: d.id, profile: profileOf(d), dialect: d })),
+  ...DIALECTS.filter((d) => profileOf(d) !== d.id && !listProfileIds().includes(d.id)).map((d) => ({ id: d.id, profile: profileOf(d), dialect: d })),
 ];
 
 let echo: EchoServer;
