@@ -46,7 +46,7 @@ try {
           { family: id, mode: m.mode, coalesce: true, baud: BAUD, latencyMs: 5, rttMs: 100, inflight: 500, workload: WORKLOADS.W1, apn: APN, recvMode: m.recvMode },
           broker,
         );
-        if (m.recvMode === 'push') row.connack = await timeToConnack(id, m.mode, broker, BAUD, 5, 100, APN);
+        if (m.recvMode === getProfile(id).data.socket.recvModes[0]) row.connack = await timeToConnack(id, m.mode, broker, BAUD, 5, 100, APN);
       } catch (err) {
         row.error = (err as Error).message.split('\n')[0];
       }

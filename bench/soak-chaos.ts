@@ -67,6 +67,8 @@ export interface FamilyResult {
   /** A few of the messages lost, per stream (to find the fault that lost them). */
   lostSamples: string[];
   maxStallSeconds: number;
+  /** The longest stall after each kind of fault (from the fault's start to the next delivery). */
+  stallByKind: Record<FaultKind, number>;
   drainSeconds: number;
 }
 
@@ -163,6 +165,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     '--device', `tcp://${proxy.address}`, '--profile', profileOf(getDialect(family)), '--baud', '115200',
     '--queue-dir', queueDir, '--queue-fsync', 'interval', '--restart-timeout', options.restart.join(' '), '--keepalive-interval', '10',
     '--topic', 'soak/up/# out 2', '--topic', 'soak/down/# in 2', '--status-interval', '0',
+    ...(process.env.SOAK_TRACE ? ['--trace', `${process.env.SOAK_TRACE}-${family}.jsonl`] : []),
     ...(getProfile(profileOf(getDialect(family))).family === 'wifi' ? ['--wifi-ssid', DEFAULT_OPTIONS.accessPoints[0]!.ssid, '--wifi-password', DEFAULT_OPTIONS.accessPoints[0]!.password] : []),
   ];
   let bridge: ChildProcess | undefined;
@@ -205,11 +208,15 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     }
   }, 1000 / options.rate);
 
-  // Stall: the longest time with load on and no arrival on any stream.
+  // Stall: the longest time with load on and no arrival on any stream, and the fault it followed.
   let maxStall = 0;
+  let lastKind: FaultKind | undefined;
+  const stallByKind: Record<FaultKind, number> = { 'power-loss': 0, 'kill-9': 0, 'broker-restart': 0, unplug: 0, 'emulator-fault': 0, corruption: 0 };
   const stallTimer = setInterval(() => {
     const last = Math.max(...Object.values(streams).map((s) => s.lastArrival));
-    maxStall = Math.max(maxStall, (Date.now() - last) / 1000);
+    const gap = (Date.now() - last) / 1000;
+    maxStall = Math.max(maxStall, gap);
+    if (lastKind) stallByKind[lastKind] = Math.max(stallByKind[lastKind], Math.round(gap * 10) / 10);
   }, 100);
 
   for (const s of Object.values(streams)) s.lastArrival = Date.now();
@@ -221,6 +228,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   while (options.faultCount !== undefined ? i < options.faultCount : Date.now() < end) {
     const kind = FAULT_KINDS[i % FAULT_KINDS.length]!;
     faults[kind]++;
+    lastKind = kind;
     switch (kind) {
       case 'power-loss':
         front.module.inject({ kind: 'reboot' });
@@ -270,6 +278,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     crashLines,
     lostSamples: Object.values(streams).flatMap((s) => s.missingKeys().slice(0, 5)),
     maxStallSeconds: Math.round(maxStall * 10) / 10,
+    stallByKind,
     drainSeconds: Math.round(drainSeconds * 10) / 10,
   };
   killing = true;
@@ -329,7 +338,7 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${rows.join('\n')}\n`);
   for (const f of result.families) {
-    process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; max stall ${f.maxStallSeconds} s; drained in ${f.drainSeconds} s\n`);
+    process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; max stall ${f.maxStallSeconds} s (by fault: ${JSON.stringify(f.stallByKind)}); drained in ${f.drainSeconds} s\n`);
     for (const line of f.crashLines) process.stdout.write(`  crash: ${line}\n`);
   }
   process.stdout.write(`totals: ${JSON.stringify(result.totals)}; faults ${JSON.stringify(result.faults)}\n`);

@@ -77,7 +77,7 @@ export function classifyLine(text: string, profile: ModuleProfile, command: Comm
   if (command) {
     const final = profile.matchFinal(trimmed, command.finals);
     if (final) return line('final', { final: finalInfo(profile, final.spec, final.groups) });
-    if (command.responsePrefix && hasPrefix(trimmed, command.responsePrefix)) return line('info');
+    if (command.responsePrefix && hasPrefix(trimmed, command.responsePrefix) && !isDataNotice(profile, trimmed, command)) return line('info');
   }
   const urc = profile.matchUrc(trimmed);
   if (urc) {
@@ -100,6 +100,16 @@ export function classifyLine(text: string, profile: ModuleProfile, command: Comm
   if (profile.isNoise(trimmed) || isGarbage(trimmed)) return line('noise');
   if (looksLikeCommand(trimmed)) return line(command ? 'echo' : 'command');
   return line(command ? 'info' : 'noise');
+}
+
+/**
+ * A data-waiting notice that shares the command's prefix (`+CIPRXGET: 1` inside an
+ * `AT+CIPRXGET=2` answer): a module sends it whenever new data arrives, also between a read's
+ * data and its OK. It is a URC, not the answer, except to a query (`AT+CIPRXGET?` → `+CIPRXGET: 1`).
+ */
+function isDataNotice(profile: ModuleProfile, trimmed: string, command: CommandContext): boolean {
+  if (command.text.trim().endsWith('?')) return false;
+  return profile.matchUrc(trimmed)?.spec.event === 'data-available';
 }
 
 function finalInfo(profile: ModuleProfile, spec: CompiledResult, groups: Record<string, string>): FinalInfo {

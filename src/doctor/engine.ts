@@ -45,9 +45,12 @@ export class Conversation {
     this.findings.push(finding(id, summary, evidence.map(toEvidence), options));
   }
 
-  /** Within the first few commands after a host-requested reset. */
+  /** The host asked for a reset and the module's start-up banner has not come yet (a restart takes seconds). */
+  resetPending = false;
+
+  /** Within the first few commands after a host-requested reset, or until its banner came. */
   get afterHostReset(): boolean {
-    return this.resetAtCommand >= 0 && this.commands - this.resetAtCommand <= 2;
+    return this.resetAtCommand >= 0 && (this.commands - this.resetAtCommand <= 2 || this.resetPending);
   }
 
   explain(code: string | undefined, table: string): string | undefined {
@@ -82,7 +85,10 @@ export class RuleEngine {
       this.closeExchange();
       const text = event.text.trim();
       c.commands++;
-      if (HOST_RESET.test(text)) c.resetAtCommand = c.commands;
+      if (HOST_RESET.test(text)) {
+        c.resetAtCommand = c.commands;
+        c.resetPending = /^AT(?:\+RST|\+CRESET|\+RESTORE|\+CFUN=1,1|&F)\b/i.test(text);
+      }
       c.current = { command: text, name: commandName(text), start: event, replies: [], final: undefined, explained: false };
     } else if (c.current && event.dir === 'rx' && event.kind !== 'note') {
       c.current.replies.push(event);
@@ -90,6 +96,8 @@ export class RuleEngine {
     // Another capture pasted after the first: its start-up is expected, as after a host reset.
     if (event.dir === 'note' && event.fields?.newCapture === true) c.resetAtCommand = c.commands;
     for (const rule of this.rules) rule.onEvent?.(event, c);
+    // The banner after a host reset ends the wait for it (a banner later is a restart again).
+    if (c.resetPending && event.dir === 'rx' && (event.classified?.reboot || event.classified?.urc?.event === 'boot')) c.resetPending = false;
     if (event.kind === 'final') {
       c.answeredAny = true;
       if (c.current) {

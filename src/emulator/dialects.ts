@@ -26,6 +26,8 @@ export interface Dialect {
    * table (`npm run emulated-commands` → README) probes each on a fresh module.
    */
   commands?: readonly string[];
+  /** The firmware version the module reports when no `firmware=` option is given (a dialect that shares another's profile). */
+  firmware?: string;
   create(module: VirtualModule, options: EmulatorOptions): FamilyHandler;
 }
 

@@ -72,6 +72,11 @@ export class EspAtHandler implements FamilyHandler {
     return 8192;
   }
 
+  /** How long after `Recv n bytes` SEND OK comes (0: at once). */
+  protected get sendConfirmMs(): number {
+    return 0;
+  }
+
   /** Passive receive (AT+CIPRECVMODE, AT+CIPRECVDATA, AT+CIPRECVLEN?) is there. */
   protected get hasPassive(): boolean {
     return true;
@@ -375,7 +380,12 @@ export class EspAtHandler implements FamilyHandler {
       this.m.expectData(length, (data) => {
         const socket = this.m.socket;
         socket?.send(data);
-        void this.m.answer({ lines: [`Recv ${length} bytes`], final: socket ? 'SEND OK' : 'SEND FAIL', after: () => this.closeOrder.done(() => this.peerClosed()) });
+        const after = () => this.closeOrder.done(() => this.peerClosed());
+        const delay = socket ? this.sendConfirmMs : 0;
+        if (delay <= 0) return void this.m.answer({ lines: [`Recv ${length} bytes`], final: socket ? 'SEND OK' : 'SEND FAIL', after });
+        // `Recv n bytes` at once, SEND OK once the data is out (the module is "sending" meanwhile).
+        void this.m.writeLines([`Recv ${length} bytes`]);
+        return sleep(delay).then(() => this.m.answer({ final: 'SEND OK', after }));
       }),
     );
     return {};

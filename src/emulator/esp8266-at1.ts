@@ -8,7 +8,7 @@ import type { Reply } from './virtual-module.js';
  * - `_CUR` (this session) and `_DEF` (saved) forms of the Wi-Fi commands (AT+CWMODE_CUR,
  *   AT+CWJAP_CUR, AT+CIPSTA_CUR, …), besides the plain (deprecated) ones;
  * - a refused join ends `+CWJAP:<reason>` then `FAIL` (TinyGSM and WiFiEsp wait for FAIL);
- * - a command line typed while a send is being transmitted gets `busy s...`;
+ * - SEND OK a round trip after the data; a command line typed meanwhile gets `busy s...`;
  * - received data is always pushed as `+IPD` (passive receive came with AT 1.7, espat_07);
  * - one send carries at most 2048 bytes; AT+CWSTATE / AT+CIPSTATE (ESP-AT 2.2+) do not exist;
  * - AT+CIPDOMAIN answers the address unquoted, or `DNS Fail`; the SNTP clock pads the day with 0.
@@ -44,6 +44,14 @@ export class EspAt1Handler extends EspAtHandler {
       };
     }
     return this.suffixed(line);
+  }
+
+  /**
+   * NonOS AT reports SEND OK once the segment is acknowledged, a network round trip after the
+   * data (the ESP8266 AT Instruction Set's `busy s...` note: the module is still sending).
+   */
+  protected override get sendConfirmMs(): number {
+    return this.o.rttMs;
   }
 
   protected override get maxSend(): number {

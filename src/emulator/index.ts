@@ -24,8 +24,9 @@ export interface EmulatorHandle {
 }
 
 /** Builds a virtual module on any port (wire, pty, TCP) and powers it on. */
-export function createVirtualModule(port: ModulePort, options: EmulatorOptions, wire?: Wire): VirtualModule {
-  const dialect = getDialect(options.profile);
+export function createVirtualModule(port: ModulePort, given: EmulatorOptions, wire?: Wire): VirtualModule {
+  const dialect = getDialect(given.profile);
+  const options = given.firmware === undefined && dialect.firmware !== undefined ? { ...given, firmware: dialect.firmware } : given;
   const profile = getProfile(profileOf(dialect));
   let module!: VirtualModule;
   checkStartFaults(options.faults);

@@ -249,6 +249,8 @@ export const sim7000Dialect: Dialect = {
   kind: 'cellular',
   description: 'SIMCom SIM7000 Cat-M/NB-IoT (the SIM800 CIPSTART family on LTE; profile sim7080)',
   profile: 'sim7080',
+  // The profile's identity is SIM7080's; a SIM7000E reports this revision (SIM7000 manual V1.06 AT+CGMR example).
+  firmware: '1351B04SIM7000E',
   commands: ['AT+CCID', 'AT+CSPN?', 'AT+CPSI?', 'AT+CNMP?', 'AT+CMNB?', 'AT+CIPSTATUS', 'AT+CIPMUX?', 'AT+CIPQSEND=1', 'AT+CIPRXGET=1'],
   create: (module, options) => new Sim7000Handler(module, options),
 };

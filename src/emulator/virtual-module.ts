@@ -47,7 +47,7 @@ export class VirtualModule extends EventEmitter {
   booted = false;
   bootedAt = 0;
   /** Bytes the module expects after a '>' prompt, and what to do with them. */
-  private dataPhase: { remaining: number; parts: Buffer[]; done: (data: Buffer) => void } | undefined;
+  private dataPhase: { remaining: number; parts: Buffer[]; done: (data: Buffer) => void | Promise<void> } | undefined;
   private transparent = false;
   /** '+++' detection state in transparent mode. */
   private plus = { count: 0, lastByteAt: 0, timer: undefined as NodeJS.Timeout | undefined };
@@ -278,13 +278,10 @@ export class VirtualModule extends EventEmitter {
           this.held ??= [];
           this.confirmPending = true;
           this.sending = true;
-          phase.done(Buffer.concat(phase.parts));
-          if (this.confirmPending) {
-            // The handler did not answer the data at once: nothing to wait for.
-            this.confirmPending = false;
-            this.sending = false;
-            this.releaseNetwork();
-          }
+          const confirmation = phase.done(Buffer.concat(phase.parts));
+          // A handler that confirms later returns a promise: the gate stays shut until then.
+          if (confirmation instanceof Promise) void confirmation.finally(() => this.confirmed());
+          else this.confirmed();
         }
         continue;
       }
@@ -381,7 +378,7 @@ export class VirtualModule extends EventEmitter {
   }
 
   /** Shows '>' and hands the next `length` bytes to `done` (AT+CIPSEND). */
-  expectData(length: number, done: (data: Buffer) => void, prompt = '\r\n>'): Promise<void> {
+  expectData(length: number, done: (data: Buffer) => void | Promise<void>, prompt = '\r\n>'): Promise<void> {
     this.dataPhase = { remaining: length, parts: [], done };
     return this.write(prompt);
   }
@@ -473,6 +470,14 @@ export class VirtualModule extends EventEmitter {
   private fromNetwork(event: () => void): void {
     if (this.held) this.held.push(event);
     else event();
+  }
+
+  /** The data phase's handler has confirmed (or will not): if no answer() did, open the gate. */
+  private confirmed(): void {
+    if (!this.confirmPending) return;
+    this.confirmPending = false;
+    this.sending = false;
+    this.releaseNetwork();
   }
 
   private releaseNetwork(): void {

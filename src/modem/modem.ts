@@ -86,6 +86,8 @@ export class Modem extends EventEmitter implements ModemPort {
   /** The rate --baud-fallback stepped down to, applied at the next bring-up. */
   private fallbackBaud: number | undefined;
   private baudFallbacks = 0;
+  /** A bring-up step was refused: perhaps a connection left open by an earlier run (kill -9); close it first next time. */
+  private closeStale = false;
   private lastCorruptionWarning = 0;
   private readonly options: ModemOptions;
 
@@ -261,6 +263,7 @@ export class Modem extends EventEmitter implements ModemPort {
         if (this.closed) throw this.closedError();
         await this.bringUp();
         this.needsBringUp = false;
+        this.closeStale = false;
         return;
       } catch (err) {
         this.facts.lastError = errorMessage(err);
@@ -275,6 +278,13 @@ export class Modem extends EventEmitter implements ModemPort {
         if (permanent || silent || attempt >= attempts) {
           if ((code === 'no-response' || code === EndCode.moduleDead) && !this.machine.is('closed')) this.machine.go('dead', 'no answer');
           throw over && !isSessionOver(err) ? this.closedError(err) : err;
+        }
+        // Refused in the middle of bring-up (ESP-AT: `link is builded` then ERROR to AT+CIPMUX while
+        // a connection an earlier process left is open): close that connection and try again at once.
+        if (err instanceof AtError && err.atCode === 'error' && !this.closeStale && !this.closed) {
+          this.closeStale = true;
+          this.progress(`${errorMessage(err)}; closing any connection left open and trying again`);
+          continue;
         }
         const wait = backoff.next();
         this.progress(`${errorMessage(err)}; trying again in ${(wait / 1000).toFixed(1)} s`);
@@ -334,7 +344,7 @@ export class Modem extends EventEmitter implements ModemPort {
     if (rate !== undefined && rate !== sync.baud) await this.switchBaud(ctx, rate);
     // A connection recovered from passthrough or left by a fault is closed now; a stale one from
     // another run is closed when the open is refused.
-    if (sync.recoveredFromTransparent || this.facts.recoveries > 0) await run(ctx, 'socketClose', { optional: true }).catch(() => undefined);
+    if (sync.recoveredFromTransparent || this.facts.recoveries > 0 || this.closeStale) await run(ctx, 'socketClose', { optional: true }).catch(() => undefined);
 
     if (identity.profile.family === 'cellular') {
       this.advance('attach', 'init done');

@@ -148,7 +148,7 @@ describe('esp-at: what the reported version has', () => {
 describe('esp8266-at1 (ESP8266 NonOS AT 1.2.0.0)', () => {
   let emu: Emu;
   beforeAll(async () => {
-    emu = await emulate('esp8266-at1');
+    emu = await emulate('esp8266-at1', ['--rtt', '100']);
   });
   afterAll(async () => {
     await emu.stop();
@@ -185,7 +185,7 @@ describe('esp8266-at1 (ESP8266 NonOS AT 1.2.0.0)', () => {
     emu.term.clear();
     await emu.term.type('AT+CIPSEND=2048\r');
     await emu.term.until(/>/);
-    // The data and, right behind it, a command line: the module is still sending.
+    // The data and, right behind it, a command line: with --rtt 100 SEND OK waits for the ack, so the module is still sending.
     await emu.term.type(Buffer.concat([Buffer.alloc(2048, 0x61), Buffer.from('AT\r')]));
     await emu.term.until(/SEND OK\r\n/, 10_000);
     await emu.term.until(/\+IPD,2048:a{2048}/, 10_000);

@@ -97,7 +97,8 @@ export function signalRule(): Rule {
   };
 }
 
-const REGISTERED = new Set(['1', '5', '6']);
+/** 1 home, 5 roaming. 6 and 7 (TS 27.007: registered for SMS only, home / roaming) carry no data: not registered for a data session. */
+const REGISTERED = new Set(['1', '5']);
 
 /** +CREG/+CGREG/+CEREG answers and URCs: not-registered, registration-denied. */
 export function registrationRule(): Rule {

@@ -8,7 +8,7 @@ import type { FindingId } from '../findings.js';
 import { finalOutcome, trimmed } from './text.js';
 
 const Service = z.enum(['mqtt', 'http']);
-const Kind = z.enum(['refused', 'network', 'tls', 'service']);
+const Kind = z.enum(['refused', 'network', 'tls', 'service', 'rejected']);
 const ServicesSchema = z.object({
   results: z.array(z.object({
     service: Service, urc: z.string(), ok: z.array(z.string()).optional(), okBelow: z.number().optional(),
@@ -17,6 +17,7 @@ const ServicesSchema = z.object({
   failsWithError: z.array(z.object({ service: Service, command: z.string(), what: z.string() })),
   tables: z.record(z.string(), z.record(z.string(), z.tuple([Kind, z.string()]))),
   dataContext: z.object({ activate: z.array(z.string()), active: z.array(z.string()) }),
+  sockets: z.object({ openResultTables: z.record(z.string(), z.string()).optional() }).passthrough(),
 });
 
 /** The modules' own MQTT and HTTP clients: data in firmware-profiles/services/native-services.json. */
@@ -24,6 +25,7 @@ const DATA = ServicesSchema.parse(JSON.parse(readFileSync(join(PROFILE_DIR, 'ser
 const RESULTS = DATA.results.map((r) => ({ ...r, re: new RegExp(r.urc), after: r.onlyAfter ? new RegExp(r.onlyAfter, 'i') : undefined }));
 const ERROR_ONLY = DATA.failsWithError.map((f) => ({ ...f, re: new RegExp(f.command, 'i') }));
 
+const SOCKET_TABLES = DATA.sockets.openResultTables ?? {};
 const ACTIVATE = DATA.dataContext.activate.map((p) => new RegExp(p, 'i'));
 const ACTIVE = DATA.dataContext.active.map((p) => new RegExp(p));
 
@@ -55,7 +57,7 @@ export function dataContextRule(): Rule {
   };
 }
 
-const KIND_WORDS = { refused: 'the broker refused the login', network: 'a network fault', tls: 'a TLS fault', service: 'the module\'s client' } as const;
+const KIND_WORDS = { refused: 'the broker refused the login', network: 'a network fault', tls: 'a TLS fault', service: 'the module\'s client', rejected: 'the command was wrong' } as const;
 
 interface Failure {
   id: FindingId;
@@ -69,6 +71,16 @@ interface Failure {
  * not success is `mqtt-service-failed` / `http-service-failed` with the code's meaning and whether
  * it was the network, TLS or the module's client; a broker's refusal is `mqtt-connect-refused`.
  */
+/** Explains a socket open result code from the family's table (undefined when the file has none for it). */
+export function socketResultMeaning(line: string): { kind: z.infer<typeof Kind>; meaning: string } | undefined {
+  for (const [pattern, table] of Object.entries(SOCKET_TABLES)) {
+    const m = new RegExp(pattern).exec(line);
+    const entry = m ? DATA.tables[table]?.[m[1]!] : undefined;
+    if (entry) return { kind: entry[0], meaning: entry[1] };
+  }
+  return undefined;
+}
+
 export function servicesRule(): Rule {
   const failures: Failure[] = [];
   const commandsSeen: string[] = [];

@@ -1,10 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PROFILE_DIR } from '../../profile/index.js';
 import type { ClassifiedEvent } from '../classify-events.js';
+import { socketResultMeaning } from './services.js';
 import type { Rule } from '../engine.js';
 import { finalOutcome, isBusyLine, trimmed } from './text.js';
 
-const OPEN = /^AT\+(?:CIPOPEN|CIPSTART)=/i;
-const CLOSE = /^AT\+CIPCLOSE(?:=|$)/i;
-const SEND = /^AT\+(?:CIPSEND|CIPSENDEX|CIPQSEND)(?:=|$)/i;
+/** Each family's socket commands and URCs: data in firmware-profiles/services/native-services.json. */
+const SOCKETS = z.object({
+  open: z.array(z.string()), send: z.array(z.string()), close: z.array(z.string()), openResult: z.array(z.string()), peerClosed: z.array(z.string()),
+}).parse((JSON.parse(readFileSync(join(PROFILE_DIR, 'services', 'native-services.json'), 'utf8')) as { sockets: unknown }).sockets);
+const anyOf = (list: string[], flags = 'i') => new RegExp(list.map((p) => `(?:${p})`).join('|'), flags);
+const OPEN = anyOf(SOCKETS.open);
+const CLOSE = anyOf(SOCKETS.close);
+const SEND = anyOf(SOCKETS.send);
+const OPEN_RESULT = SOCKETS.openResult.map((p) => new RegExp(p));
+const PEER_CLOSED = anyOf(SOCKETS.peerClosed, '');
 
 /** Socket open/close/send failures and a peer that hangs up: socket-open-failed, socket-close-failed, peer-closed, send-failed. */
 export function socketRule(): Rule {
@@ -12,6 +24,7 @@ export function socketRule(): Rule {
   const closeFailed: ClassifiedEvent[] = [];
   const peerClosed: ClassifiedEvent[] = [];
   const sendFailed: ClassifiedEvent[] = [];
+  const rejected: { e: ClassifiedEvent; meaning: string }[] = [];
   let sendOkSeen = false;
   /** `commands` when a close is expected (the host closed, or an open just failed). */
   let expectCloseAt = -100;
@@ -28,18 +41,22 @@ export function socketRule(): Rule {
       if (/^(?:\d+,)?SEND FAIL$|^SEND Canceled$|^\+CIPERROR: ?\d+$/.test(text)) sendFailed.push(e);
       const confirm = /^\+CIPSEND: ?\d+,(\d+),(-?\d+)$/.exec(text);
       if (confirm && confirm[1] !== confirm[2]) sendFailed.push(e);
-      const opened = /^\+CIPOPEN: ?\d+,(\d+)$/.exec(text);
+      const opened = /^\+CIPOPEN: ?\d+,(\d+)$/.exec(text) ?? OPEN_RESULT.map((re) => re.exec(text)).find((m) => m !== null);
       if (opened && opened[1] !== '0') {
-        openFailed.push(e);
+        // A code that says the command was wrong (Quectel 552 invalid parameters) is a rejected command.
+        const known = socketResultMeaning(text);
+        if (known?.kind === 'rejected') rejected.push({ e, meaning: known.meaning });
+        else openFailed.push(e);
         expectCloseAt = c.commands;
       }
       const closedCode = /^\+ ?CIPCLOSE: ?\d+,(\d+)$/.exec(text);
       if (closedCode && closedCode[1] !== '0') closeFailed.push(e);
-      const remoteClose = urc?.event === 'socket-closed' && !(urc.name === '+IPCLOSE' && urc.groups.code === '0');
+      const remoteClose = (urc?.event === 'socket-closed' && !(urc.name === '+IPCLOSE' && urc.groups.code === '0')) || PEER_CLOSED.test(text);
       const hostClosing = (c.current && CLOSE.test(c.current.command)) || c.commands - expectCloseAt <= 0;
       if (remoteClose && !hostClosing && !c.afterHostReset && !saidGoodbye) peerClosed.push(e);
       if (remoteClose) saidGoodbye = false;
-      if (/^(?:\d+,)?CONNECT FAIL$|^DNS Fail$/.test(text)) {
+      // SIM800 writes `0, CONNECT FAIL` (a space after the comma), ESP-AT `0,CONNECT FAIL`.
+      if (/^(?:\d+, ?)?CONNECT FAIL$|^DNS Fail$/.test(text)) {
         openFailed.push(e);
         expectCloseAt = c.commands;
       }
@@ -71,9 +88,13 @@ export function socketRule(): Rule {
       }
     },
     finish(c) {
+      if (rejected.length > 0) {
+        const first = rejected[0]!;
+        c.add('command-rejected', `${first.e.command ?? 'the open'} was rejected (${trimmed(first.e)}: ${first.meaning})`, rejected.slice(0, 4).map((r) => r.e), { severity: rejected.length >= 2 ? 'error' : 'warning' });
+      }
       if (openFailed.length > 0) {
         const code = /^\+CIPOPEN: ?\d+,(\d+)$/.exec(trimmed(openFailed[0]!))?.[1];
-        const meaning = code ? c.explain(code, 'tcpip') : undefined;
+        const meaning = (code ? c.explain(code, 'tcpip') : undefined) ?? socketResultMeaning(trimmed(openFailed[0]!))?.meaning;
         const cmd = openFailed[0]!.command;
         c.add('socket-open-failed', `opening the connection failed ${openFailed.length > 1 ? `${openFailed.length} times ` : ''}(${cmd ? `${cmd} → ` : ''}${trimmed(openFailed[0]!)}${meaning ? `: ${meaning}` : ''})`, openFailed.slice(0, 4));
       }
