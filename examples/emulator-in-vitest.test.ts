@@ -32,7 +32,8 @@ describe('my gateway against an emulated SIM7600', () => {
 
   it('sees a module reboot as a fault', async () => {
     const fault = new Promise<string>((resolve) => session.once('fault', (err) => resolve(err.code)));
-    emulator.inject('reboot');
+    // A fault now (`inject('reboot')`) or on a schedule, written as the CLI's --fault takes it.
+    expect(emulator.inject('reboot@100ms')).toBe('reboot scheduled in 100 ms');
     expect(await fault).toBe('module-rebooted');
   });
 });

@@ -7,9 +7,10 @@
  * @module
  */
 import { startPtyFront, startTcpFront, type RunningFront } from '../emulator/fronts.js';
+import { FaultSchedule, parseFaultSpec, type ScheduledFault } from '../emulator/faults.js';
 import { DEFAULT_OPTIONS, parseEmulatorUrl, parseFault, type AccessPoint, type EmulatorOptions, type Fault, type SimState } from '../emulator/options.js';
 
-export type { AccessPoint, EmulatorOptions, Fault, SimState };
+export type { AccessPoint, EmulatorOptions, Fault, ScheduledFault, SimState };
 export { parseEmulatorUrl, parseFault };
 
 /** Where the emulated module's serial line is offered. */
@@ -26,8 +27,11 @@ export type StartEmulatorOptions = Partial<EmulatorOptions> & Pick<EmulatorOptio
 export interface RunningEmulator {
   /** The device string a session or `atbridge` command opens: the pty path or `tcp://host:port`. */
   readonly device: string;
-  /** Injects a fault now (a reboot, a peer close, lost network, corruption …). */
-  inject(fault: Fault | string): void;
+  /**
+   * Injects a fault now (a reboot, a peer close, lost network, corruption …) and says what it
+   * did. A text may carry a schedule, as the CLI's `--fault` does: `'peer-close@2s,every=5s,times=3'`.
+   */
+  inject(fault: Fault | string): string;
   /** Powers the module off and removes the front. */
   close(): Promise<void>;
 }
@@ -54,9 +58,19 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     front = await startTcpFront(listen?.host ?? '127.0.0.1', listen?.port ?? 0, settings);
     device = `tcp://${front.address}`;
   }
+  const schedules: FaultSchedule[] = [];
   return {
     device,
-    inject: (fault) => front.module.inject(typeof fault === 'string' ? parseFault(fault) : fault),
-    close: () => front.close(),
+    inject(fault) {
+      if (typeof fault !== 'string') return front.module.inject(fault);
+      const spec = parseFaultSpec(fault);
+      if (!spec.schedule) return front.module.inject(spec.fault);
+      schedules.push(new FaultSchedule([spec.schedule], (f) => void front.module.inject(f)));
+      return `${spec.schedule.text} scheduled in ${spec.schedule.atMs} ms`;
+    },
+    async close() {
+      for (const schedule of schedules) schedule.stop();
+      await front.close();
+    },
   };
 }
