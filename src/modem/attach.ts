@@ -74,7 +74,8 @@ async function waitForSim(ctx: StepContext): Promise<string> {
   }
 }
 
-const REGISTERED = new Set(['1', '5']);
+/** TS 27.007 <stat> registered: home (1), roaming (5). */
+export const REGISTERED: ReadonlySet<string> = new Set(['1', '5']);
 
 async function waitForRegistration(ctx: StepContext, options: AttachOptions, notRegistered: () => Promise<void>): Promise<Record<string, string>> {
   const deadline = Date.now() + options.registrationTimeoutMs;

@@ -6,11 +6,12 @@ import { AtbridgeError, EndCode, ExitCode, codeOf, errorMessage, isLinkClosed, i
 import type { ModuleProfile, Vars } from '../profile/index.js';
 import { ModemSocket } from '../socket/modem-socket.js';
 import type { TappedLink } from '../transport/tap.js';
-import { attachCellular, type CellularFacts } from './attach.js';
+import { attachCellular, REGISTERED, type CellularFacts } from './attach.js';
 import { Backoff } from './backoff.js';
 import { run, runScript, type StepContext } from './context.js';
 import { escapeDataMode } from './escape.js';
 import { autoCandidates, identifyModule } from './identify.js';
+import { sleep } from './probe.js';
 import { joinWifi, type WifiFacts } from './join.js';
 import { runCommand } from './run-command.js';
 import { StateMachine, type ModemState, type Transition } from './states.js';
@@ -34,12 +35,17 @@ export interface ModemOptions {
   wifiPassword?: string;
   registrationTimeoutMs?: number;
   registrationPollMs?: number;
+  /** How long status() waits for a command in flight (a socket read or send) before it reports what it knows; default 3000. */
+  statusWaitMs?: number;
   /** Bring-up attempts before connect() gives up (each after a capped, jittered backoff). */
   attempts?: number;
   backoff?: { baseMs: number; capMs: number };
   onProgress?: (message: string) => void;
   signal?: AbortSignal;
 }
+
+/** status() waits this long for a busy channel by default. */
+const STATUS_WAIT_MS = 3000;
 
 /** What the driver has learnt of the module: identity, rate, quirks, network facts, recoveries. */
 export interface ModemFacts {
@@ -193,7 +199,8 @@ export class Modem extends EventEmitter implements ModemPort {
   async status(): Promise<Record<string, unknown>> {
     // Identity, signal, operator and address are asked for here, not during bring-up: they are
     // not on the path to a connection.
-    if (this.profile && this.machine.is('ready', 'socket-command') && !this.channel.busyWithCommand) {
+    // A read or send in flight (right after an MQTT connect) is waited for, up to a bound, not skipped.
+    if (this.profile && (await this.idleForStatus())) {
       if (this.facts.model === undefined) {
         const identity = await identifyModule(this.channel, [this.profile]).catch(() => undefined);
         if (identity?.model) this.facts.model = identity.model;
@@ -208,8 +215,35 @@ export class Modem extends EventEmitter implements ModemPort {
       }
       const where = this.facts.cellular ?? this.facts.wifi;
       if (where) Object.assign(where, found);
+      if (this.facts.cellular) {
+        const registration = await this.readRegistration();
+        if (Object.keys(registration).length > 0) this.facts.cellular.registration = registration;
+      }
     }
     return { state: this.state, ...this.facts, line: this.lineFacts() };
+  }
+
+  /** Waits (bounded) until the module is between commands in command mode; false when it never was. */
+  private async idleForStatus(): Promise<boolean> {
+    const deadline = performance.now() + (this.options.statusWaitMs ?? STATUS_WAIT_MS);
+    for (;;) {
+      if (!this.machine.is('ready', 'socket-command')) return false;
+      if (!this.channel.busyWithCommand) return true;
+      if (performance.now() > deadline) return false;
+      await sleep(10);
+    }
+  }
+
+  /** The profile's registration script, as bring-up reads it: the first registered technology ends it. */
+  private async readRegistration(): Promise<Record<string, string>> {
+    const states: Record<string, string> = {};
+    for (const name of this.profile?.script('registration') ?? []) {
+      const res = await runCommand(this.channel, this.profile!, name, this.vars(), { optional: true }).catch(() => undefined);
+      const stat = res?.groups.stat;
+      if (res?.ok && stat !== undefined) states[name] = stat;
+      if (REGISTERED.has(stat ?? '')) break;
+    }
+    return states;
   }
 
   /** Lines heard and damaged, for status reports and metrics. */

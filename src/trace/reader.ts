@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ReadlineParser } from '@serialport/parser-readline';
 import type { TraceEvent, TraceHeader, TraceRecord } from './events.js';
 import { fromRecord, isTraceHeader, TRACE_VERSION } from './events.js';
 
@@ -15,53 +14,45 @@ export class TraceFormatError extends Error {
   }
 }
 
+const LF = 0x0a;
+
 /**
- * Splits a byte stream into lines without holding more than one partial line in memory,
- * so files of any size are read in constant memory.
+ * Splits a byte stream into lines, a chunk's worth at a time, without holding more than one chunk
+ * and one partial line in memory, so files of any size are read in constant memory.
  */
-export async function* readLines(stream: Readable): AsyncGenerator<string> {
-  // JSONL is text, so a line parser is right here (unlike the AT stream, which is framed as bytes).
-  // Splitting at the LF byte never cuts a UTF-8 character; a last line without LF still comes out.
-  // Its pushes are read one per 'data' event (a byte-mode stream would merge them), with the parser
-  // paused while a bounded backlog waits, so memory stays constant.
-  const parser = new ReadlineParser({ delimiter: '\n', encoding: 'utf8' });
-  const backlog: string[] = [];
-  let ended = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  const poke = () => {
-    wake?.();
-    wake = undefined;
-  };
-  parser.on('data', (line: string) => {
-    backlog.push(line);
-    if (backlog.length >= 1024) parser.pause();
-    poke();
-  });
-  parser.on('end', () => {
-    ended = true;
-    poke();
-  });
-  const fail = (err: Error) => {
-    failure = err;
-    poke();
-  };
-  parser.on('error', fail);
-  stream.on('error', fail);
-  stream.pipe(parser);
-  let next = 0;
-  for (;;) {
-    if (next < backlog.length) {
-      yield backlog[next++]!;
-      continue;
+export async function* readLineBatches(stream: Readable): AsyncGenerator<string[]> {
+  // JSONL is text, but it is cut at the LF byte with indexOf: that never splits a UTF-8
+  // character, and each line is decoded once. A last line without LF still comes out.
+  let carry: Buffer | undefined;
+  for await (const piece of stream as AsyncIterable<Buffer | string>) {
+    const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+    const lines: string[] = [];
+    let start = 0;
+    let lf = chunk.indexOf(LF);
+    if (carry !== undefined) {
+      if (lf < 0) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      lines.push(Buffer.concat([carry, chunk.subarray(0, lf)]).toString('utf8'));
+      carry = undefined;
+      start = lf + 1;
+      lf = chunk.indexOf(LF, start);
     }
-    backlog.length = 0;
-    next = 0;
-    if (failure) throw failure;
-    if (ended) return;
-    if (parser.isPaused()) parser.resume();
-    await new Promise<void>((resolve) => (wake = resolve));
+    while (lf >= 0) {
+      lines.push(chunk.toString('utf8', start, lf));
+      start = lf + 1;
+      lf = chunk.indexOf(LF, start);
+    }
+    if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
+    if (lines.length > 0) yield lines;
   }
+  if (carry !== undefined && carry.length > 0) yield [carry.toString('utf8')];
+}
+
+/** The lines of a byte stream one by one (see readLineBatches). */
+export async function* readLines(stream: Readable): AsyncGenerator<string> {
+  for await (const batch of readLineBatches(stream)) yield* batch;
 }
 
 /** A trace read into memory: its header and events. */
@@ -73,17 +64,25 @@ export interface TraceReadResult {
 /** Streams events from a JSONL trace (path or stream). The header, if any, is read first. */
 export async function readTrace(source: string | Readable): Promise<TraceReadResult> {
   const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
-  const lines = readLines(stream);
+  const batches = readLineBatches(stream);
+  let batch: string[] = [];
+  let at = 0;
   let lineNo = 0;
-  let first: IteratorResult<string>;
+  let first: string | undefined;
   do {
-    first = await lines.next();
+    while (at >= batch.length) {
+      const r = await batches.next();
+      if (r.done) break;
+      batch = r.value;
+      at = 0;
+    }
+    first = at < batch.length ? batch[at++] : undefined;
     lineNo++;
-  } while (!first.done && first.value.trim() === '');
+  } while (first !== undefined && first.trim() === '');
   let header: TraceHeader | undefined;
   let pending: TraceRecord | undefined;
-  if (!first.done) {
-    const parsed = parseLine(first.value, lineNo);
+  if (first !== undefined) {
+    const parsed = parseLine(first, lineNo);
     if (isTraceHeader(parsed)) {
       if (parsed.version !== TRACE_VERSION) {
         throw new TraceFormatError(`trace format version ${JSON.stringify(parsed.version)} is not one this atbridge reads (${TRACE_VERSION})`, lineNo);
@@ -95,20 +94,32 @@ export async function readTrace(source: string | Readable): Promise<TraceReadRes
   const firstLine = lineNo;
   const sessions = new SessionClock(header);
   async function* events(): AsyncGenerator<TraceEvent> {
-    if (pending) yield withLine(fromRecordAt(pending, firstLine), firstLine);
-    for await (const line of lines) {
-      lineNo++;
-      if (line.length === 0 || (line.charCodeAt(0) !== 0x7b && line.trim() === '')) continue;
-      const parsed = parseLine(line, lineNo);
-      if (isTraceHeader(parsed)) {
-        // A later session appended to the same file, or the next segment of a flight-recorder set.
-        const note = sessions.next(parsed);
-        if (note) yield withLine(note, lineNo);
-        continue;
+    try {
+      if (pending) yield withLine(fromRecordAt(pending, firstLine), firstLine);
+      for (;;) {
+        // The lines of one chunk are read in a plain loop: one await per chunk, not per line.
+        while (at < batch.length) {
+          const line = batch[at++]!;
+          lineNo++;
+          if (line.length === 0 || (line.charCodeAt(0) !== 0x7b && line.trim() === '')) continue;
+          const parsed = parseLine(line, lineNo);
+          if (isTraceHeader(parsed)) {
+            // A later session appended to the same file, or the next segment of a flight-recorder set.
+            const note = sessions.next(parsed);
+            if (note) yield withLine(note, lineNo);
+            continue;
+          }
+          const event = withLine(fromRecordAt(parsed as TraceRecord, lineNo), lineNo);
+          if (sessions.offset !== 0 && event.t !== undefined) event.t += sessions.offset;
+          yield event;
+        }
+        const r = await batches.next();
+        if (r.done) return;
+        batch = r.value;
+        at = 0;
       }
-      const event = withLine(fromRecordAt(parsed as TraceRecord, lineNo), lineNo);
-      if (sessions.offset !== 0 && event.t !== undefined) event.t += sessions.offset;
-      yield event;
+    } finally {
+      await batches.return(undefined);
     }
   }
   return { header, events: events() };

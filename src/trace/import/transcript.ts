@@ -219,8 +219,16 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     }
     afterPrompt = PAYLOAD_COMMANDS.test(lastCommand) && /^>\s*$/.test(body);
     // `+++` typed to leave transparent mode, often with a comment after it.
-    if (dir !== 'rx' && /^\+\+\+(?:\s|$)/.test(body)) {
+    if (dir !== 'rx' && /^\+\+\+(?:\s|$|AT)/i.test(body)) {
       yield event('tx', '+++', t);
+      // `+++AT`: the escape typed straight before the next command.
+      const after = body.slice(3).trim();
+      if (looksLikeCommand(after)) {
+        awaitingEcho = after;
+        lastCommand = after;
+        sentAt = t;
+        yield event('tx', `${after}\r\n`, t);
+      }
       continue;
     }
 
