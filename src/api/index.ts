@@ -22,7 +22,7 @@ export { openModemSession } from './session.js';
 export type { CellularFacts, ModemFacts, ModemSession, ModemSessionEvents, ModemSessionOptions, ModemSessionTuning, ModemState, ModemStatus, Transition, WifiFacts } from './session.js';
 
 export { MqttClient } from '../mqtt/client.js';
-export type { ClientEvents, MqttClientOptions, ProtocolVersion, PublishOptions, ReconnectOptions, SubscribeOptions, WillOptions } from '../mqtt/client.js';
+export type { ClientEvents, ConnectSettings, MqttClientOptions, ProtocolVersion, PublishOptions, ReconnectOptions, SubscribeOptions, WillOptions } from '../mqtt/client.js';
 export { MemoryQueue } from '../mqtt/outbound-queue.js';
 export type { DeliveryState, DropReason, NewMessage, OutboundQueue, PublishProperties, QueueBounds, QueuedMessage, QueueStats } from '../mqtt/outbound-queue.js';
 export { DurableQueue } from '../mqtt/durable-queue.js';

@@ -1,20 +1,6 @@
-import { AtbridgeError, ExitCode } from '../errors.js';
+import { AtbridgeError, ExitCode, type AtErrorCode } from '../errors.js';
 
-/** Why a command did not succeed, as a value a program can test. */
-export type AtErrorCode =
-  | 'error' // ERROR
-  | 'cme' // +CME ERROR: n
-  | 'cms' // +CMS ERROR: n
-  | 'no-carrier'
-  | 'send-failed' // SEND FAIL / data phase error
-  | 'urc-failed' // the completing URC carried a failure code
-  | 'timeout'
-  | 'urc-timeout'
-  | 'module-busy'
-  | 'link-closed'
-  | 'garbled' // the answer arrived damaged (a noisy line): failed at once rather than after the timeout
-  | 'aborted'
-  | 'data-mode'; // the channel is in transparent mode
+export type { AtErrorCode };
 
 export class AtError extends AtbridgeError {
   readonly atCode: AtErrorCode;

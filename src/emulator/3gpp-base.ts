@@ -1,4 +1,4 @@
-import type { EmulatorOptions } from './options.js';
+import type { EmulatorOptions } from './option-types.js';
 import { Registration, type RegistrationKind } from './registration.js';
 import type { FamilyHandler, Reply, VirtualModule } from './virtual-module.js';
 

@@ -1,4 +1,4 @@
-import type { Dialect } from './dialects.js';
+import type { Dialect } from './dialect.js';
 import { OK } from './3gpp-base.js';
 import { Sim7600Handler } from './sim7600.js';
 import type { Reply } from './virtual-module.js';

@@ -1,5 +1,5 @@
-import type { Dialect } from './dialects.js';
-import type { AccessPoint, EmulatorOptions } from './options.js';
+import type { Dialect } from './dialect.js';
+import type { AccessPoint, EmulatorOptions } from './option-types.js';
 import { SendCloseOrder } from './send-close-order.js';
 import type { FamilyHandler, Reply, VirtualModule } from './virtual-module.js';
 import { sleep } from './virtual-module.js';

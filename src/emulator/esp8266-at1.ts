@@ -1,4 +1,4 @@
-import type { Dialect } from './dialects.js';
+import type { Dialect } from './dialect.js';
 import { asctime, compareVersions, EspAtHandler } from './esp-at.js';
 import type { Reply } from './virtual-module.js';
 

@@ -2,7 +2,7 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
 import { FaultSchedule, parseFaultSpec } from './faults.js';
-import { FAULT_SYNTAX } from './options.js';
+import { FAULT_SYNTAX } from './faults.js';
 import type { VirtualModule } from './virtual-module.js';
 
 /**

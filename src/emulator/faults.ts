@@ -1,21 +1,34 @@
 import { AtbridgeError, ExitCode } from '../errors.js';
-import { parseFault, type Fault } from './options.js';
+import type { Fault, ScheduledFault } from './option-types.js';
 
-/**
- * Faults over time: `reboot@30s` (once, 30 s after start), `reboot@30s,every=20s,times=5`
- * (then every 20 s, five in all), `peer-close,every=10s` (first after 10 s, for ever).
- * A fault without `@`/`every` acts from power-on.
- */
-export interface ScheduledFault {
-  fault: Fault;
-  /** The fault as written (`reboot`, `busy:3000`), for logs and traces. */
-  text: string;
-  /** First time, in ms after the module started. */
-  atMs: number;
-  /** Repeat this often after the first (none: once). */
-  everyMs?: number;
-  /** How many times in all (Infinity: until the module stops). */
-  times: number;
+export type { ScheduledFault };
+
+/** Every fault, as written. */
+export const FAULT_SYNTAX = 'reboot[:off-ms], peer-close, network-lost, registration-lost[:ms], busy:ms, drop-final[:n], delay-final:ms, corrupt:rate, stuck-transparent, wrong-baud:rate, silent, unplug[:ms], clear';
+
+/** `busy:3000`, `corrupt:0.01`, `wrong-baud:9600`, `reboot`, … */
+export function parseFault(text: string): Fault {
+  const [kind, arg] = text.split(':', 2);
+  const num = (min: number, max: number) => {
+    const n = Number(arg);
+    if (arg === undefined || !Number.isFinite(n) || n < min || n > max) throw badFault(text, `${kind}:<number ${min}..${max}>`);
+    return n;
+  };
+  switch (kind) {
+    case 'peer-close': case 'network-lost': case 'stuck-transparent': case 'silent': case 'clear':
+      if (arg !== undefined) throw badFault(text, `${kind} (it takes no value)`);
+      return { kind };
+    case 'reboot': return arg === undefined ? { kind } : { kind, offMs: num(0, 600_000) };
+    case 'unplug': return arg === undefined ? { kind } : { kind, ms: num(0, 600_000) };
+    case 'registration-lost': return arg === undefined ? { kind } : { kind, ms: num(0, 3_600_000) };
+    case 'busy': return { kind, ms: num(1, 600_000) };
+    case 'drop-final': return arg === undefined ? { kind } : { kind, count: num(1, 1000) };
+    case 'delay-final': return { kind, ms: num(1, 600_000) };
+    case 'corrupt': return { kind, rate: num(0, 1) };
+    case 'wrong-baud': return { kind, baud: num(300, 5_000_000) };
+    default:
+      throw badFault(text, FAULT_SYNTAX);
+  }
 }
 
 /**
@@ -114,4 +127,10 @@ export class FaultSchedule {
 
 function bad(message: string, fix?: string): AtbridgeError {
   return new AtbridgeError('bad-fault', message, { exitCode: ExitCode.usage, ...(fix ? { fix } : {}) });
+}
+
+
+/** The URL/CLI option error, as options.ts words it for every emulator option. */
+function badFault(value: string, expected: string): AtbridgeError {
+  return new AtbridgeError('bad-device', `emulator option fault="${value}" is not valid; expected ${expected}`, { exitCode: ExitCode.usage });
 }

@@ -7,7 +7,7 @@ import { AtbridgeError, ExitCode } from '../errors.js';
 import { SerialLink } from '../transport/serial-link.js';
 import type { Tap } from '../transport/tap.js';
 import { createVirtualModule } from './index.js';
-import type { EmulatorOptions, Fault } from './options.js';
+import type { EmulatorOptions, Fault } from './option-types.js';
 import { PacedPort } from './paced-port.js';
 import { checkPtyLinkPath } from './pty-path.js';
 import type { VirtualModule } from './virtual-module.js';

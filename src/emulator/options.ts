@@ -1,105 +1,11 @@
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { dialectIds, findDialect, oneOf } from './dialects.js';
-import { parseFaultSpecs, type ScheduledFault } from './faults.js';
+import { parseFaultSpecs } from './faults.js';
+import { DEFAULT_OPTIONS, type AccessPoint, type EmulatorOptions, type SimState } from './option-types.js';
 
-/** A Wi-Fi access point the emulated ESP-AT module can see and join. */
-export interface AccessPoint {
-  ssid: string;
-  password: string;
-  rssi?: number;
-  /**
-   * How a join to this AP fails even with the right password, as `+CWJAP:<code>`:
-   * 1 = the AP never answers (the join times out), 4 = the AP refuses the connection.
-   */
-  failCode?: 1 | 4;
-}
-
-/** The emulated SIM: ready, asking for its PIN, missing, or busy (still initialising). */
-export type SimState = 'ready' | 'pin' | 'missing' | 'busy';
-
-/** Faults a test, the CLI or a URL can inject. */
-export type Fault =
-  | { kind: 'reboot'; offMs?: number }
-  | { kind: 'peer-close' }
-  | { kind: 'network-lost' }
-  | { kind: 'registration-lost'; ms?: number }
-  | { kind: 'busy'; ms: number }
-  | { kind: 'drop-final'; count?: number }
-  | { kind: 'delay-final'; ms: number }
-  | { kind: 'corrupt'; rate: number }
-  | { kind: 'stuck-transparent' }
-  | { kind: 'wrong-baud'; baud: number }
-  | { kind: 'silent' }
-  | { kind: 'unplug'; ms?: number }
-  | { kind: 'clear' };
-
-/** Everything an emulated module can be told (also as `emu:<family>?key=value` URL options). */
-export interface EmulatorOptions {
-  /** The emulated family: a dialect id from dialects.ts (also the firmware profile it reads). */
-  profile: string;
-  /** The module's UART rate. */
-  baud: number;
-  /** Pace bytes at the line rate (10 bits per byte for 8N1). Off for fast unit tests. */
-  pacing: boolean;
-  /** Time the module takes before it answers a command. */
-  latencyMs: number;
-  /** Network round trip for TCP connects and data through the module's sockets. */
-  rttMs: number;
-  /** Time from power-on to the banner. */
-  bootMs: number;
-  echo: boolean;
-  sim: SimState;
-  pin: string;
-  /** Registration: searching for this long after boot, then registered. */
-  registerAfterMs: number;
-  apn: string | undefined;
-  accessPoints: AccessPoint[];
-  /** Wi-Fi join time. */
-  joinMs: number;
-  /** How long a join to an AP that never answers takes to fail with +CWJAP:1 (ESP-AT default 15 s). */
-  joinTimeoutMs: number;
-  /** Hosts sockets may reach besides loopback. */
-  allowHosts: string[];
-  /** Firmware version the module reports (default: the profile's emulator identity). */
-  firmware?: string;
-  /** Wi-Fi: names AT+CIPDOMAIN / AT+PING / AT+CIPSTART resolve (`localhost` and IP literals always do). */
-  dns?: Record<string, string>;
-  /** ESP-AT: credentials stored in flash for this SSID, so the module joins it at every boot. */
-  autoJoin?: string;
-  /** Faults present from power-on. */
-  faults: Fault[];
-  /** Faults injected while the module runs (`fault=reboot@30s,every=20s`). */
-  schedule?: ScheduledFault[];
-  /** Cellular: the IMEI (default: the one in the profile's identification). */
-  imei?: string;
-  /** Cellular: the SIM's IMSI (AT+CIMI) and ICCID. */
-  imsi: string;
-  iccid: string;
-  /** Cellular: the SMS service centre the SIM holds (AT+CSCA?). */
-  smsc: string;
-}
-
-export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
-  baud: 115200,
-  pacing: true,
-  latencyMs: 0,
-  rttMs: 0,
-  bootMs: 0,
-  echo: true,
-  sim: 'ready',
-  pin: '1234',
-  registerAfterMs: 0,
-  apn: undefined,
-  accessPoints: [{ ssid: 'atbridge-lab', password: 'correct horse', rssi: -52 }],
-  joinMs: 20,
-  joinTimeoutMs: 15_000,
-  allowHosts: [],
-  faults: [],
-  // MCC 001 / MNC 01 is the test network (ITU-T E.212); the ICCID's issuer 89 882 is "no real operator".
-  imsi: '001019876543210',
-  iccid: '8988211000000000001',
-  smsc: '+10000000000',
-};
+export type { AccessPoint, EmulatorOptions, Fault, ScheduledFault, SimState } from './option-types.js';
+export { DEFAULT_OPTIONS } from './option-types.js';
+export { FAULT_SYNTAX, parseFault } from './faults.js';
 
 /** `emu:esp-at?ssid=lab&password=pw&pacing=0&fault=stuck-transparent` → options. */
 export function parseEmulatorUrl(device: string): EmulatorOptions {
@@ -195,34 +101,6 @@ export function withFailures(aps: AccessPoint[], failing: readonly { ssid: strin
     else out.push({ ssid, password: '', rssi: -80, failCode });
   }
   return out;
-}
-
-/** Every fault, as written. */
-export const FAULT_SYNTAX = 'reboot[:off-ms], peer-close, network-lost, registration-lost[:ms], busy:ms, drop-final[:n], delay-final:ms, corrupt:rate, stuck-transparent, wrong-baud:rate, silent, unplug[:ms], clear';
-
-/** `busy:3000`, `corrupt:0.01`, `wrong-baud:9600`, `reboot`, … */
-export function parseFault(text: string): Fault {
-  const [kind, arg] = text.split(':', 2);
-  const num = (min: number, max: number) => {
-    const n = Number(arg);
-    if (arg === undefined || !Number.isFinite(n) || n < min || n > max) throw bad('fault', text, `${kind}:<number ${min}..${max}>`);
-    return n;
-  };
-  switch (kind) {
-    case 'peer-close': case 'network-lost': case 'stuck-transparent': case 'silent': case 'clear':
-      if (arg !== undefined) throw bad('fault', text, `${kind} (it takes no value)`);
-      return { kind };
-    case 'reboot': return arg === undefined ? { kind } : { kind, offMs: num(0, 600_000) };
-    case 'unplug': return arg === undefined ? { kind } : { kind, ms: num(0, 600_000) };
-    case 'registration-lost': return arg === undefined ? { kind } : { kind, ms: num(0, 3_600_000) };
-    case 'busy': return { kind, ms: num(1, 600_000) };
-    case 'drop-final': return arg === undefined ? { kind } : { kind, count: num(1, 1000) };
-    case 'delay-final': return { kind, ms: num(1, 600_000) };
-    case 'corrupt': return { kind, rate: num(0, 1) };
-    case 'wrong-baud': return { kind, baud: num(300, 5_000_000) };
-    default:
-      throw bad('fault', text, FAULT_SYNTAX);
-  }
 }
 
 function int(key: string, value: string, min: number, max: number): number {

@@ -1,6 +1,6 @@
 import { Cellular3gpp, ERROR, OK, OPERATOR, PDP_ADDRESS } from './3gpp-base.js';
-import type { Dialect } from './dialects.js';
-import type { EmulatorOptions } from './options.js';
+import type { Dialect } from './dialect.js';
+import type { EmulatorOptions } from './option-types.js';
 import { SendCloseOrder } from './send-close-order.js';
 import type { Reply, VirtualModule } from './virtual-module.js';
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ModuleProfile } from '../profile/index.js';
 import { hostAllowed, NetBridge } from './net-bridge.js';
-import type { EmulatorOptions, Fault } from './options.js';
+import type { EmulatorOptions, Fault } from './option-types.js';
 import type { ModulePort } from './port.js';
 
 /** A command's answer: lines (each framed CR LF), then the final result (or none: the handler answers later). */

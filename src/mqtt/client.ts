@@ -14,23 +14,13 @@ import { AtbridgeError, errorMessage } from '../errors.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { defaultPingTimeoutMs, KeepAlive } from './keepalive.js';
 import { PacketLink } from './packet-link.js';
-import { connectPacket, publishPacket } from './packets.js';
+import { connectPacket, publishPacket, type ConnectSettings, type ProtocolVersion, type WillOptions } from './packets.js';
+
+export type { ConnectSettings, ProtocolVersion, WillOptions };
 import { MemoryQueue, type OutboundQueue, type PublishProperties, type QueuedMessage } from './outbound-queue.js';
 import { PacketIdAllocator } from './packet-ids.js';
 import { connackRefused, reasonText } from './reasons.js';
 import { assertFilter, assertPublishTopic } from './topic.js';
-
-/** MQTT protocol level: 3 = MQTT 3.1, 4 = 3.1.1, 5 = MQTT 5. */
-export type ProtocolVersion = 3 | 4 | 5;
-
-/** The last-will message the broker publishes if the client goes away without DISCONNECT. */
-export interface WillOptions {
-  topic: string;
-  payload: Buffer | string;
-  qos?: QoS;
-  retain?: boolean;
-  properties?: NonNullable<IConnectPacket['will']>['properties'];
-}
 
 /** How the client reconnects after the connection is lost (capped exponential backoff with jitter). */
 export interface ReconnectOptions extends BackoffOptions {
@@ -39,35 +29,24 @@ export interface ReconnectOptions extends BackoffOptions {
 }
 
 /** Options of {@link MqttClient}; only `connect` is required. */
-export interface MqttClientOptions {
+export interface MqttClientOptions extends ConnectSettings {
   /** Opens a fresh byte stream to the broker: a ModemSocket, net.Socket, TLS socket... */
   connect: () => Promise<Duplex>;
   /** 3 = MQTT 3.1, 4 = 3.1.1 (default), 5 = 5.0. */
   protocolVersion?: ProtocolVersion;
   clientId?: string;
-  username?: string;
-  password?: string | Buffer;
   /** Seconds; 0 turns keepalive off. Default 60. */
   keepalive?: number;
   /** Wait for PINGRESP; default half the keepalive, at least 10 s. */
   pingTimeoutMs?: number;
   /** Wait for CONNACK after the stream is open; default 30 s. */
   connectTimeoutMs?: number;
-  /** Clean session (default true). false = persistent session, kept by the broker while offline. */
-  clean?: boolean;
-  /** MQTT 5 session expiry, seconds (default: 0 when clean, "never" when persistent — as mosquitto_pub -x). */
-  sessionExpiry?: number;
-  will?: WillOptions;
   /** Most QoS≥1 messages sent and not yet acknowledged (also capped by the broker's receive maximum). Default 20. */
   inflight?: number;
   /** Where QoS≥1 messages wait until acknowledged; default in memory. Pass a DurableQueue to survive restarts. */
   queue?: OutboundQueue;
   /** Reconnect after a lost link with capped exponential backoff; default {baseMs: 1000, capMs: 60000}. */
   reconnect?: ReconnectOptions | false;
-  /** Largest packet accepted from the broker, checked from its header before buffering. Default 1 MiB. */
-  maxPacketSize?: number;
-  /** Extra MQTT 5 CONNECT properties. */
-  connectProperties?: IConnectPacket['properties'];
 }
 
 /** Options of {@link MqttClient.publish}. */

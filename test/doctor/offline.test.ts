@@ -50,6 +50,12 @@ describe('doctor --log rules over trace events', () => {
     expect(await ids([tx('AT\r'), rx('\r\nOK\r\n'), rx(comment), tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')], 'sim7600')).toEqual([]);
   });
 
+  it('a Linux login console (getty) answering AT on the UART: port-busy; one word "login:" alone: nothing', async () => {
+    const getty = [tx('AT\r'), rx('\r\nraspberrypi login: AT\r\nPassword: \r\n\r\nLogin incorrect\r\nraspberrypi login: ')];
+    expect(await ids(getty, 'sim800')).toContain('port-busy:error');
+    expect(await ids([tx('AT\r'), rx('\r\nOK\r\n'), tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')], 'sim800')).not.toContain('port-busy:error');
+  });
+
   it('SMS DONE long after the session started: module-rebooted; right after power-on: nothing', async () => {
     const session = [tx('AT\r'), rx('\r\nOK\r\n'), ...Array.from({ length: 9 }, () => [tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')]).flat()];
     expect(await ids([...session, rx('\r\nSMS DONE\r\n')], 'sim7600')).toEqual(['module-rebooted:warning']);

@@ -240,6 +240,17 @@ describe('transcript styles as people paste them', () => {
     ]);
   });
 
+  it('a date with slashes and a colon after the stamp (2023/07/09 10:00:00.100: ): the stamp goes, the line is read', async () => {
+    const events = await collect(
+      importTranscript(Readable.from([Buffer.from('0000/01/01 00:12:26.460: AT+CREG?\n0000/01/01 00:12:26.500: \n0000/01/01 00:12:26.500: +CREG: 2,0\n0000/01/01 00:12:26.500: OK\n', 'utf8')])),
+    );
+    expect(events.filter((e) => e.data.toString('latin1').trim() !== '').map((e) => [e.dir, e.t, e.data.toString('latin1')])).toEqual([
+      ['tx', 0, 'AT+CREG?\r\n'],
+      ['rx', 40, '+CREG: 2,0\r\n'],
+      ['rx', 40, 'OK\r\n'],
+    ]);
+  });
+
   it('explicit (\\r)(\\n) and <\\r><\\n> markers become the bytes', async () => {
     const out = await transcript('[serial (WiFi)] TX: AT+CIPSEND=0,4(\\r)(\\n)\n[serial (WiFi)] RX: OK(\\r)(\\n)\nSDK version:2.1.0<\\r><\\n>\n');
     expect(out).toEqual([

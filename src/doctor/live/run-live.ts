@@ -338,11 +338,13 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     }
     reporter.pass('registration', summary);
     await after('registration');
-    if (options.apn !== undefined) await runCommand(channel, profile, 'pdp', vars, { optional: true });
-    await runCommand(channel, profile, 'socketModeCommand', vars, { optional: true });
+    if (options.apn !== undefined) for (const name of profile.script('attach')) await runCommand(channel, profile, name, vars, { optional: true });
+    // The profile's own network-open script (SIM800: CSTT, CIICR, CIFSR; Quectel: QIACT), as the modem runs it.
+    const steps = profile.script('netOpenCommand').filter((s) => profile.hasCommand(s));
+    const open = steps.includes('netOpen') ? 'netOpen' : steps.at(-1);
     try {
-      await runCommand(channel, profile, 'netOpen', vars);
-      reporter.pass('network', 'NETOPEN: data network open');
+      for (const step of steps) await runCommand(channel, profile, step, vars, { optional: step !== open });
+      reporter.pass('network', `${profile.command(open ?? 'netOpen').send.replace(/^AT\+?/i, '').replace(/[=?].*$/, '')}: data network open`);
     } catch (err) {
       return reporter.fail('network', `NETOPEN failed: ${errorMessage(err)}`, finding('netopen-failed', `AT+NETOPEN failed: ${errorMessage(err)}`, [reporter.evidence(errorMessage(err))]));
     }

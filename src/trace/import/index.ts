@@ -12,6 +12,7 @@ import { importUsbmon, selectUsbInterface } from './usbmon.js';
 import { concatGzip, isGzip, openTraceSet } from '../trace-set.js';
 import { detectFormat } from './detect.js';
 import { guessProfile } from './guess-profile.js';
+import { listProfileIds } from '../../profile/index.js';
 import { importInterceptty } from './interceptty.js';
 import { importLogicCsv } from './logic-csv.js';
 import { importRaw } from './raw.js';
@@ -137,8 +138,9 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
   }
   const sampleText = Buffer.concat(sample.filter((e) => e.dir !== 'note').map((e) => e.data)).toString('latin1');
   // A trace recorded with --profile auto names the profile in the note where the module was identified.
-  const identified = sample.map((e) => (e.dir === 'note' ? /identified as (sim7600|esp-at)\b/.exec(e.data.toString('utf8'))?.[1] : undefined)).find(Boolean);
-  const known = [named, identified].find((p): p is ProfileGuess => p === 'sim7600' || p === 'esp-at');
+  const identified = sample.map((e) => (e.dir === 'note' ? /identified as ([\w.-]+)/.exec(e.data.toString('utf8'))?.[1] : undefined)).find(Boolean);
+  const shipped = listProfileIds();
+  const known = [named, identified].find((p): p is ProfileGuess => p !== undefined && shipped.includes(p));
   const profile: ProfileGuess = known ?? guessProfile(sampleText, head);
   return {
     format,

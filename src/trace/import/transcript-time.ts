@@ -4,8 +4,9 @@ const STAMPS: { re: RegExp; ms: (m: RegExpExecArray) => number; resolution?: (m:
   { re: /^\[(?:\d{4}-\d{2}-\d{2}[ T])?(\d{1,2}):(\d{2}):(\d{2})(?:[.,:](\d{1,6}))?\]\s?/, ms: (m) => tod(m[1], m[2], m[3], m[4]), resolution: (m) => fractionStep(m[4]) },
   // 21:56:25.813 -> (Arduino IDE serial monitor with timestamps)
   { re: /^(\d{1,2}):(\d{2}):(\d{2})\.(\d{1,6}) -> ?/, ms: (m) => tod(m[1], m[2], m[3], m[4]), resolution: (m) => fractionStep(m[4]) },
-  // 2023-07-09 10:01:59.937 or 10:01:59.937 followed by a space
-  { re: /^(?:\d{4}-\d{2}-\d{2}[ T])?(\d{1,2}):(\d{2}):(\d{2})[.,](\d{1,6})\s+/, ms: (m) => tod(m[1], m[2], m[3], m[4]), resolution: (m) => fractionStep(m[4]) },
+  // 2023-07-09 10:01:59.937 or 10:01:59.937 followed by a space; 2023/07/09 10:01:59.937: (a colon
+  // after the stamp, slashes in the date: ubxlib hosts, many embedded loggers)
+  { re: /^(?:\d{4}([-/])\d{2}\1\d{2}[ T])?(\d{1,2}):(\d{2}):(\d{2})[.,](\d{1,6})(?::\s*|\s+)/, ms: (m) => tod(m[2], m[3], m[4], m[5]), resolution: (m) => fractionStep(m[5]) },
   // [  12.345678] (dmesg-like) and 3.041368: (seconds since start)
   { re: /^\[\s*(\d+\.\d+)\]\s?/, ms: (m) => Number(m[1]) * 1000 },
   { re: /^(\d+\.\d{3,}):\s/, ms: (m) => Number(m[1]) * 1000 },

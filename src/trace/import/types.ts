@@ -5,8 +5,11 @@ export const CAPTURE_FORMATS = ['jsonl', 'raw', 'transcript', 'socat', 'intercep
 /** The capture formats `openCapture` reads. */
 export type CaptureFormat = (typeof CAPTURE_FORMATS)[number];
 
-/** Which module family a capture talks to, guessed from its content when not given. */
-export type ProfileGuess = 'sim7600' | 'esp-at';
+/**
+ * The profile a capture is read with: the one its header or its identification note names (any
+ * shipped profile), else guessed from its content.
+ */
+export type ProfileGuess = string;
 
 export interface ImportOptions {
   /** Direction of a raw dump: one side only, or both sides merged on one wire (default). */
