@@ -63,7 +63,7 @@ export interface TraceReadResult {
 
 /** Streams events from a JSONL trace (path or stream). The header, if any, is read first. */
 export async function readTrace(source: string | Readable): Promise<TraceReadResult> {
-  const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
+  const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 18 }) : source;
   const batches = readLineBatches(stream);
   let batch: string[] = [];
   let at = 0;

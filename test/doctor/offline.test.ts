@@ -56,6 +56,12 @@ describe('doctor --log rules over trace events', () => {
     expect(await ids([tx('AT\r'), rx('\r\nOK\r\n'), tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')], 'sim800')).not.toContain('port-busy:error');
   });
 
+  it('an activation ERROR and then +NETOPEN: 0 (the network opened): no netopen-failed', async () => {
+    const open = [tx('AT+CGACT=1,1\r'), rx('\r\n+CME ERROR: requested service option not subscribed (#33)\r\n'), tx('AT+NETOPEN\r'), rx('\r\nOK\r\n\r\n+NETOPEN: 0\r\n')];
+    expect(await ids(open, 'sim7600')).not.toContain('netopen-failed:error');
+    expect(await ids(open.slice(0, 2), 'sim7600')).toContain('netopen-failed:error');
+  });
+
   it('SMS DONE long after the session started: module-rebooted; right after power-on: nothing', async () => {
     const session = [tx('AT\r'), rx('\r\nOK\r\n'), ...Array.from({ length: 9 }, () => [tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')]).flat()];
     expect(await ids([...session, rx('\r\nSMS DONE\r\n')], 'sim7600')).toEqual(['module-rebooted:warning']);

@@ -251,6 +251,14 @@ describe('transcript styles as people paste them', () => {
     ]);
   });
 
+  it('outside the fences of a fenced post, a host label before traffic is still the log; a sentence is prose', async () => {
+    const text = 'I tried this:\nRisposta ricevuta: AT+CPIN?\n+CPIN: READY\nOK\nThe module says: it works\n```\nAT\n```\n';
+    const events = await collect(importTranscript(Readable.from([Buffer.from(text, 'utf8')]), { fenced: true }));
+    const traffic = events.filter((e) => e.dir !== 'note').map((e) => `${e.dir} ${e.data.toString('latin1').trim()}`);
+    expect(traffic.slice(0, 3)).toEqual(['tx AT+CPIN?', 'rx +CPIN: READY', 'rx OK']);
+    expect(traffic.join('|')).not.toContain('it works');
+  });
+
   it('explicit (\\r)(\\n) and <\\r><\\n> markers become the bytes', async () => {
     const out = await transcript('[serial (WiFi)] TX: AT+CIPSEND=0,4(\\r)(\\n)\n[serial (WiFi)] RX: OK(\\r)(\\n)\nSDK version:2.1.0<\\r><\\n>\n');
     expect(out).toEqual([

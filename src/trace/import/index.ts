@@ -81,7 +81,7 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
       // A usbmon capture is read by packets, twice (endpoints picked first): no shared stream.
       stream = Readable.from([]);
     } else {
-      const file = createReadStream(path, { highWaterMark: 1 << 20 });
+      const file = createReadStream(path, { highWaterMark: 1 << 18 });
       file.on('data', (chunk) => (read += chunk.length));
       stream = file;
     }

@@ -4,6 +4,7 @@ import type { TraceEvent } from '../events.js';
 import { readByteLines, withoutCr } from './byte-lines.js';
 import { isTraffic, readLine, saysNoAnswer, type LineRead } from './line-kind.js';
 import { DebugReaders, type ReaderOut } from './readers/index.js';
+import { labelledTraffic } from './readers/host-prefix.js';
 import { hasLineEndMarkers, markedDirection, pythonBytes, replaceLineEndMarkers, SENT_WORDS } from './transcript-markers.js';
 import { RelativeClock, stripTimestamp } from './transcript-time.js';
 
@@ -110,8 +111,10 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     if (options.fenced && !inFence && !inline && !quotedLog) {
       const probe = stripTimestamp(text.replace(/^`+|`+$/g, '')).rest.trim();
       const marked = markedDirection(probe);
-      const traffic = isTraffic(probe) || DEBUG_HINT.test(probe) || (marked !== undefined && marked.dir !== 'note' && isTraffic(marked.rest));
-      if (!traffic || readLine(probe) === 'prose') {
+      // A host's label before traffic (`Risposta ricevuta: AT+CPIN?`) is the log too.
+      const labelled = marked === undefined && labelledTraffic(probe) !== undefined;
+      const traffic = isTraffic(probe) || DEBUG_HINT.test(probe) || (marked !== undefined && marked.dir !== 'note' && isTraffic(marked.rest)) || labelled;
+      if (!traffic || (!labelled && readLine(probe) === 'prose')) {
         yield aside(withoutCr(raw), undefined, readLine(probe) ?? 'prose');
         continue;
       }
