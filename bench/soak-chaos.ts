@@ -44,6 +44,15 @@ export interface SoakOptions {
   rate: number;
   /** restart_timeout of the bridge, seconds. */
   restart: [number, number];
+  /** Longest wait for the queues to drain once the faults stop, seconds (default 90). */
+  drainSeconds?: number;
+  /**
+   * A real loss, to prove the counting finds one: at the first kill -9, while the bridge is down,
+   * publish this many QoS 1 messages out (the local broker acknowledges them), then wipe the
+   * bridge's persistent session on the local broker (a clean connect with its client id), so they
+   * are acknowledged and never delivered.
+   */
+  injectLoss?: number;
   log?: (line: string) => void;
 }
 
@@ -70,6 +79,10 @@ export interface FamilyResult {
   /** The longest stall after each kind of fault (from the fault's start to the next delivery). */
   stallByKind: Record<FaultKind, number>;
   drainSeconds: number;
+  /** Everything accepted had arrived when counting (false: the drain wait ran out). */
+  drained: boolean;
+  /** The faults in order, with their start since the load began. */
+  timeline: string[];
 }
 
 export interface SoakResult {
@@ -83,6 +96,8 @@ export interface SoakResult {
 class Stream {
   readonly sent = new Set<string>();
   readonly seen = new Map<string, number>();
+  /** When each accepted message was sent (ms since the soak's start), to place a loss among the faults. */
+  readonly sentAt = new Map<string, number>();
   lastArrival = Date.now();
   /** A warm-up message arrived: the bridge's subscriptions for this stream are in place. */
   warmedUp = false;
@@ -96,8 +111,9 @@ class Stream {
     return { topic: this.topic, payload: `${this.name}-${this.n++}` };
   }
   /** The source broker took it (PUBACK / PUBCOMP): from here on it must arrive. */
-  accepted(payload: string): void {
+  accepted(payload: string, at: number): void {
     this.sent.add(`${this.topic} ${payload}`);
+    this.sentAt.set(`${this.topic} ${payload}`, at);
   }
   arrived(topic: string, payload: Buffer): void {
     this.lastArrival = Date.now();
@@ -198,13 +214,22 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   }
 
   // Load: each stream publishes `rate` messages a second.
+  const t0 = Date.now();
+  /** Each fault with its start (ms since t0), for the lost samples. */
+  const timeline: { at: number; kind: FaultKind }[] = [];
+  const placed = (s: Stream, key: string): string => {
+    const at = s.sentAt.get(key) ?? 0;
+    const before = timeline.filter((f) => f.at <= at).pop();
+    return `${key} (sent at ${(at / 1000).toFixed(1)} s${before ? `, ${((at - before.at) / 1000).toFixed(1)} s after ${before.kind}` : ''})`;
+  };
   let loadOn = true;
   const pubs: Promise<unknown>[] = [];
   const loadTimer = setInterval(() => {
     if (!loadOn) return;
     for (const [s, pub] of [[streams.outQ1, localPub], [streams.outQ2, localPub], [streams.inQ1, remotePub], [streams.inQ2, remotePub]] as const) {
       const { topic, payload } = s.next();
-      pubs.push(pub.publish(topic, payload, { qos: s.qos }).then(() => s.accepted(payload), () => undefined));
+      const at = Date.now() - t0;
+      pubs.push(pub.publish(topic, payload, { qos: s.qos }).then(() => s.accepted(payload, at), () => undefined));
     }
   }, 1000 / options.rate);
 
@@ -222,6 +247,22 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   for (const s of Object.values(streams)) s.lastArrival = Date.now();
   maxStall = 0;
 
+  const injectLoss = async (n: number) => {
+    if (bridge) await new Promise((r) => bridge!.once('exit', r));
+    const sent: Promise<unknown>[] = [];
+    for (let k = 0; k < n; k++) {
+      const { topic, payload } = streams.outQ1.next();
+      const at = Date.now() - t0;
+      sent.push(localPub.publish(topic, payload, { qos: 1 }).then(() => streams.outQ1.accepted(payload, at), () => undefined));
+    }
+    await Promise.all(sent);
+    const wipe = new MqttClient({ connect: local.connect, protocolVersion: 5, clientId: `atbridge-local-soak-${family}`, clean: true, keepalive: 10, reconnect: { baseMs: 50, capMs: 300, retryInitial: true } });
+    wipe.on('error', () => undefined);
+    await wipe.start();
+    await wipe.end();
+    log(`${family}: injected a loss of ${n} acknowledged QoS 1 messages out`);
+  };
+
   const faults: Record<FaultKind, number> = { 'power-loss': 0, 'kill-9': 0, 'broker-restart': 0, unplug: 0, 'emulator-fault': 0, corruption: 0 };
   const end = Date.now() + options.seconds * 1000;
   let i = 0;
@@ -229,6 +270,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     const kind = FAULT_KINDS[i % FAULT_KINDS.length]!;
     faults[kind]++;
     lastKind = kind;
+    timeline.push({ at: Date.now() - t0, kind });
     switch (kind) {
       case 'power-loss':
         front.module.inject({ kind: 'reboot' });
@@ -236,6 +278,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
       case 'kill-9':
         bridge?.kill('SIGKILL');
         await sleep(200);
+        if (options.injectLoss && faults[kind] === 1) await injectLoss(options.injectLoss);
         startBridge();
         break;
       case 'broker-restart':
@@ -266,7 +309,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   clearInterval(stallTimer);
   await Promise.race([Promise.all(pubs), sleep(30_000)]);
   const drainStart = Date.now();
-  while (Object.values(streams).some((s) => s.missing() > 0) && Date.now() - drainStart < 90_000) await sleep(200);
+  while (Object.values(streams).some((s) => s.missing() > 0) && Date.now() - drainStart < (options.drainSeconds ?? 90) * 1000) await sleep(200);
   const drainSeconds = (Date.now() - drainStart) / 1000;
   await sleep(1000); // a late duplicate would show now
 
@@ -276,7 +319,9 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     streams: Object.fromEntries(Object.entries(streams).map(([k, s]) => [k, s.counts()])),
     crashes,
     crashLines,
-    lostSamples: Object.values(streams).flatMap((s) => s.missingKeys().slice(0, 5)),
+    lostSamples: Object.values(streams).flatMap((s) => s.missingKeys().slice(0, 5).map((k) => placed(s, k))),
+    drained: Object.values(streams).every((s) => s.missing() === 0),
+    timeline: timeline.map((f) => `${(f.at / 1000).toFixed(1)} s ${f.kind}`),
     maxStallSeconds: Math.round(maxStall * 10) / 10,
     stallByKind,
     drainSeconds: Math.round(drainSeconds * 10) / 10,
@@ -289,7 +334,8 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   await front.close();
   await local.stop();
   await remote.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.SOAK_KEEP) log(`${family}: kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
   return result;
 }
 
@@ -340,6 +386,7 @@ async function main(): Promise<void> {
   for (const f of result.families) {
     process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; max stall ${f.maxStallSeconds} s (by fault: ${JSON.stringify(f.stallByKind)}); drained in ${f.drainSeconds} s\n`);
     for (const line of f.crashLines) process.stdout.write(`  crash: ${line}\n`);
+    if (!f.drained) process.stdout.write(`  not drained; lost e.g. ${f.lostSamples.join('; ')}\n  faults: ${f.timeline.join(', ')}\n`);
   }
   process.stdout.write(`totals: ${JSON.stringify(result.totals)}; faults ${JSON.stringify(result.faults)}\n`);
   writeFileSync(join(RESULTS, 'soak.json'), `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
