@@ -6,7 +6,10 @@
  * Called through a link named mosquitto_pub, mosquitto_sub or mosquitto_rr, it is that tool.
  */
 import { basename } from 'node:path';
+import { endQuietlyWhenOutputCloses } from './cli/closed-output.js';
 import { runTool, TOOLS } from './mqtt/cli/mosq-main.js';
+
+endQuietlyWhenOutputCloses();
 
 const [, script = '', first, ...rest] = process.argv;
 const self = basename(script).replace(/\.(m?js|cjs)$/, '');

@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './errors.js';
+import { endQuietlyWhenOutputCloses } from './cli/closed-output.js';
 import { reportError } from './cli/run.js';
 import { VERSION } from './version.js';
 
@@ -55,4 +56,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+endQuietlyWhenOutputCloses();
 await main(process.argv);

@@ -282,6 +282,11 @@ export class StreamRedactor {
     return this.pending.length > 0;
   }
 
+  /** Bytes held back so far; the next push's output starts with exactly these (masks keep lengths). */
+  get pendingLength(): number {
+    return this.pending.length;
+  }
+
   flush(): Buffer {
     const data = this.pending;
     this.pending = Buffer.alloc(0);

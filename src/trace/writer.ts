@@ -46,6 +46,8 @@ export class TraceWriter implements Tap {
   private readonly now: () => number;
   private readonly redactors: { tx: StreamRedactor; rx: StreamRedactor } | undefined;
   private readonly holdTimers: { tx?: NodeJS.Timeout; rx?: NodeJS.Timeout } = {};
+  /** When the bytes now held back arrived: they are written with this time, as their own event. */
+  private readonly heldAt: { tx: number; rx: number } = { tx: 0, rx: 0 };
   private closed = false;
   events = 0;
 
@@ -110,8 +112,16 @@ export class TraceWriter implements Tap {
       return;
     }
     const redactor = this.redactors[dir];
+    const held = redactor.pendingLength;
+    const heldAt = this.heldAt[dir];
     const ready = redactor.push(data);
-    if (ready.length > 0) this.write({ t, dir, data: ready });
+    // The held tail belongs to the earlier chunk: its own event with its own time, never joined
+    // with this chunk (a payload's last bytes and the next AT+CIPSEND are two events, as sent).
+    const split = Math.min(held, ready.length);
+    if (split > 0) this.write({ t: heldAt, dir, data: Buffer.from(ready.subarray(0, split)) });
+    if (ready.length > split) this.write({ t, dir, data: split > 0 ? Buffer.from(ready.subarray(split)) : ready });
+    // Bytes still held that came (in part) from this chunk carry this chunk's time.
+    if (redactor.pendingLength > 0 && (held === 0 || ready.length >= held)) this.heldAt[dir] = t;
     clearTimeout(this.holdTimers[dir]);
     if (redactor.hasPending) {
       this.holdTimers[dir] = setTimeout(() => this.flushHeld(dir), HOLD_FLUSH_MS);
@@ -121,7 +131,7 @@ export class TraceWriter implements Tap {
 
   private flushHeld(dir: 'tx' | 'rx'): void {
     const rest = this.redactors?.[dir].flush();
-    if (rest && rest.length > 0) this.write({ t: this.now(), dir, data: rest });
+    if (rest && rest.length > 0) this.write({ t: this.heldAt[dir], dir, data: rest });
   }
 
   private write(event: TraceEvent): void {

@@ -59,6 +59,30 @@ describe('trace writer and reader', () => {
     expect(sent.toString('latin1')).toContain('AT+CWJAP="home","');
   });
 
+  it('writes a held-back tail as its own tx event with its own time, never joined with the next chunk', async () => {
+    // A payload ending in "at" could begin AT+CWJAP, so the writer holds those 2 bytes back; a known
+    // secret split across two chunks is held the same way and must still be masked.
+    const { text, events } = await written(
+      (w) => {
+        w.tx(Buffer.from('client-esp-at'));
+        w.tx(Buffer.from('AT+CIPSEND=0,4\r\n'));
+        w.tx(Buffer.from('xx hunt'));
+        w.tx(Buffer.from('er2-long yy'));
+      },
+      { secrets: ['hunter2-long'] },
+    );
+    const tx = events.filter((e) => e.dir === 'tx').map((e) => ({ t: e.t, data: e.data.toString('latin1') }));
+    expect(tx.slice(0, 4)).toEqual([
+      { t: 0, data: 'client-esp-' },
+      { t: 0, data: 'at' },
+      { t: 1, data: 'AT+CIPSEND=0,4\r\n' },
+      { t: 2, data: 'xx ' },
+    ]);
+    expect(tx.slice(4).map((e) => e.data)).toEqual(['****', '******** yy']);
+    expect(tx[4]!.t).toBe(2);
+    expect(text).not.toMatch(/hunt|er2-long/);
+  });
+
   it('masks secrets the session knows wherever they appear', async () => {
     const { text } = await written((w) => w.rx(Buffer.from('+MQTTUSERCFG:0,1,"id","user","hunter2-long",0,0,""\r\n')), { secrets: ['hunter2-long'] });
     expect(text).not.toContain('hunter2-long');
