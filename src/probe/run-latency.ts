@@ -5,7 +5,7 @@ import { errorMessage } from '../errors.js';
 import { MqttClient, type MqttClientOptions } from '../mqtt/client.js';
 import { epochMs, nowUs, sleep } from './clock.js';
 import { publishPacketBytes } from './packet-size.js';
-import { buildPayload, parsePayload } from './payload.js';
+import { buildPayload, parsePayload, type ProbeStamp } from './payload.js';
 import { moduleReading, type ModuleReading, type ProbeResult, type Outage } from './result.js';
 import { SampleLog } from './samples.js';
 import { lineUse, type SerialCounter } from './serial-counter.js';
@@ -77,23 +77,7 @@ export async function runLatency(o: LatencyRunOptions): Promise<ProbeResult> {
     if (!stamp || stamp.runId !== runId) return;
     const arrival = tracker.recordArrival(stamp.runId, stamp.seq, at);
     if (arrival.kind === 'foreign') return;
-    o.samples.add({
-      label: `MQTT Sub q${arrival.qos}`,
-      timeStamp: stamp.sentEpochMs,
-      elapsed: Math.round(arrival.delayMs),
-      latency: Math.round(arrival.delayMs),
-      connect: 0,
-      success: arrival.kind === 'first',
-      responseCode: arrival.kind === 'first' ? '200' : 'duplicate',
-      responseMessage: arrival.kind === 'first' ? 'OK' : 'duplicate',
-      failureMessage: arrival.kind === 'first' ? '' : `message ${stamp.seq} received again`,
-      bytes: payload.length,
-      sentBytes: 0,
-      threadName: THREAD,
-      grpThreads: 1,
-      allThreads: 1,
-      url: o.url,
-    });
+    o.samples.add(arrivalSample(o.url, stamp, arrival, payload.length));
   };
   receiver.on('message', onMessage);
   let offlineAt: number | undefined;
@@ -216,23 +200,7 @@ export async function runLatency(o: LatencyRunOptions): Promise<ProbeResult> {
     const moduleAfter = o.moduleStatus ? await o.moduleStatus().catch(() => undefined) : undefined;
 
     for (const lost of tracker.lostMessages()) {
-      o.samples.add({
-        label: `MQTT Sub q${lost.qos}`,
-        timeStamp: lost.sentEpochMs,
-        elapsed: Math.max(0, epochMs(endAllUs) - lost.sentEpochMs),
-        latency: 0,
-        connect: 0,
-        success: false,
-        responseCode: 'lost',
-        responseMessage: 'not received',
-        failureMessage: lost.failed ?? `message ${lost.seq} not received within ${(o.waitMs / 1000).toFixed(1)} s of the last send`,
-        bytes: 0,
-        sentBytes: 0,
-        threadName: THREAD,
-        grpThreads: 1,
-        allThreads: 1,
-        url: o.url,
-      });
+      o.samples.add(lostSample(o.url, lost, endAllUs, o.waitMs));
     }
 
     const delays = tracker.points.map((p) => p.delay);
@@ -336,6 +304,49 @@ export function publishSample(url: string, qos: number, start: number, elapsedMs
     failureMessage: err === undefined ? '' : errorMessage(err),
     bytes: 0,
     sentBytes: packetBytes,
+    threadName: thread,
+    grpThreads: threads,
+    allThreads: threads,
+    url,
+  };
+}
+
+/** The sample of one arrival: the first copy succeeds, a later copy is a failed `duplicate`. */
+export function arrivalSample(url: string, stamp: ProbeStamp, arrival: { kind: 'first' | 'duplicate'; delayMs: number; qos: number }, bytes: number, thread = THREAD, threads = 1) {
+  const first = arrival.kind === 'first';
+  return {
+    label: `MQTT Sub q${arrival.qos}`,
+    timeStamp: stamp.sentEpochMs,
+    elapsed: Math.round(arrival.delayMs),
+    latency: Math.round(arrival.delayMs),
+    connect: 0,
+    success: first,
+    responseCode: first ? '200' : 'duplicate',
+    responseMessage: first ? 'OK' : 'duplicate',
+    failureMessage: first ? '' : `message ${stamp.seq} received again`,
+    bytes,
+    sentBytes: 0,
+    threadName: thread,
+    grpThreads: threads,
+    allThreads: threads,
+    url,
+  };
+}
+
+/** The sample of a message that never arrived, timed up to the end of the wait. */
+export function lostSample(url: string, lost: { seq: number; qos: number; sentEpochMs: number; failed?: string }, endUs: number, waitMs: number, thread = THREAD, threads = 1) {
+  return {
+    label: `MQTT Sub q${lost.qos}`,
+    timeStamp: lost.sentEpochMs,
+    elapsed: Math.max(0, epochMs(endUs) - lost.sentEpochMs),
+    latency: 0,
+    connect: 0,
+    success: false,
+    responseCode: 'lost',
+    responseMessage: 'not received',
+    failureMessage: lost.failed ?? `message ${lost.seq} not received within ${(waitMs / 1000).toFixed(1)} s of the last send`,
+    bytes: 0,
+    sentBytes: 0,
     threadName: thread,
     grpThreads: threads,
     allThreads: threads,

@@ -8,7 +8,7 @@ import { publishPacketBytes } from './packet-size.js';
 import { buildPayload, parsePayload } from './payload.js';
 import { ResourceSampler } from './resources.js';
 import type { ProbeResult } from './result.js';
-import { connectSample, failureCode, publishSample, timed, type LiveFigures } from './run-latency.js';
+import { arrivalSample, connectSample, failureCode, lostSample, publishSample, timed, type LiveFigures } from './run-latency.js';
 import type { SampleLog } from './samples.js';
 import { distribution, histogram } from './stats.js';
 import { MessageTracker } from './tracker.js';
@@ -94,23 +94,7 @@ export async function runLoad(o: LoadRunOptions): Promise<ProbeResult> {
       if (!stamp || stamp.runId !== id) return;
       const arrival = tracker.recordArrival(stamp.runId, stamp.seq, at);
       if (arrival.kind === 'foreign') return;
-      o.samples.add({
-        label: `MQTT Sub q${arrival.qos}`,
-        timeStamp: stamp.sentEpochMs,
-        elapsed: Math.round(arrival.delayMs),
-        latency: Math.round(arrival.delayMs),
-        connect: 0,
-        success: arrival.kind === 'first',
-        responseCode: arrival.kind === 'first' ? '200' : 'duplicate',
-        responseMessage: arrival.kind === 'first' ? 'OK' : 'duplicate',
-        failureMessage: arrival.kind === 'first' ? '' : `message ${stamp.seq} received again`,
-        bytes: payload.length,
-        sentBytes: 0,
-        threadName: thread,
-        grpThreads: active,
-        allThreads: active,
-        url,
-      });
+      o.samples.add(arrivalSample(url, stamp, arrival, payload.length, thread, active));
     });
     client.on('offline', (reason) => {
       if (reason) fail(`disconnected: ${reason.code}`);
@@ -192,23 +176,7 @@ export async function runLoad(o: LoadRunOptions): Promise<ProbeResult> {
     const lost = tracker.lostMessages();
     for (const m of lost) {
       fail(`lost: q${m.qos}`);
-      o.samples.add({
-        label: `MQTT Sub q${m.qos}`,
-        timeStamp: m.sentEpochMs,
-        elapsed: Math.max(0, epochMs(endUs) - m.sentEpochMs),
-        latency: 0,
-        connect: 0,
-        success: false,
-        responseCode: 'lost',
-        responseMessage: 'not received',
-        failureMessage: m.failed ?? `message ${m.seq} not received within ${(o.waitMs / 1000).toFixed(1)} s of the last send`,
-        bytes: 0,
-        sentBytes: 0,
-        threadName: `probe 1-${Number(m.runId.split('.')[1]) + 1}`,
-        grpThreads: active,
-        allThreads: active,
-        url: o.url,
-      });
+      o.samples.add(lostSample(o.url, m, endUs, o.waitMs, `probe 1-${Number(m.runId.split('.')[1]) + 1}`, active));
     }
     const delays = tracker.points.map((p) => p.delay);
     const sendStart = firstSendUs ?? startUs;

@@ -8,8 +8,8 @@ import { writeJtl, type JtlVersion } from './jtl.js';
 import { minimumSize } from './payload.js';
 import { liveLine, summary } from './report.js';
 import type { ProbeResult } from './result.js';
-import { runLatency } from './run-latency.js';
-import { runLoad } from './run-load.js';
+import { runLatency, type LatencyRunOptions, type LiveFigures } from './run-latency.js';
+import { runLoad, type LoadRunOptions } from './run-load.js';
 import { SampleLog } from './samples.js';
 
 export interface ProbeCommandOptions {
@@ -59,49 +59,41 @@ export async function runProbe(o: ProbeCommandOptions): Promise<number> {
   const connector = await openProbeConnector(o.setup, o.modem, progress);
   const url = `mqtt${o.setup.tls ? 's' : ''}://${o.setup.host}:${o.setup.port}`;
   let result: ProbeResult;
+  // What both runs take alike; each adds its own below.
+  const shared = {
+    client: o.setup.client,
+    ...(o.topic !== undefined ? { topic: o.topic } : {}),
+    qos: o.qos,
+    rate: o.rate,
+    ...(o.count !== undefined ? { count: o.count } : {}),
+    ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}),
+    size: o.size,
+    waitMs: o.waitMs,
+    inflight: o.inflight,
+    samples,
+    signal: controller.signal,
+    ...(live ? { onLive: (f: LiveFigures) => live(liveLine(f)) } : {}),
+    onNote: progress,
+  } satisfies Partial<LoadRunOptions & LatencyRunOptions>;
   try {
     if (o.clients !== undefined) {
       result = await runLoad({
+        ...shared,
         connect: connector.direct,
-        client: o.setup.client,
         clients: o.clients,
         connectRate: o.connectRate,
-        ...(o.topic !== undefined ? { topic: o.topic } : {}),
-        qos: o.qos,
-        rate: o.rate,
-        ...(o.count !== undefined ? { count: o.count } : {}),
-        ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}),
-        size: o.size,
-        waitMs: o.waitMs,
-        inflight: o.inflight,
         url,
-        samples,
-        signal: controller.signal,
-        ...(live ? { onLive: (f) => live(liveLine(f)) } : {}),
-        onNote: progress,
       });
     } else {
       result = await runLatency({
+        ...shared,
         publisher: connector.publisher,
         ...(o.receiver === 'direct' && o.modem.device ? { receiver: connector.direct } : {}),
         mode: o.modem.device ? 'module' : 'direct',
-        client: o.setup.client,
-        ...(o.topic !== undefined ? { topic: o.topic } : {}),
-        qos: o.qos,
-        rate: o.rate,
-        ...(o.count !== undefined ? { count: o.count } : {}),
-        ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}),
-        size: o.size,
-        waitMs: o.waitMs,
-        inflight: o.inflight,
         url: `${url}/${o.topic ?? ''}`,
         ...(connector.serial ? { serial: connector.serial } : {}),
         ...(connector.moduleStatus ? { moduleStatus: connector.moduleStatus } : {}),
         ...(o.signalEveryMs !== undefined ? { signalEveryMs: o.signalEveryMs } : {}),
-        ...(live ? { onLive: (f) => live(liveLine(f)) } : {}),
-        onNote: progress,
-        samples,
-        signal: controller.signal,
       });
     }
   } finally {

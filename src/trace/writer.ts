@@ -111,6 +111,13 @@ export class TraceWriter implements Tap {
       this.write({ t, dir, data });
       return;
     }
+    // The other side answered, so what it held back was sent before: write it first (a secret
+    // split there is still masked: a sensitive line by its open-line state, a CONNECT by field).
+    const other = dir === 'tx' ? 'rx' : 'tx';
+    if (this.redactors[other].hasPending) {
+      clearTimeout(this.holdTimers[other]);
+      this.flushHeld(other);
+    }
     const redactor = this.redactors[dir];
     const held = redactor.pendingLength;
     const heldAt = this.heldAt[dir];

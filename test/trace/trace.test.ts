@@ -83,6 +83,21 @@ describe('trace writer and reader', () => {
     expect(text).not.toMatch(/hunt|er2-long/);
   });
 
+  it('writes a held-back tx tail before the answer that follows it', async () => {
+    const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'gw-at', username: 'user', password: Buffer.from('mqtt-secret-pw'), keepalive: 60, clean: true });
+    const cut = connect.length - 6;
+    const { text, events } = await written((w) => {
+      w.tx(Buffer.from('fam-trace-esp-at'));
+      w.rx(Buffer.from('\r\nSEND OK\r\n'));
+      w.tx(connect.subarray(0, cut)); // ends inside the password ("mqtt-secret-pw")
+      w.rx(Buffer.from('>'));
+      w.tx(connect.subarray(cut));
+    });
+    expect(events.slice(0, 3).map((e) => `${e.dir}:${e.data.toString('latin1')}`)).toEqual(['tx:fam-trace-esp-', 'tx:at', 'rx:\r\nSEND OK\r\n']);
+    expect(text).not.toMatch(/secret|-pw/);
+    expect(Buffer.concat(events.filter((e) => e.dir === 'tx').map((e) => e.data)).length).toBe(16 + connect.length);
+  });
+
   it('masks secrets the session knows wherever they appear', async () => {
     const { text } = await written((w) => w.rx(Buffer.from('+MQTTUSERCFG:0,1,"id","user","hunter2-long",0,0,""\r\n')), { secrets: ['hunter2-long'] });
     expect(text).not.toContain('hunter2-long');
