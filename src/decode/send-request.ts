@@ -1,3 +1,5 @@
+import { shippedSocketSends } from '../profile/send-commands.js';
+
 /** What a command that may get a '>' prompt asks to send. */
 export interface SendRequest {
   command: string;
@@ -32,10 +34,26 @@ export function sendRequestOf(command: string): SendRequest | undefined {
     const length = Number(nums[0]);
     return { command: text, link: '0', length: Number.isFinite(length) ? length : undefined, socket: true, passthrough: false };
   }
+  const named = profileSend(text, args);
+  if (named) return named;
   if (/^AT\+CIPOPEN=/i.test(text)) return { command: text, link: args[0]?.trim() || '0', length: undefined, socket: true, passthrough: false };
   if (OTHER_PAYLOAD.test(text)) {
     const last = Number(args[args.length - 1]);
     return { command: text, link: '0', length: Number.isFinite(last) && last > 0 ? last : undefined, socket: false, passthrough: false };
   }
   return undefined;
+}
+
+/** A send command a shipped profile names as its `socketSend` (`AT+CASEND=0,27`, `AT+QISEND=0,27`). */
+function profileSend(text: string, args: string[]): SendRequest | undefined {
+  const eq = text.indexOf('=');
+  if (eq < 0) return undefined;
+  const name = text.slice(0, eq).toUpperCase();
+  const spec = shippedSocketSends().find((c) => c.name === name);
+  if (!spec) return undefined;
+  const length = Number(args[spec.lenArg]?.trim());
+  // A zero length is a query (QISEND=<id>,0 reports counters), not a send.
+  if (!Number.isFinite(length) || length <= 0) return undefined;
+  const link = spec.linkArg >= 0 ? args[spec.linkArg]?.trim() || '0' : '0';
+  return { command: text, link, length, socket: true, passthrough: false };
 }

@@ -271,6 +271,8 @@ for (const { id, profile, dialect } of families) {
         expect(decode.code).toBe(0);
         expect(decode.stdout).toMatch(/MQTT ⇠ CONNACK/);
         expect(decode.stdout).toMatch(/MQTT ⇠ PUBACK/);
+        expect(decode.stdout).toMatch(/MQTT ⇢ CONNECT/);
+        expect(decode.stdout).toMatch(/MQTT ⇢ PUBLISH/);
         // replay --emulate acts as the recorded module; the same pub run against it follows the recording.
         const pty = join(dir, 'ttyREC');
         const replay = started(['replay', '--emulate', '--pty', pty, '--speed', '0', '--idle', '2000', trace]);
