@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,31 +10,10 @@ import { getProfile } from '../../src/profile/index.js';
 import { openPtyEnd } from '../../src/replay/pty-end.js';
 import type { Link } from '../../src/transport/link.js';
 import { openDevice } from '../../src/transport/open-device.js';
+import { CLI, startEmulateCli } from '../helpers/emulate-cli.js';
 
 // `atbridge emulate` as a person runs it: one "ready" line, AT over the pty or TCP, stop on SIGTERM.
-const CLI = process.env.ATBRIDGE_CLI ?? 'dist/src/cli.js';
 const run = promisify(execFile);
-
-function emulate(args: string[]): Promise<{ child: ChildProcess; address: string; stdout: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, 'emulate', ...args], { env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 10_000);
-    const onData = () => {
-      const m = /^ready (\S+)\n/.exec(stdout);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve({ child, address: m[1]!, stdout: () => stdout, exited });
-    };
-    child.stdout!.on('data', onData);
-    void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
-  });
-}
 
 async function talk(link: Link, profile: 'sim7600' | 'esp-at', command: string): Promise<string[]> {
   const channel = new AtChannel(link, getProfile(profile));
@@ -51,7 +30,7 @@ describe('atbridge emulate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'atb-cli-'));
     const path = join(dir, 'ttyV0');
     const trace = join(dir, 'emu.jsonl');
-    const emu = await emulate(['--profile', profile, '--pty', path, '--boot', '0', '--no-pacing', '--trace', trace, '--password', 'hunter2-secret']);
+    const emu = await startEmulateCli(['--profile', profile, '--pty', path, '--boot', '0', '--no-pacing', '--trace', trace, '--password', 'hunter2-secret']);
     expect(emu.address).toBe(path);
     const device = await openDevice(path, { baud: 115200 });
     try {
@@ -72,7 +51,7 @@ describe('atbridge emulate', () => {
   });
 
   it('--listen 127.0.0.1:0 serves the module over raw TCP (ser2net style); --autojoin puts it on the AP from boot', async () => {
-    const emu = await emulate(['--profile', 'esp-at', '--listen', '127.0.0.1:0', '--boot', '0', '--no-pacing', '--autojoin', 'atbridge-lab']);
+    const emu = await startEmulateCli(['--profile', 'esp-at', '--listen', '127.0.0.1:0', '--boot', '0', '--no-pacing', '--autojoin', 'atbridge-lab']);
     const device = await openDevice(`tcp://${emu.address}`, { baud: 115200 });
     try {
       expect((await talk(device.link, 'esp-at', 'AT+GMR'))[0]).toMatch(/^AT version:/);
@@ -142,7 +121,7 @@ describe('atbridge emulate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'atb-cli-'));
     const path = join(dir, 'ttyV0');
     symlinkSync('/dev/pts/987654', path);
-    const emu = await emulate(['--profile', 'sim7600', '--pty', path, '--boot', '0', '--no-pacing']);
+    const emu = await startEmulateCli(['--profile', 'sim7600', '--pty', path, '--boot', '0', '--no-pacing']);
     try {
       expect(emu.address).toBe(path);
       expect(readlinkSync(path)).toMatch(/^\/dev\/pts\/\d+$/);

@@ -1,19 +1,14 @@
 import net from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseEmulatorUrl, parseFault } from '../../src/emulator/index.js';
 import { AtbridgeError } from '../../src/errors.js';
 import { openDevice } from '../../src/transport/open-device.js';
-import { eventually, startEchoServer, type EchoServer } from '../helpers/echo-server.js';
+import { useEchoServer } from '../helpers/echo-fixture.js';
+import { eventually } from '../helpers/echo-server.js';
 import { closeAll, emulator, linesOf, sleep, Terminal } from './support.js';
 
 // Every fault the emulator can inject, each seen from the host's side of the line.
-let echo: EchoServer;
-beforeAll(async () => {
-  echo = await startEchoServer();
-});
-afterAll(async () => {
-  await echo.close();
-});
+const echo = useEchoServer();
 afterEach(closeAll);
 
 /** A SIM7600 with an open socket (command mode, push receive) to the echo server. */
@@ -22,7 +17,7 @@ async function simWithSocket() {
   await term.command('ATE0');
   await term.command('AT+NETOPEN');
   await term.until(/\+NETOPEN: 0\r\n/);
-  await term.command(`AT+CIPOPEN=0,"TCP","127.0.0.1",${echo.port}`);
+  await term.command(`AT+CIPOPEN=0,"TCP","127.0.0.1",${echo().port}`);
   await term.until(/\+CIPOPEN: 0,0\r\n/);
   term.clear();
   return { emu, term };
@@ -34,7 +29,7 @@ async function espWithSocket(extra = '') {
   await term.command('ATE0');
   await term.command('AT+CWJAP="atbridge-lab","correct horse"');
   if (extra) await term.command(extra);
-  expect(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo.port}`, /\r\n(OK|ERROR)\r\n/)).toBe('\r\nCONNECT\r\n\r\nOK\r\n');
+  expect(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo().port}`, /\r\n(OK|ERROR)\r\n/)).toBe('\r\nCONNECT\r\n\r\nOK\r\n');
   term.clear();
   return { emu, term };
 }
@@ -45,7 +40,7 @@ describe('reboot', () => {
     ['esp-at', () => espWithSocket(), '\r\nready\r\n'],
   ] as const)('%s: prints its banner again, drops the socket and forgets its settings', async (_name, setup, banner) => {
     const { emu, term } = await setup();
-    const before = echo.connections;
+    const before = echo().connections;
     expect(emu.module.socket).toBeDefined();
     emu.inject({ kind: 'reboot' });
     await term.until(new RegExp(banner.replace(/[+]/g, '\\+')));
@@ -53,7 +48,7 @@ describe('reboot', () => {
     expect(emu.module.socket).toBeUndefined();
     // Echo is back on after a reboot (it was off before).
     expect(await term.command('AT')).toBe('AT\r\r\nOK\r\n');
-    expect(echo.connections).toBe(before);
+    expect(echo().connections).toBe(before);
   });
 });
 
@@ -74,7 +69,7 @@ describe('peer closes the socket', () => {
 
   it('a real close by the TCP server is reported the same way', async () => {
     const { term } = await simWithSocket();
-    echo.dropClients();
+    echo().dropClients();
     await term.until(/\+IPCLOSE: 0,1\r\n/);
   });
 

@@ -1,27 +1,22 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseEmulatorUrl, parseFaultSpec, parseFaultSpecs, startEmulator, type Fault } from '../../src/emulator/index.js';
 import { AtbridgeError } from '../../src/errors.js';
 import { openDevice } from '../../src/transport/open-device.js';
-import { eventually, startEchoServer, type EchoServer } from '../helpers/echo-server.js';
+import { useEchoServer } from '../helpers/echo-fixture.js';
+import { eventually } from '../helpers/echo-server.js';
+import { CLI, startEmulateCli } from '../helpers/emulate-cli.js';
 import { closeAll, emulator, Terminal } from './support.js';
 
 // Issue 21 item 2: faults while the module runs — inject() from tests, a schedule in the
 // options, and `atbridge emulate --control PATH` + `atbridge emulate-ctl PATH FAULT` from outside.
-const CLI = process.env.ATBRIDGE_CLI ?? 'dist/src/cli.js';
 const run = promisify(execFile);
 
-let echo: EchoServer;
-beforeAll(async () => {
-  echo = await startEchoServer();
-});
-afterAll(async () => {
-  await echo.close();
-});
+const echo = useEchoServer();
 afterEach(closeAll);
 
 describe('fault schedules', () => {
@@ -69,7 +64,7 @@ describe('fault schedules', () => {
     const { term } = await emulator('esp-at', options);
     await term.command('ATE0');
     await term.command('AT+CWJAP="atbridge-lab","correct horse"');
-    expect(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo.port}`, /\r\n(OK|ERROR)\r\n/)).toContain('CONNECT');
+    expect(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo().port}`, /\r\n(OK|ERROR)\r\n/)).toContain('CONNECT');
     await term.until(/\r\nCLOSED\r\n/, 5000);
   });
 
@@ -115,30 +110,6 @@ describe('inject() on the running module', () => {
 
 // ---- from outside: atbridge emulate --control PATH, atbridge emulate-ctl PATH … ----------------
 
-interface Running {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
-async function emulate(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, 'emulate', ...args], { env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 10_000);
-    child.stdout!.on('data', () => {
-      if (!/^ready /.test(stdout)) return;
-      clearTimeout(timer);
-      resolve();
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
-  });
-  return { child, exited };
-}
-
 function ctl(path: string, ...requests: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(process.execPath, [CLI, 'emulate-ctl', path, ...requests], { env: { ...process.env, NO_COLOR: '1' }, timeout: 10_000 }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
@@ -152,13 +123,13 @@ describe('atbridge emulate --control PATH / atbridge emulate-ctl', () => {
     const pty = join(dir, 'ttyV0');
     const control = join(dir, 'emu.ctl');
     const trace = join(dir, 'emu.jsonl');
-    const emu = await emulate(['--profile', 'esp-at', '--pty', pty, '--control', control, '--boot', '0', '--no-pacing', '--rtt', '0', '--trace', trace]);
+    const emu = await startEmulateCli(['--profile', 'esp-at', '--pty', pty, '--control', control, '--boot', '0', '--no-pacing', '--rtt', '0', '--trace', trace]);
     const device = await openDevice(pty, { baud: 115200 });
     const term = new Terminal(device.link);
     try {
       await term.command('ATE0');
       await term.command('AT+CWJAP="atbridge-lab","correct horse"');
-      expect(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo.port}`, /\r\n(OK|ERROR)\r\n/)).toContain('CONNECT');
+      expect(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo().port}`, /\r\n(OK|ERROR)\r\n/)).toContain('CONNECT');
       expect(JSON.parse((await ctl(control, 'status')).stdout)).toMatchObject({ profile: 'esp-at', booted: true, socket: true });
       term.clear();
       expect(await ctl(control, 'peer-close')).toMatchObject({ code: 0, stdout: 'the peer closed the socket\n' });
@@ -184,7 +155,7 @@ describe('atbridge emulate --control PATH / atbridge emulate-ctl', () => {
     const dir = mkdtempSync(join(tmpdir(), 'atb-live-'));
     const pty = join(dir, 'ttyV0');
     const control = join(dir, 'emu.ctl');
-    const emu = await emulate(['--profile', 'sim7600', '--pty', pty, '--control', control, '--boot', '0', '--no-pacing']);
+    const emu = await startEmulateCli(['--profile', 'sim7600', '--pty', pty, '--control', control, '--boot', '0', '--no-pacing']);
     try {
       expect((await ctl(control, 'unplug:1500')).stdout).toMatch(/^line unplugged for 1500 ms/);
       await eventually(() => !existsSync(pty), 3000, 'the pty to go');
@@ -204,7 +175,7 @@ describe('atbridge emulate --control PATH / atbridge emulate-ctl', () => {
   it('a bad request is one line and exit 2; no emulator at PATH is one line and exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'atb-live-'));
     const control = join(dir, 'emu.ctl');
-    const emu = await emulate(['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--control', control, '--boot', '0', '--no-pacing']);
+    const emu = await startEmulateCli(['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--control', control, '--boot', '0', '--no-pacing']);
     try {
       const bad = await ctl(control, 'melt');
       expect(bad.code).toBe(2);
@@ -229,7 +200,7 @@ describe('atbridge emulate --control PATH / atbridge emulate-ctl', () => {
     );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^atbridge: fault reboot means nothing at power-on/);
-    const emu = await emulate(['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--fault', 'reboot@10s', '--boot', '0']);
+    const emu = await startEmulateCli(['--profile', 'sim7600', '--listen', '127.0.0.1:0', '--fault', 'reboot@10s', '--boot', '0']);
     emu.child.kill('SIGTERM');
     expect(await emu.exited).toBe(0);
   });

@@ -1,18 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AtChannel } from '../../src/at/channel.js';
 import type { BlockFrame } from '../../src/at/channel.js';
 import { getProfile } from '../../src/profile/index.js';
-import { eventually, startEchoServer, type EchoServer } from '../helpers/echo-server.js';
+import { useEchoServer } from '../helpers/echo-fixture.js';
+import { eventually } from '../helpers/echo-server.js';
 import { closeAll, emulator, linesOf } from './support.js';
 
 // The module's sockets: real TCP behind them, pushed and buffered receive in each family's words.
-let echo: EchoServer;
-beforeAll(async () => {
-  echo = await startEchoServer();
-});
-afterAll(async () => {
-  await echo.close();
-});
+const echo = useEchoServer();
 afterEach(closeAll);
 
 const OK_OR_ERROR = /\r\n(OK|ERROR)\r\n/;
@@ -24,7 +19,7 @@ describe('SIM7600', () => {
     await term.command(`AT+CIPRXGET=${rxget}`);
     await term.command('AT+NETOPEN');
     await term.until(/\+NETOPEN: 0\r\n/);
-    await term.command(`AT+CIPOPEN=0,"TCP","127.0.0.1",${echo.port}`);
+    await term.command(`AT+CIPOPEN=0,"TCP","127.0.0.1",${echo().port}`);
     await term.until(/\+CIPOPEN: 0,0\r\n/);
     return { emu, term };
   }
@@ -41,7 +36,7 @@ describe('SIM7600', () => {
       await term.type('HELLO');
       await term.until(/\+CIPSEND: 0,5,5\r\n/);
       await term.until(/HELLO$/);
-      expect(term.heard).toMatch(new RegExp(`\\r\\nRECV FROM:127\\.0\\.0\\.1:${echo.port}\\r\\n\\+IPD5\\r\\nHELLO$`));
+      expect(term.heard).toMatch(new RegExp(`\\r\\nRECV FROM:127\\.0\\.0\\.1:${echo().port}\\r\\n\\+IPD5\\r\\nHELLO$`));
       await eventually(() => Buffer.concat(blocks).toString() === 'HELLO', 2000, 'the block');
     } finally {
       channel.detach();
@@ -66,7 +61,7 @@ describe('SIM7600', () => {
   it('answers as the manual says when things are out of order', async () => {
     const { term } = await emulator('sim7600');
     await term.command('ATE0');
-    expect(linesOf(await term.command(`AT+CIPOPEN=0,"TCP","127.0.0.1",${echo.port}`))).toEqual(['+CIPOPEN: 0,2', 'ERROR']);
+    expect(linesOf(await term.command(`AT+CIPOPEN=0,"TCP","127.0.0.1",${echo().port}`))).toEqual(['+CIPOPEN: 0,2', 'ERROR']);
     expect(linesOf(await term.command('AT+CIPCLOSE=0'))).toEqual(['+CIPCLOSE: 0,4', 'ERROR']);
     expect(linesOf(await term.command('AT+NETCLOSE'))).toEqual(['+NETCLOSE: 2', 'ERROR']);
     await term.command('AT+NETOPEN');
@@ -94,27 +89,27 @@ describe('ESP-AT', () => {
 
   it('active receive: +IPD,<len>:<data>; send is OK, >, Recv N bytes, SEND OK', async () => {
     const { term } = await joined();
-    await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo.port}`, OK_OR_ERROR);
+    await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo().port}`, OK_OR_ERROR);
     term.clear();
     await term.type('AT+CIPSEND=4\r\n');
     await term.until(/\r\nOK\r\n\r\n>/);
     await term.type('ping');
     await term.until(/\+IPD,4:ping$/);
     expect(term.heard).toBe('\r\nOK\r\n\r\n>\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n\r\n+IPD,4:ping');
-    expect(linesOf(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo.port}`))).toEqual(['ALREADY CONNECTED', 'ERROR']);
+    expect(linesOf(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo().port}`))).toEqual(['ALREADY CONNECTED', 'ERROR']);
     expect(linesOf(await term.command('AT+CIPCLOSE'))).toEqual(['CLOSED', 'OK']);
   });
 
   it('passive receive: one +IPD,<len> notice, CIPRECVLEN?, CIPRECVDATA, and CLOSED held back until the data is read', async () => {
     const { term } = await joined();
     await term.command('AT+CIPRECVMODE=1');
-    await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo.port}`, OK_OR_ERROR);
+    await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo().port}`, OK_OR_ERROR);
     await term.type('AT+CIPSEND=6\r\n');
     await term.until(/>/);
     await term.type('abcdef');
     await term.until(/\+IPD,6\r\n/);
     expect(linesOf(await term.command('AT+CIPRECVLEN?'))).toEqual(['+CIPRECVLEN:6,-1,-1,-1,-1', 'OK']);
-    echo.dropClients();
+    echo().dropClients();
     await new Promise((r) => setTimeout(r, 100));
     expect(term.heard).not.toContain('CLOSED');
     expect(await term.command('AT+CIPRECVDATA=4')).toBe('\r\n+CIPRECVDATA:4,abcd\r\nOK\r\n');
@@ -126,8 +121,8 @@ describe('ESP-AT', () => {
   it('multi-connection mode: link ids on CONNECT, +IPD, SEND and CLOSED; the single-link syntax is refused', async () => {
     const { term } = await joined();
     await term.command('AT+CIPMUX=1');
-    expect(linesOf(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo.port}`))).toEqual(['ERROR']);
-    expect(linesOf(await term.command(`AT+CIPSTART=3,"TCP","127.0.0.1",${echo.port}`, OK_OR_ERROR))).toEqual(['3,CONNECT', 'OK']);
+    expect(linesOf(await term.command(`AT+CIPSTART="TCP","127.0.0.1",${echo().port}`))).toEqual(['ERROR']);
+    expect(linesOf(await term.command(`AT+CIPSTART=3,"TCP","127.0.0.1",${echo().port}`, OK_OR_ERROR))).toEqual(['3,CONNECT', 'OK']);
     term.clear();
     await term.type('AT+CIPSEND=3,2\r\n');
     await term.until(/>/);

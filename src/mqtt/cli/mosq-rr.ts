@@ -6,7 +6,7 @@
 import type { MosqConfig } from './mosq-args.js';
 import { connectFailure, makeRun } from './mosq-client.js';
 import { loadMessage } from './mosq-pub.js';
-import { printer, subscribeOptions, TIMED_OUT } from './mosq-sub.js';
+import { printer, runEnd, subscribeOptions, TIMED_OUT } from './mosq-sub.js';
 
 export async function runRr(cfg: MosqConfig, name: string): Promise<number> {
   const payload = await loadMessage(cfg, (line) => process.stderr.write(`${line}\n`));
@@ -21,16 +21,12 @@ export async function runRr(cfg: MosqConfig, name: string): Promise<number> {
   }
   const { client, connector, warn } = makeRun(cfg);
   const print = printer(cfg, client.clientId);
-  let finish: (code: number) => void = () => {};
-  const done = new Promise<number>((resolve) => (finish = resolve));
+  const { done, finish, clear } = runEnd(cfg, client);
   client.on('message', (_topic, body, packet) => {
     if (packet.retain && cfg.noRetain) return;
     print(packet, body);
     finish(0);
   });
-  client.on('close', () => finish(1));
-  let timer: NodeJS.Timeout | undefined;
-  if (cfg.timeout > 0) timer = setTimeout(() => finish(TIMED_OUT), cfg.timeout * 1000);
   try {
     try {
       await client.start();
@@ -48,7 +44,7 @@ export async function runRr(cfg: MosqConfig, name: string): Promise<number> {
     if (code === TIMED_OUT) warn('Timed out');
     return code;
   } finally {
-    if (timer) clearTimeout(timer);
+    clear();
     await client.end();
     await connector.close();
   }

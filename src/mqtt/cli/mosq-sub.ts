@@ -29,6 +29,15 @@ export function subscribeOptions(cfg: MosqConfig): Parameters<Run['client']['sub
   };
 }
 
+/** How a run ends: `finish(code)` settles `done`; the connection's close ends it with 1, -W with TIMED_OUT. */
+export function runEnd(cfg: MosqConfig, client: Run['client']): { done: Promise<number>; finish: (code: number) => void; clear: () => void } {
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  client.on('close', () => finish(1));
+  const timer = cfg.timeout > 0 ? setTimeout(() => finish(TIMED_OUT), cfg.timeout * 1000) : undefined;
+  return { done, finish: (code) => finish(code), clear: () => timer && clearTimeout(timer) };
+}
+
 export async function runSub(cfg: MosqConfig): Promise<number> {
   if (cfg.noRetain && cfg.retainedOnly) {
     process.stderr.write("\nError: Combining '-R' and '--retained-only' makes no sense.\n");
@@ -36,8 +45,7 @@ export async function runSub(cfg: MosqConfig): Promise<number> {
   }
   const { client, connector, warn } = makeRun(cfg);
   const print = printer(cfg, client.clientId);
-  let finish: (code: number) => void = () => {};
-  const done = new Promise<number>((resolve) => (finish = resolve));
+  const { done, finish, clear } = runEnd(cfg, client);
   let printed = 0;
   client.on('message', (topic, payload, packet) => {
     if (cfg.retainedOnly && !packet.retain) return finish(0);
@@ -50,12 +58,9 @@ export async function runSub(cfg: MosqConfig): Promise<number> {
     printed++;
     if (cfg.msgCount > 0 && printed >= cfg.msgCount) finish(0);
   });
-  client.on('close', () => finish(1));
   const stop = () => finish(0);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  let timer: NodeJS.Timeout | undefined;
-  if (cfg.timeout > 0) timer = setTimeout(() => finish(TIMED_OUT), cfg.timeout * 1000);
   try {
     try {
       await client.start();
@@ -75,7 +80,7 @@ export async function runSub(cfg: MosqConfig): Promise<number> {
     if (code === TIMED_OUT) warn('Timed out');
     return code;
   } finally {
-    if (timer) clearTimeout(timer);
+    clear();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await client.end();
