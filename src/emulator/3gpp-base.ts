@@ -285,7 +285,11 @@ export abstract class Cellular3gpp implements FamilyHandler {
   /** AT+CGATT=0: contexts deactivated; a dialect also closes its data network. */
   protected detach(): void {
     for (const context of this.contexts.values()) context.active = false;
+    this.dataNetworkDown();
   }
+
+  /** Detach or CFUN=0/4 took the data network away: a dialect closes its sockets here. */
+  protected dataNetworkDown(): void {}
 
   protected sortedContexts(): [number, PdpContext][] {
     return [...this.contexts].sort(([a], [b]) => a - b);
@@ -317,6 +321,7 @@ export abstract class Cellular3gpp implements FamilyHandler {
   protected leaveNetwork(): void {
     this.registration.reset();
     for (const context of this.contexts.values()) context.active = false;
+    this.dataNetworkDown();
   }
 
   /** Identity (TS 27.007 §5): IMEI, IMSI, and manufacturer/model/revision from the profile. */

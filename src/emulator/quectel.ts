@@ -251,13 +251,7 @@ export class QuectelHandler extends Cellular3gpp {
     this.m.urc('+QIURC: "pdpdeact",1');
   }
 
-  protected override detach(): void {
-    super.detach();
-    this.deactivate();
-  }
-
-  protected override leaveNetwork(): void {
-    super.leaveNetwork();
+  protected override dataNetworkDown(): void {
     this.deactivate();
   }
 }

@@ -201,13 +201,7 @@ export class Sim7080Handler extends Cellular3gpp {
     this.m.urc('+APP PDP: 0,DEACTIVE');
   }
 
-  protected override detach(): void {
-    super.detach();
-    this.deactivate();
-  }
-
-  protected override leaveNetwork(): void {
-    super.leaveNetwork();
+  protected override dataNetworkDown(): void {
     this.deactivate();
   }
 }

@@ -131,17 +131,8 @@ export class VirtualModule extends EventEmitter {
 
   /** Powers on: banner after bootMs, then commands are accepted. */
   powerOn(withBanner = true): void {
-    clearTimeout(this.bootTimer);
-    this.booted = false;
-    this.transparent = false;
-    this.dataPhase = undefined;
-    this.held = undefined;
-    this.confirmPending = false;
-    this.sending = false;
-    this.line = [];
     this.echo = this.options.echo;
-    this.closeSocket();
-    this.handler.reset();
+    this.halt();
     const boot = () => {
       this.booted = true;
       this.bootedAt = Date.now();
@@ -227,6 +218,11 @@ export class VirtualModule extends EventEmitter {
 
   /** No power: nothing is heard or said, nothing runs, until powerOn(). */
   private powerOff(): void {
+    this.halt();
+  }
+
+  /** Everything stops: no boot pending, no data phase, no socket, the dialect at its factory state. */
+  private halt(): void {
     clearTimeout(this.bootTimer);
     this.booted = false;
     this.transparent = false;
