@@ -10,6 +10,8 @@ export interface SoakBroker {
   connect: () => Promise<Duplex>;
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** What the broker logged so far (connections, disconnects, persistence), for a failing run. */
+  log(): string;
 }
 
 export async function startSoakBroker(_dir: string, tls: boolean): Promise<SoakBroker> {
@@ -21,5 +23,6 @@ export async function startSoakBroker(_dir: string, tls: boolean): Promise<SoakB
     connect: tcp(broker.port),
     restart: () => broker.restart(),
     stop: () => broker.stop(),
+    log: () => broker.log(),
   };
 }

@@ -83,6 +83,8 @@ export interface FamilyResult {
   drained: boolean;
   /** The faults in order, with their start since the load began. */
   timeline: string[];
+  /** When it did not drain: the last lines each broker logged. */
+  brokerLogs?: { local: string; remote: string };
 }
 
 export interface SoakResult {
@@ -322,6 +324,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     lostSamples: Object.values(streams).flatMap((s) => s.missingKeys().slice(0, 5).map((k) => placed(s, k))),
     drained: Object.values(streams).every((s) => s.missing() === 0),
     timeline: timeline.map((f) => `${(f.at / 1000).toFixed(1)} s ${f.kind}`),
+    ...(Object.values(streams).every((s) => s.missing() === 0) ? {} : { brokerLogs: { local: local.log().slice(-6000), remote: remote.log().slice(-6000) } }),
     maxStallSeconds: Math.round(maxStall * 10) / 10,
     stallByKind,
     drainSeconds: Math.round(drainSeconds * 10) / 10,

@@ -12,7 +12,7 @@ describe('chaos soak, short', () => {
     const lines: string[] = [];
     const result = await runFamily('sim7600', { families: ['sim7600'], seconds: 0, faultCount: FAULT_KINDS.length, everySeconds: 2.5, rate: 5, restart: [0.2, 2], log: (l) => lines.push(l) });
     const lost = Object.values(result.streams).reduce((n, s) => n + s.lost, 0);
-    if (lost > 0) process.stderr.write(`soak-short: ${JSON.stringify({ lostSamples: result.lostSamples, drained: result.drained, drainSeconds: result.drainSeconds, timeline: result.timeline, streams: result.streams })}\n${lines.join('\n')}\n`);
+    if (lost > 0) process.stderr.write(`soak-short: ${JSON.stringify({ lostSamples: result.lostSamples, drained: result.drained, drainSeconds: result.drainSeconds, timeline: result.timeline, streams: result.streams })}\n${lines.join('\n')}\nremote broker:\n${result.brokerLogs?.remote ?? ''}\nlocal broker:\n${result.brokerLogs?.local ?? ''}\n`);
     for (const kind of FAULT_KINDS) expect(result.faults[kind], kind).toBeGreaterThanOrEqual(1);
     expect(result.crashLines).toEqual([]);
     for (const [name, s] of Object.entries(result.streams)) {
@@ -28,6 +28,7 @@ describe('chaos soak, short', () => {
     const result = await runFamily('sim7600', { families: ['sim7600'], seconds: 0, faultCount: 2, everySeconds: 2.5, rate: 5, restart: [0.2, 2], drainSeconds: 15, injectLoss: 10, log: (l) => lines.push(l) });
     expect(lines.some((l) => l.includes('injected a loss of 10')), lines.join('\n')).toBe(true);
     expect(result.drained).toBe(false);
+    expect(result.brokerLogs?.local, 'the broker logs of a run that did not drain').toContain('atbridge-local-soak-sim7600');
     expect(result.streams.outQ1!.lost, JSON.stringify(result.lostSamples)).toBeGreaterThanOrEqual(10);
     expect(result.crashLines).toEqual([]);
   }, 180_000);
