@@ -34,6 +34,12 @@ describe('doctor --log rules over trace events', () => {
     expect(found).toEqual(['netopen-failed:error']);
   });
 
+  it('another family\'s identification probe rejected is no finding; the profile\'s own command rejected still is', async () => {
+    const scan = [tx('ATI\r\n'), rx('\r\nERROR\r\n'), tx('AT+CGMR\r\n'), rx('\r\nERROR\r\n')];
+    expect(await ids(scan, 'esp-at')).toEqual([]);
+    expect(await ids([...scan, tx('AT+CIPMUX=1\r\n'), rx('\r\nERROR\r\n')], 'esp-at')).toEqual(['command-rejected:warning']);
+  });
+
   it('+CWJAP:2 is wifi-wrong-password; +CWJAP:3 wifi-ap-not-found', async () => {
     expect(await ids([tx('AT+CWJAP="lab","x"\r\n'), rx('\r\n+CWJAP:2\r\n\r\nERROR\r\n')], 'esp-at')).toEqual(['wifi-wrong-password:error']);
     expect(await ids([tx('AT+CWJAP="lab","x"\r\n'), rx('\r\n+CWJAP:3\r\n\r\nFAIL\r\n')], 'esp-at')).toEqual(['wifi-ap-not-found:error']);

@@ -266,6 +266,7 @@ for (const { id, profile, dialect } of families) {
         expect(doctor.stdout.split('\n')[0]).toMatch(new RegExp(`profile ${profile}$`));
         // No error finding (identification probes the firmware refuses are at most warnings).
         expect(doctor.stdout).not.toMatch(/^error /m);
+        expect(doctor.stdout).not.toMatch(/command-rejected/);
         expect(doctor.code).toBe(0);
         const decode = await atbridge(['decode', trace]);
         expect(decode.code).toBe(0);

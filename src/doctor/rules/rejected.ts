@@ -1,3 +1,4 @@
+import { commandName, listProfileIds, loadProfile } from '../../profile/index.js';
 import type { ClassifiedEvent } from '../classify-events.js';
 import type { Rule } from '../engine.js';
 import { finalOutcome, trimmed } from './text.js';
@@ -10,8 +11,10 @@ export function rejectedRule(): Rule {
   const byName = new Map<string, ClassifiedEvent[]>();
   return {
     name: 'command-rejected',
-    onExchange(ex) {
+    onExchange(ex, c) {
       if (ex.explained) return;
+      // An identification scan asks every family's commands; another family's may well be rejected.
+      if (foreignProbe(ex.name, c.profile.data.identify.commands)) return;
       const errCode = ex.replies.find((r) => /^ERR CODE:0x[0-9a-f]{8}$/i.test(trimmed(r)));
       if (finalOutcome(ex.final) !== 'error' && !errCode) return;
       const list = byName.get(ex.name) ?? [];
@@ -29,4 +32,12 @@ export function rejectedRule(): Rule {
       }
     },
   };
+}
+
+let probes: Set<string> | undefined;
+
+/** A command of some shipped profile's identification scan that is not one of this profile's own. */
+function foreignProbe(name: string, own: readonly string[]): boolean {
+  probes ??= new Set(listProfileIds().flatMap((id) => loadProfile(id).identify.commands.map(commandName)));
+  return probes.has(name) && !own.some((command) => commandName(command) === name);
 }
