@@ -273,6 +273,7 @@ export class EspAtHandler implements FamilyHandler {
       this.passive = m[1] === '1';
       return OK;
     }
+    if (up === 'AT+CIPRECVMODE?') return { lines: [`+CIPRECVMODE:${this.passive ? 1 : 0}`], final: 'OK' };
     if ((m = /^AT\+CIPDINFO=([01])$/.exec(up))) {
       this.showRemote = m[1] === '1';
       return OK;
@@ -522,5 +523,10 @@ export const dialect: Dialect = {
   id: 'esp-at',
   kind: 'wifi',
   description: 'Espressif ESP-AT 2.x/3.x on ESP32 and ESP8266 (CWJAP, CIPSTART/CIPSEND, passive receive, transparent CIPMODE)',
+  // What drivers (TinyGSM, esp_modem, Adafruit, WiFiEspAT) send at bring-up and while polling (ESP-AT v2.2 manual).
+  commands: [
+    'AT+GMR', 'AT+CWMODE?', 'AT+CWMODE=1', 'AT+CWJAP="atbridge-lab","correct horse"', 'AT+CWSTATE?', 'AT+CWJAP?', 'AT+CIPSTA?', 'AT+CIFSR', 'AT+CIPMUX=0', 'AT+CIPSTATUS',
+    'AT+CIPSTATE?', 'AT+CIPRECVMODE?', 'AT+CIPDOMAIN="localhost"', 'AT+CIPSNTPCFG?', 'AT+CIPSNTPTIME?', 'AT+PING="127.0.0.1"', 'AT+SYSSTORE=0',
+  ],
   create: (module, options) => new EspAtHandler(module, options),
 };

@@ -140,5 +140,7 @@ export const dialect: Dialect = {
   kind: 'wifi',
   profile: 'esp-at',
   description: 'Espressif ESP8266 NonOS AT 1.x, the stock ESP-01 firmware (_CUR/_DEF commands, +CWJAP:<n> then FAIL, busy s..., +IPD only, 2048-byte sends)',
+  // The NonOS AT 1.x forms drivers use (ESP8266 AT Instruction Set v1.5/v1.6).
+  commands: ['AT+CWMODE_CUR=1', 'AT+CWJAP_CUR="atbridge-lab","correct horse"', 'AT+CWMODE_DEF?', 'AT+CWJAP_CUR?', 'AT+CIPSTA_CUR?', 'AT+UART_CUR?'],
   create: (module, options) => new EspAt1Handler(module, options),
 };
