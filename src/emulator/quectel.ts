@@ -1,3 +1,4 @@
+import { RxStore } from './rx-store.js';
 import { Cellular3gpp, clockText, ERROR, OK, OPERATOR, PDP_ADDRESS } from './3gpp-base.js';
 import type { Dialect } from './dialect.js';
 import type { EmulatorOptions } from './option-types.js';
@@ -15,8 +16,6 @@ import type { Reply, VirtualModule } from './virtual-module.js';
 const MAX_SEND = 1460;
 /** QIRD <read_length> is at most 1500 (QTCP §2.1.9). */
 const MAX_READ = 1500;
-/** Not a module fact: past this the emulator stops reading the socket (TCP flow control). */
-const RX_BUFFER_LIMIT = 64 * 1024;
 /** QTCP §4 error codes. */
 const SOCKET_IN_USE = 563;
 const OPEN_FAILED = 566;
@@ -30,9 +29,7 @@ export class QuectelHandler extends Cellular3gpp {
   private link = -1;
   private mode: AccessMode = 0;
   private localPort = 0;
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
-  private noticeSent = false;
+  private readonly rx = new RxStore(() => this.m.socket);
   private counters = { sent: 0, received: 0, read: 0 };
   private readonly closeOrder = new SendCloseOrder();
 
@@ -191,18 +188,12 @@ export class QuectelHandler extends Cellular3gpp {
     if (id !== this.link) return ERROR;
     if (max === 0) {
       // QTCP §2.1.9: AT+QIRD=<id>,0 → total received, read, unread.
-      return { lines: [`+QIRD: ${this.counters.received},${this.counters.read},${this.bufferedBytes}`], final: 'OK' };
+      return { lines: [`+QIRD: ${this.counters.received},${this.counters.read},${this.rx.bytes}`], final: 'OK' };
     }
     if (this.mode !== 0) return ERROR;
-    if (this.bufferedBytes === 0) return { lines: ['+QIRD: 0'], final: 'OK' };
-    const all = Buffer.concat(this.buffered);
-    const take = all.subarray(0, Math.min(max, MAX_READ, all.length));
-    const rest = all.subarray(take.length);
-    this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.bufferedBytes = rest.length;
+    if (this.rx.bytes === 0) return { lines: ['+QIRD: 0'], final: 'OK' };
+    const { take } = this.rx.take(Math.min(max, MAX_READ));
     this.counters.read += take.length;
-    if (rest.length === 0) this.noticeSent = false;
-    if (this.bufferedBytes < RX_BUFFER_LIMIT) this.m.socket?.resume();
     const raw = Buffer.concat([Buffer.from(`\r\n+QIRD: ${take.length}\r\n`, 'latin1'), take, Buffer.from('\r\n', 'latin1')]);
     return { raw, final: 'OK' };
   }
@@ -214,20 +205,12 @@ export class QuectelHandler extends Cellular3gpp {
       void this.m.write(Buffer.concat([Buffer.from(`\r\n+QIURC: "recv",${this.link},${data.length}\r\n`, 'latin1'), data]));
       return;
     }
-    this.buffered.push(data);
-    this.bufferedBytes += data.length;
-    if (this.bufferedBytes >= RX_BUFFER_LIMIT) this.m.socket?.pause();
     // Buffer mode: one notice until the host has read everything (QTCP §2.1.9).
-    if (!this.noticeSent) {
-      this.noticeSent = true;
-      this.m.urc(`+QIURC: "recv",${this.link}`);
-    }
+    if (this.rx.push(data)) this.m.urc(`+QIURC: "recv",${this.link}`);
   }
 
   private dropBuffered(): void {
-    this.buffered = [];
-    this.bufferedBytes = 0;
-    this.noticeSent = false;
+    this.rx.drop();
   }
 
   peerClosed(): void {

@@ -1,3 +1,4 @@
+import { RxStore } from './rx-store.js';
 import { Cellular3gpp, ERROR, OK, OPERATOR, PDP_ADDRESS } from './3gpp-base.js';
 import type { Dialect } from './dialect.js';
 import type { EmulatorOptions } from './option-types.js';
@@ -16,8 +17,6 @@ import type { Reply, VirtualModule } from './virtual-module.js';
 const MAX_SEND = 1460;
 /** CARECV <readlen> is 1..1460 (MAN80 §9.2.4). */
 const MAX_READ = 1460;
-/** Not a module fact: past this the emulator stops reading the socket (TCP flow control). */
-const RX_BUFFER_LIMIT = 64 * 1024;
 /** +CAOPEN <result> codes (MAN80 §9.2.2): 0 success, 1 socket error, 21 network not active, 23 remote refused. */
 const CAOPEN = { ok: 0, socketError: 1, networkNotActive: 21, refused: 23 } as const;
 
@@ -43,9 +42,7 @@ export class Sim7080Handler extends Cellular3gpp {
   /** AT+CNCFG / AT+CNACT: the application PDP contexts 0-3 (MAN80 §5.2). */
   private appActive = false;
   private cid = 0;
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
-  private noticeSent = false;
+  private readonly rx = new RxStore(() => this.m.socket);
   private opened = false;
   private readonly closeOrder = new SendCloseOrder();
 
@@ -108,7 +105,7 @@ export class Sim7080Handler extends Cellular3gpp {
     if ((m = /^AT\+CAOPEN=(\d{1,2}),(\d),"(TCP|UDP)","([^"]+)",(\d+)(?:,\d)?$/i.exec(line))) return this.open(Number(m[1]), m[3]!.toUpperCase(), m[4]!, Number(m[5]));
     if ((m = /^AT\+CASEND=(\d{1,2}),(\d+)(?:,\d+)?$/.exec(up))) return this.send(Number(m[1]), Number(m[2]));
     if ((m = /^AT\+CARECV=(\d{1,2}),(\d+)$/.exec(up))) return this.read(Number(m[1]), Number(m[2]));
-    if (up === 'AT+CARECV?') return { lines: this.opened ? [`+CARECV: ${this.cid},${this.bufferedBytes}`] : [], final: 'OK' };
+    if (up === 'AT+CARECV?') return { lines: this.opened ? [`+CARECV: ${this.cid},${this.rx.bytes}`] : [], final: 'OK' };
     if (up === 'AT+CASTATE?') return { lines: this.opened ? [`+CASTATE: ${this.cid},${this.m.socket ? 1 : 0}`] : [], final: 'OK' };
     if ((m = /^AT\+CACLOSE=(\d{1,2})$/.exec(up))) {
       if (!this.opened || Number(m[1]) !== this.cid) return ERROR;
@@ -151,33 +148,19 @@ export class Sim7080Handler extends Cellular3gpp {
     if (!this.opened || cid !== this.cid) return ERROR;
     // [guess] a <readlen> above the range is served up to the range's end, not refused: TinyGSM asks for all that +CARECV? showed.
     if (max < 1) return ERROR;
-    if (this.bufferedBytes === 0) return { lines: ['+CARECV: 0'], final: 'OK' };
-    const all = Buffer.concat(this.buffered);
-    const take = all.subarray(0, Math.min(max, MAX_READ, all.length));
-    const rest = all.subarray(take.length);
-    this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.bufferedBytes = rest.length;
-    if (rest.length === 0) this.noticeSent = false;
-    if (this.bufferedBytes < RX_BUFFER_LIMIT) this.m.socket?.resume();
+    if (this.rx.bytes === 0) return { lines: ['+CARECV: 0'], final: 'OK' };
+    const { take } = this.rx.take(Math.min(max, MAX_READ));
     const raw = Buffer.concat([Buffer.from(`\r\n+CARECV: ${take.length},`, 'latin1'), take, Buffer.from('\r\n', 'latin1')]);
     return { raw, final: 'OK' };
   }
 
   received(data: Buffer): void {
-    this.buffered.push(data);
-    this.bufferedBytes += data.length;
-    if (this.bufferedBytes >= RX_BUFFER_LIMIT) this.m.socket?.pause();
     // MAN80 §9.2: +CADATAIND: <cid> once, until the host has read the buffer.
-    if (!this.noticeSent) {
-      this.noticeSent = true;
-      this.m.urc(`+CADATAIND: ${this.cid}`);
-    }
+    if (this.rx.push(data)) this.m.urc(`+CADATAIND: ${this.cid}`);
   }
 
   private dropBuffered(): void {
-    this.buffered = [];
-    this.bufferedBytes = 0;
-    this.noticeSent = false;
+    this.rx.drop();
   }
 
   peerClosed(): void {
