@@ -1,14 +1,10 @@
+import { RxStore } from './rx-store.js';
 import { Cellular3gpp, ERROR, OK, OPERATOR, PDP_ADDRESS } from './3gpp-base.js';
 import type { Dialect } from './dialect.js';
 import type { EmulatorOptions } from './option-types.js';
 import { SendCloseOrder } from './send-close-order.js';
 import type { Reply, VirtualModule } from './virtual-module.js';
 
-/**
- * The manual gives no size for the buffered-receive store; past this the emulator stops reading
- * the socket (TCP flow control), so a flood cannot grow without bound. Not a module fact.
- */
-const RX_BUFFER_LIMIT = 64 * 1024;
 
 /**
  * SIMCom SIM7600 as its AT manual (MAN: SIM7500_SIM7600 Series AT Command Manual V3.00) and the
@@ -30,9 +26,7 @@ export class Sim7600Handler extends Cellular3gpp {
   private showHeader = true;
   /** Link id of the open socket. */
   protected link = 0;
-  private buffered: Buffer[] = [];
-  protected bufferedBytes = 0;
-  private noticeSent = false;
+  private readonly rx = new RxStore(() => this.m.socket);
   /** A peer close waits for the answer of a send that runs. */
   private readonly closeOrder = new SendCloseOrder();
   private baud: number;
@@ -124,7 +118,7 @@ export class Sim7600Handler extends Cellular3gpp {
     if ((m = /^AT\+CIPOPEN=(\d+),"TCP","([^"]+)",(\d+)(?:,\d+)?$/i.exec(line))) return this.open(Number(m[1]), m[2]!, Number(m[3]));
     if ((m = /^AT\+CIPSEND=(\d+),(\d+)$/.exec(up))) return this.send(Number(m[1]), Number(m[2]));
     if ((m = /^AT\+CIPRXGET=([23]),(\d+)(?:,(\d+))?$/.exec(up))) return this.read(Number(m[2]), m[1] === '3', Number(m[3] ?? 1500));
-    if ((m = /^AT\+CIPRXGET=4,(\d+)$/.exec(up))) return { lines: [`+CIPRXGET: 4,${m[1]},${Number(m[1]) === this.link ? this.bufferedBytes : 0}`], final: 'OK' };
+    if ((m = /^AT\+CIPRXGET=4,(\d+)$/.exec(up))) return { lines: [`+CIPRXGET: 4,${m[1]},${Number(m[1]) === this.link ? this.rx.bytes : 0}`], final: 'OK' };
     if ((m = /^AT\+CIPCLOSE=(\d+)$/.exec(up))) {
       const link = Number(m[1]);
       if (!this.m.socket || link !== this.link) return { lines: [`+CIPCLOSE: ${link},4`], final: 'ERROR' };
@@ -208,29 +202,17 @@ export class Sim7600Handler extends Cellular3gpp {
   }
 
   private read(link: number, hex: boolean, max: number): Reply {
-    if (link !== this.link || this.bufferedBytes === 0) return { lines: ['+IP ERROR: No data'], final: 'ERROR' };
-    const all = Buffer.concat(this.buffered);
-    const take = all.subarray(0, Math.min(hex ? Math.min(max, 750) : Math.min(max, 1500), all.length));
-    const rest = all.subarray(take.length);
-    this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.bufferedBytes = rest.length;
-    if (rest.length === 0) this.noticeSent = false;
-    if (this.bufferedBytes < RX_BUFFER_LIMIT) this.m.socket?.resume();
-    const head = `\r\n+CIPRXGET: ${hex ? 3 : 2},${link},${take.length},${rest.length}\r\n`;
+    if (link !== this.link || this.rx.bytes === 0) return { lines: ['+IP ERROR: No data'], final: 'ERROR' };
+    const { take, rest } = this.rx.take(Math.min(max, hex ? 750 : 1500));
+    const head = `\r\n+CIPRXGET: ${hex ? 3 : 2},${link},${take.length},${rest}\r\n`;
     const body = hex ? Buffer.from(take.toString('hex').toUpperCase(), 'latin1') : take;
     return { raw: Buffer.concat([Buffer.from(head, 'latin1'), body]), final: 'OK' };
   }
 
   received(data: Buffer): void {
     if (this.rxGet === 1) {
-      this.buffered.push(data);
-      this.bufferedBytes += data.length;
-      if (this.bufferedBytes >= RX_BUFFER_LIMIT) this.m.socket?.pause();
       // One notice, then none until the host has drained the buffer (MAN §11.2.6).
-      if (!this.noticeSent) {
-        this.noticeSent = true;
-        this.m.urc(`+CIPRXGET: 1,${this.link}`);
-      }
+      if (this.rx.push(data)) this.m.urc(`+CIPRXGET: 1,${this.link}`);
       return;
     }
     // MAN §11.2.6: RECV FROM:<ip>:<port> (CIPSRIP=1), +IPD<len> (CIPHEAD=1), then the bytes.
@@ -242,9 +224,7 @@ export class Sim7600Handler extends Cellular3gpp {
   }
 
   protected dropBuffered(): void {
-    this.buffered = [];
-    this.bufferedBytes = 0;
-    this.noticeSent = false;
+    this.rx.drop();
   }
 
   peerClosed(): void {

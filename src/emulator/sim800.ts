@@ -1,3 +1,4 @@
+import { RxStore } from './rx-store.js';
 import { Cellular3gpp, ERROR, OK, OPERATOR, PDP_ADDRESS } from './3gpp-base.js';
 import type { Dialect } from './dialect.js';
 import type { EmulatorOptions } from './option-types.js';
@@ -18,8 +19,6 @@ type IpState = 'IP INITIAL' | 'IP START' | 'IP CONFIG' | 'IP GPRSACT' | 'IP STAT
 const MAX_SEND = 1460;
 /** One AT+CIPRXGET=2 returns at most this much (MAN800 §8.2.28: <reqlength> 1..1460). */
 const MAX_READ = 1460;
-/** Not a module fact: past this the emulator stops reading the socket (TCP flow control). */
-const RX_BUFFER_LIMIT = 64 * 1024;
 
 export class Sim800Handler extends Cellular3gpp {
   protected state: IpState = 'IP INITIAL';
@@ -31,9 +30,7 @@ export class Sim800Handler extends Cellular3gpp {
   private showHeader = 0;
   protected link = 0;
   private apn = '';
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
-  private noticeSent = false;
+  private readonly rx = new RxStore(() => this.m.socket);
   private readonly closeOrder = new SendCloseOrder();
   private baud: number;
 
@@ -163,7 +160,7 @@ export class Sim800Handler extends Cellular3gpp {
     if ((m = /^AT\+CIPRXGET=4(?:,(\d))?$/.exec(up))) {
       const link = m[1] === undefined ? this.link : Number(m[1]);
       const prefix = this.mux === 1 ? `${link},` : '';
-      return { lines: [`+CIPRXGET: 4,${prefix}${link === this.link ? this.bufferedBytes : 0}`], final: 'OK' };
+      return { lines: [`+CIPRXGET: 4,${prefix}${link === this.link ? this.rx.bytes : 0}`], final: 'OK' };
     }
     if ((m = /^AT\+CIPCLOSE(?:=(\d)(?:,([01]))?)?$/.exec(up))) return this.close(m[1]);
     if (up === 'AT+CIPSHUT') {
@@ -251,16 +248,10 @@ export class Sim800Handler extends Cellular3gpp {
     const link = Number(id ?? 0);
     if (this.rxGet !== 1) return ERROR;
     const prefix = this.mux === 1 ? `${link},` : '';
-    if (link !== this.link || this.bufferedBytes === 0) return { lines: [`+CIPRXGET: ${hex ? 3 : 2},${prefix}0,0`], final: 'OK' };
-    const all = Buffer.concat(this.buffered);
-    const take = all.subarray(0, Math.min(max, hex ? MAX_READ / 2 : MAX_READ, all.length));
-    const rest = all.subarray(take.length);
-    this.buffered = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.bufferedBytes = rest.length;
-    if (rest.length === 0) this.noticeSent = false;
-    if (this.bufferedBytes < RX_BUFFER_LIMIT) this.m.socket?.resume();
+    if (link !== this.link || this.rx.bytes === 0) return { lines: [`+CIPRXGET: ${hex ? 3 : 2},${prefix}0,0`], final: 'OK' };
+    const { take, rest } = this.rx.take(Math.min(max, hex ? MAX_READ / 2 : MAX_READ));
     // <reqlength>,<cnflength>: what this read carries, and (as the modules do, sim7600_24) what is left.
-    const head = `\r\n+CIPRXGET: ${hex ? 3 : 2},${prefix}${take.length},${rest.length}\r\n`;
+    const head = `\r\n+CIPRXGET: ${hex ? 3 : 2},${prefix}${take.length},${rest}\r\n`;
     const body = hex ? Buffer.from(take.toString('hex').toUpperCase(), 'latin1') : take;
     return { raw: Buffer.concat([Buffer.from(head, 'latin1'), body]), final: 'OK' };
   }
@@ -276,13 +267,7 @@ export class Sim800Handler extends Cellular3gpp {
 
   received(data: Buffer): void {
     if (this.rxGet === 1) {
-      this.buffered.push(data);
-      this.bufferedBytes += data.length;
-      if (this.bufferedBytes >= RX_BUFFER_LIMIT) this.m.socket?.pause();
-      if (!this.noticeSent) {
-        this.noticeSent = true;
-        this.m.urc(`+CIPRXGET: 1${this.mux === 1 ? `,${this.link}` : ''}`);
-      }
+      if (this.rx.push(data)) this.m.urc(`+CIPRXGET: 1${this.mux === 1 ? `,${this.link}` : ''}`);
       return;
     }
     // MAN800 §8.2.2: `+RECEIVE,<n>,<length>:` with CIPMUX=1; `+IPD,<length>:` with CIPHEAD=1; else the bare bytes.
@@ -291,9 +276,7 @@ export class Sim800Handler extends Cellular3gpp {
   }
 
   protected dropBuffered(): void {
-    this.buffered = [];
-    this.bufferedBytes = 0;
-    this.noticeSent = false;
+    this.rx.drop();
   }
 
   peerClosed(): void {
