@@ -24,7 +24,7 @@ export function secretCommandsOf(profile: Profile): SecretCommand[] {
     const eq = send.indexOf('=');
     if (eq < 0) continue;
     const prefix = send.slice(0, eq + 1).toUpperCase();
-    topLevelArgs(send.slice(eq + 1)).forEach((arg, i) => {
+    splitArgs(send.slice(eq + 1)).forEach((arg, i) => {
       if (!SECRET_VARS.some((v) => arg.includes(`{${v}}`))) return;
       const set = out.get(prefix) ?? new Set<number>();
       set.add(i);
@@ -51,11 +51,17 @@ export function shippedSecretCommands(): SecretCommand[] {
   return shipped;
 }
 
-function topLevelArgs(text: string): string[] {
+/** Splits AT arguments on commas outside quotes; `\"` inside quotes is ESP-AT's escape. */
+export function splitArgs(text: string): string[] {
   const args: string[] = [];
   let current = '';
   let inQuotes = false;
-  for (const c of text) {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inQuotes && c === '\\' && i + 1 < text.length) {
+      current += c + text[++i];
+      continue;
+    }
     if (c === '"') inQuotes = !inQuotes;
     if (c === ',' && !inQuotes) {
       args.push(current);

@@ -4,7 +4,7 @@
  * still add up (AT+CIPSEND=<len> and the MQTT remaining length stay right).
  */
 
-import { shippedSecretCommands } from '../profile/secrets.js';
+import { shippedSecretCommands, splitArgs } from '../profile/secrets.js';
 
 const STAR = 0x2a;
 
@@ -64,27 +64,6 @@ function sensitiveStart(tail: string): number {
     if (list.some((r) => r.name.length > rest.length && r.name.startsWith(rest))) return k;
   }
   return -1;
-}
-
-/** Splits AT arguments on commas outside quotes; `\"` inside quotes is ESP-AT's escape. */
-function splitArgs(text: string): string[] {
-  const args: string[] = [];
-  let current = '';
-  let inQuotes = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inQuotes && c === '\\' && i + 1 < text.length) {
-      current += c + text[++i];
-      continue;
-    }
-    if (c === '"') inQuotes = !inQuotes;
-    if (c === ',' && !inQuotes) {
-      args.push(current);
-      current = '';
-    } else current += c;
-  }
-  args.push(current);
-  return args;
 }
 
 /** Masks AT command secrets inside a chunk of bytes (commands and their echoes). */
