@@ -26,15 +26,12 @@ export interface LiveFigures {
   connected: boolean;
 }
 
-export interface LatencyRunOptions {
-  /** Opens the publisher's stream (through the module, or straight to the broker). */
-  publisher: () => Promise<Duplex>;
-  /** A second client's stream for --receiver direct; without it the publisher subscribes itself. */
-  receiver?: () => Promise<Duplex>;
-  mode: 'module' | 'direct';
+/** What every probe run takes: the MQTT client, the samplers (JMeter's), the output hooks. */
+export interface SamplerOptions {
   client: Omit<MqttClientOptions, 'connect'> & { clientId: string };
   topic?: string;
   qos: QoS[];
+  /** Messages a second (per client in a load run). */
   rate: number;
   count?: number;
   durationMs?: number;
@@ -43,15 +40,23 @@ export interface LatencyRunOptions {
   waitMs: number;
   inflight: number;
   url: string;
-  serial?: SerialCounter;
-  moduleStatus?: () => Promise<Record<string, unknown>>;
-  onLive?: (figures: LiveFigures) => void;
-  liveIntervalMs?: number;
-  /** Also read the module's signal and network every this many ms while sending (command mode only). */
-  signalEveryMs?: number;
-  onNote?: (line: string) => void;
   samples: SampleLog;
   signal?: AbortSignal;
+  onLive?: (figures: LiveFigures) => void;
+  liveIntervalMs?: number;
+  onNote?: (line: string) => void;
+}
+
+export interface LatencyRunOptions extends SamplerOptions {
+  /** Opens the publisher's stream (through the module, or straight to the broker). */
+  publisher: () => Promise<Duplex>;
+  /** A second client's stream for --receiver direct; without it the publisher subscribes itself. */
+  receiver?: () => Promise<Duplex>;
+  mode: 'module' | 'direct';
+  serial?: SerialCounter;
+  moduleStatus?: () => Promise<Record<string, unknown>>;
+  /** Also read the module's signal and network every this many ms while sending (command mode only). */
+  signalEveryMs?: number;
 }
 
 const THREAD = 'probe 1-1';

@@ -1,40 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { QoS } from 'mqtt-packet';
 import { errorMessage } from '../errors.js';
-import { MqttClient, type MqttClientOptions } from '../mqtt/client.js';
+import { MqttClient } from '../mqtt/client.js';
 import { epochMs, nowUs, sleep } from './clock.js';
 import { publishPacketBytes } from './packet-size.js';
 import { buildPayload, parsePayload } from './payload.js';
 import { ResourceSampler } from './resources.js';
 import type { ProbeResult } from './result.js';
-import { arrivalSample, connectSample, failureCode, lostSample, publishSample, timed, type LiveFigures } from './run-latency.js';
-import type { SampleLog } from './samples.js';
+import { arrivalSample, connectSample, failureCode, lostSample, publishSample, timed, type LiveFigures, type SamplerOptions } from './run-latency.js';
 import { distribution, histogram } from './stats.js';
 import { MessageTracker } from './tracker.js';
 
-export interface LoadRunOptions {
+export interface LoadRunOptions extends SamplerOptions {
   /** A fresh stream straight to the broker. */
   connect: () => Promise<Duplex>;
-  client: Omit<MqttClientOptions, 'connect'> & { clientId: string };
   clients: number;
   /** New connections a second. */
   connectRate: number;
-  topic?: string;
-  qos: QoS[];
-  /** Messages a second, per client. */
-  rate: number;
-  count?: number;
-  durationMs?: number;
-  size: number;
-  waitMs: number;
-  inflight: number;
-  url: string;
-  samples: SampleLog;
-  signal?: AbortSignal;
-  onLive?: (figures: LiveFigures) => void;
-  liveIntervalMs?: number;
-  onNote?: (line: string) => void;
 }
 
 /**
