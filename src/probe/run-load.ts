@@ -7,7 +7,7 @@ import { publishPacketBytes } from './packet-size.js';
 import { buildPayload, parsePayload } from './payload.js';
 import { ResourceSampler } from './resources.js';
 import type { ProbeResult } from './result.js';
-import { arrivalSample, connectSample, failureCode, lostSample, publishSample, timed, type LiveFigures, type SamplerOptions } from './run-latency.js';
+import { arrivalSample, connectSample, failureCode, lostSample, publishSample, timed, type SamplerOptions } from './run-latency.js';
 import { distribution, histogram } from './stats.js';
 import { MessageTracker } from './tracker.js';
 
