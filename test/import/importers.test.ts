@@ -158,7 +158,8 @@ describe('interceptty, logic-analyzer CSV and raw importers', () => {
 
   it('Logic 1 export, one channel of hex values', async () => {
     const { entries, profile } = await decodeAll(`${CAPTURES}logic1-sim7600-creg-searching.csv`);
-    expect(profile).toBe('sim7600');
+    // Only words every cellular family says (AT+CREG?, +CREG): read with the 3GPP base.
+    expect(profile).toBe('3gpp-base');
     expect(find(entries, '+CREG: 0,2')).toMatchObject({ meaning: 'not registered, searching' });
   });
 
