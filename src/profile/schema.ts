@@ -134,7 +134,18 @@ const Quirk = z
     commands: z.record(z.string(), CommandSpec.partial()).optional(),
     /** Chat scripts this firmware runs instead (SIM7000's CSTT/CIICR/CIFSR bring-up on a SIM7080 profile). */
     scripts: z.record(z.string(), z.array(z.string())).optional(),
-    socket: z.object({ maxSend: z.number().int().positive().optional() }).strict().optional(),
+    /**
+     * What this firmware's sockets lack or limit: a smaller send, fewer receive modes (ESP8266
+     * NonOS AT before 1.7 has no passive receive), fewer socket modes.
+     */
+    socket: z
+      .object({
+        maxSend: z.number().int().positive().optional(),
+        recvModes: z.array(z.enum(['push', 'buffered'])).min(1).optional(),
+        modes: z.array(z.enum(['command', 'transparent'])).min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
