@@ -103,3 +103,12 @@ export function shippedSocketSends(): PayloadCommand[] {
 export function shippedDataModeOpens(): DataModeOpen[] {
   return shippedCommands().opens;
 }
+
+/** The command lines (templates) every shipped profile and its quirks give these roles: `reset` → AT+CRESET, AT+RST, AT+CREBOOT… */
+export function shippedRoleSends(roles: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const id of listProfileIds()) {
+    for (const [role, spec] of entries(loadProfile(id))) if (roles.includes(role) && typeof spec.send === 'string') out.add(spec.send);
+  }
+  return [...out];
+}

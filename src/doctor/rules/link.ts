@@ -1,6 +1,8 @@
 import type { ClassifiedEvent } from '../classify-events.js';
 import type { Exchange, Rule } from '../engine.js';
 import { finalCode, finalOutcome, isBusyLine, isGarbage, trimmed } from './text.js';
+import { sendRequestOf } from '../../decode/send-request.js';
+import { isShippedUrc, shippedClosedLines } from '../../profile/shipped.js';
 
 /**
  * Commands that got no byte back (or only their own echo: the module's UART loops the line back
@@ -210,11 +212,11 @@ export function transparentRule(): Rule {
       if (cellularConnect || /^CONNECT \d+$/.test(text)) {
         transparent = true;
         enteredBy = e;
-      } else if (e.kind === 'prompt' && /^AT\+CIPSEND$/i.test(c.current?.command ?? c.recent.at(-1)?.command ?? '')) {
+      } else if (e.kind === 'prompt' && sendRequestOf(c.current?.command ?? c.recent.at(-1)?.command ?? '')?.passthrough) {
         // ESP-AT's bare AT+CIPSEND answers OK, then '>': the exchange may be closed by then.
         transparent = true;
         enteredBy = e;
-      } else if (/^(?:CLOSED|NO CARRIER|\+QUITT)$/.test(text) || e.classified?.reboot) {
+      } else if (shippedClosedLines().has(text) || isShippedUrc(text, ['transparent-quit']) || e.classified?.reboot) {
         transparent = false;
       }
       if (e.kind === 'final' && escape) {
