@@ -47,7 +47,9 @@ export function simRule(): Rule {
     finish(c) {
       const later = readyAfter ? ' (it reported READY later)' : '';
       const sev = readyAfter ? 'warning' : 'error';
-      const missing = seen.get('missing');
+      // "Not inserted" (or busy) and then +CPIN: READY is the SIM being read after power-on (a
+      // Quectel answers CME 10, then 14, then READY): the SIM is there.
+      const missing = readyAfter ? undefined : seen.get('missing');
       if (missing) c.add('sim-missing', `the module says no SIM is inserted (${trimmed(missing[0]!)})${later}`, missing.slice(0, 4), { severity: sev });
       const failure = seen.get('failure');
       if (failure) c.add('sim-failure', `the SIM failed (${trimmed(failure[0]!)})${later}`, failure.slice(0, 4), { severity: sev });

@@ -38,7 +38,10 @@ export function noResponseRule(): Rule {
       if (hostSays.length >= 2 && run.length < 2) {
         c.add('no-response', `the host program says the module did not answer (${hostSays.length} times: ${trimmed(hostSays[0]!)})${c.answeredAny ? '' : ' and no answer appears in the log'}`,
           [...hostSays.slice(0, 3), ...run.slice(0, 3).map((e) => e.start)], { severity: 'error' });
-      } else if (run.length >= 2 || (run.length >= 1 && !c.answeredAny)) {
+      // One command met by silence is not a silent module: a pasted excerpt often ends on the
+      // command a person typed or quoted, and a host whose module is silent asks again. It counts
+      // alone only when the module looped it back (its echo, then nothing).
+      } else if (run.length >= 2 || (run.length === 1 && !c.answeredAny && run[0]!.replies.length > 0)) {
         const never = !c.answeredAny;
         c.add('no-response', `${run.length} command${run.length > 1 ? 's' : ''} got no answer at all${never ? ' (the module never answered)' : ` (last: ${run.at(-1)!.command})`}`,
           run.slice(0, 6).map((e) => e.start), { severity: never || run.length >= 3 ? 'error' : 'warning' });
