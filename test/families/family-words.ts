@@ -36,6 +36,11 @@ function wordsOf(p: RawProfile): Set<string> {
 }
 
 /**
+ * URC names that are plain 3GPP / English words, not a family's (`+PDP: DEACT`, `+APP PDP`).
+ */
+const GENERIC = new Set(['PDP', 'APP', 'CLIENT', 'RECEIVE']);
+
+/**
  * The command and URC names the shipped family profiles define, less the TS 27.007 / V.25ter
  * ones the abstract bases hold (CPIN, CREG, CSQ…: no family's words). With the profile that
  * names each.
@@ -50,7 +55,7 @@ export function familyWords(): Map<string, string[]> {
   const words = new Map<string, string[]>();
   for (const id of listProfileIds()) {
     for (const w of wordsOf(loadProfile(id) as unknown as RawProfile)) {
-      if (base.has(w)) continue;
+      if (base.has(w) || GENERIC.has(w)) continue;
       words.set(w, [...(words.get(w) ?? []), id]);
     }
   }

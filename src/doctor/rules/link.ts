@@ -136,7 +136,7 @@ export function rebootRule(): Rule {
       if (broken.length > 0) {
         c.add('module-rebooted', 'the module\'s firmware did not start (boot says MEM CHECK FAIL / invalid)', broken.slice(0, 4), {
           severity: 'error',
-          fix: 'reflash the AT firmware with the flash size and layout that match this module (esptool: --flash_size), then AT+RESTORE',
+          fix: 'reflash the AT firmware with the flash size and layout that match this module (esptool: --flash_size), then restore its factory settings',
         });
       }
       if (reboots.length > 0) {
