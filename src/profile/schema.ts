@@ -96,6 +96,10 @@ const CommandSpec = z
     timeoutMs: z.number().int().positive().optional(),
     /** Information line to capture; named groups become variables. */
     match: Regex.optional(),
+    /** The table that explains the `match` answer's code (a query's answer: `+CWMODE:1`, `STATUS:5`). */
+    table: z.string().optional(),
+    /** Which named group of `match` that table explains (default `code`). */
+    tableGroup: z.string().optional(),
     /** Extra final result codes for this command only (CONNECT for a transparent open, SEND OK...). */
     finals: z.array(ResultCode).optional(),
     /** The module answers with the '>' prompt, then takes data. */

@@ -12,12 +12,7 @@ const DIALECT_FILE = /^src\/emulator\/(?:a76xx|esp-at|esp8266-at1|quectel|sim708
  * (README "Adding a module"). The list may only shrink: a new file or a new word fails the test.
  */
 const PENDING: Record<string, { words: string[]; why: string }> = {
-  'src/decode/meaning.ts': { words: ['CWMODE', 'NETOPEN'], why: 'answer tables and state queries keyed on these answers; to move to command `match` data' },
   'src/doctor/analyze.ts': { words: ['CIPMUX', 'CIPSTART', 'IPCLOSE', 'IPD', 'NETOPEN'], why: 'a second family guesser: helper diag replaces it with the one profile-driven guesser (issue 20)' },
-  'src/doctor/rules/mqtt.ts': { words: ['CMQTTCONNECT', 'CMQTTCONNLOST', 'CMQTTPING', 'MQTTCONNECTED', 'MQTTDISCONNECTED'], why: 'native-MQTT rule keyed on these URCs; to move to services/native-services.json' },
-  'src/doctor/rules/services.ts': { words: ['CMQTTSTART', 'CMQTTSTOP'], why: 'the "already started" fix text; to move to services/native-services.json' },
-  'src/doctor/rules/socket.ts': { words: ['CIPCLOSE', 'CIPOPEN', 'CIPSEND', 'IPCLOSE'], why: 'socket result URCs; to move to services/native-services.json sockets' },
-  'src/doctor/rules/wifi.ts': { words: ['CIPSTATUS', 'CWJAP'], why: 'the Wi-Fi rule keyed on ESP-AT join/status words; to move to the wifi profiles\' roles and URC events' },
   'src/trace/import/guess-profile.ts': { words: ['CIFSR', 'CIPCLOSE', 'CIPMUX', 'CIPOPEN', 'CIPRXGET', 'CIPSTART', 'CIPSTATUS', 'CWJAP', 'CWMODE', 'IPD', 'NETOPEN'], why: 'word lists of the trace guesser: helper diag replaces it with the one profile-driven guesser (issue 20)' },
 };
 

@@ -88,3 +88,44 @@ export function resultCode(patterns: readonly RegExp[], line: string): string | 
 }
 
 export { prefixOf };
+
+export interface WifiWords {
+  /** A join command (`AT+CWJAP=`, `AT+CWJAP_CUR=`, `AT+CWJAP_DEF=`): the wifiJoin roles, up to `=`. */
+  join: RegExp;
+  /** A command about the station's AP: join, stored join, status query, leave. */
+  station: RegExp;
+  /** A join's failure URCs (event `wifi-join-error`): the reason code and what the profile's table says it means. */
+  joinError(line: string): { code: string; meaning: string | undefined } | undefined;
+  /** The link-status query and its answer (`STATUS:<n>` in group `status`). */
+  linkStatus: { send: string; answer: RegExp } | undefined;
+  /** The station-status query (what "No AP" answers). */
+  wifiStatus: string | undefined;
+}
+
+let wifi: WifiWords | undefined;
+
+/** The Wi-Fi profiles' join, status and leave roles and their join-error URCs. */
+export function wifiWords(): WifiWords {
+  if (wifi) return wifi;
+  const profiles = listProfileIds().map((id) => loadProfile(id)).filter((p) => p.family === 'wifi');
+  const sends = (roles: string[]) => profiles.flatMap((p) => roles.map((r) => p.commands[r]?.send).filter((s): s is string => typeof s === 'string'));
+  const names = (list: string[]) => list.map((s) => s.replace(/[=?].*$/, ''));
+  const errors = profiles.flatMap((p) =>
+    p.urcs.filter((u) => u.event === 'wifi-join-error').map((u) => ({ re: linePattern(u.pattern), table: u.table ? p.tables[u.table] : undefined, group: u.tableGroup ?? 'code' })),
+  );
+  const status = profiles.map((p) => p.commands['linkStatus']).find((c) => c?.match);
+  wifi = {
+    join: prefixOf(sends(['wifiJoin', 'wifiJoinStored'])),
+    station: new RegExp(`^(?:${[...new Set(names(sends(['wifiJoin', 'wifiJoinStored', 'wifiStatus', 'wifiLeave'])))].map(escape).join('|')})`, 'i'),
+    joinError(line) {
+      for (const e of errors) {
+        const code = e.re.exec(line)?.groups?.[e.group];
+        if (code !== undefined) return { code, meaning: e.table?.[code] };
+      }
+      return undefined;
+    },
+    linkStatus: status?.match ? { send: status.send, answer: linePattern(status.match) } : undefined,
+    wifiStatus: sends(['wifiStatus'])[0],
+  };
+  return wifi;
+}
