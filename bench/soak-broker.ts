@@ -14,8 +14,12 @@ export interface SoakBroker {
   log(): string;
 }
 
+/**
+ * SOAK_BROKER_DEBUG=1: mosquitto logs every packet (`Received PUBLISH from … (d0, q1, … m12, 'topic', … (5 bytes))`),
+ * so a lost message's hop can be counted from the logs that SOAK_KEEP=1 keeps.
+ */
 export async function startSoakBroker(_dir: string, tls: boolean): Promise<SoakBroker> {
-  const broker: Mosquitto = await startMosquitto({ tls, persistence: true });
+  const broker: Mosquitto = await startMosquitto({ tls, persistence: true, ...(process.env.SOAK_BROKER_DEBUG ? { extraConfig: ['log_type debug'] } : {}) });
   return {
     port: broker.port,
     tlsPort: broker.tlsPort,

@@ -1,5 +1,6 @@
 /**
- * `npm run soak [-- --seconds 150 --every 1.8 --families sim7600,esp-at|all --out FILE]`: the chaos soak of issue 21.
+ * `npm run soak [-- --seconds 150 --every 1.8 --families sim7600,esp-at|all --faults N --rate 10 --busy N --out FILE]`:
+ * the chaos soak of issue 21.
  *
  * For each emulated family: two mosquittos with persistence (the remote over TLS), the bridge as
  * its own process (the built CLI) reaching the module of `atbridge emulate --listen … --control
@@ -389,6 +390,12 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   await Promise.all(clients.map((c) => c.end(true).catch(() => undefined)));
   await emulator.stop();
   await new Promise((r) => bridgeLog.end(r));
+  if (process.env.SOAK_KEEP) {
+    writeFileSync(join(dir, 'local-broker.log'), local.log());
+    writeFileSync(join(dir, 'remote-broker.log'), remote.log());
+    writeFileSync(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(dir, 'lost.txt'), Object.values(streams).flatMap((s) => s.missingKeys().map((k) => `${placed(s, k)}\n`)).join(''));
+  }
   await local.stop();
   await remote.stop();
   if (process.env.SOAK_KEEP) log(`${family}: kept ${dir}`);
@@ -434,10 +441,15 @@ async function main(): Promise<void> {
     seconds: Number(arg('seconds') ?? 150),
     everySeconds: Number(arg('every') ?? 1.8),
     rate: Number(arg('rate') ?? 10),
+    ...(arg('faults') !== undefined ? { faultCount: Number(arg('faults')) } : {}),
     restart: [0.2, 2],
     log: (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
   };
-  const result = await runSoak(options);
+  // --busy N: N busy loops beside the soak, to run it on a loaded machine (as a Pi doing other work).
+  const busy = Array.from({ length: Number(arg('busy') ?? 0) }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  const result = await runSoak(options).finally(() => {
+    for (const b of busy) b.kill('SIGKILL');
+  });
   const rows = result.families.flatMap((f) =>
     Object.entries(f.streams).map(([k, s]) => `${f.family.padEnd(11)} ${k.padEnd(6)} sent ${String(s.sent).padStart(5)}  lost ${s.lost}  broker-lost ${s.brokerLost}  corrupted ${s.corrupted}  dup ${s.duplicated}`),
   );

@@ -1,5 +1,6 @@
 import type { ClassifiedEvent } from '../classify-events.js';
-import type { Rule } from '../engine.js';
+import { commandName } from '../../profile/index.js';
+import type { Conversation as EngineConversation, Rule } from '../engine.js';
 import { finalCode, finalOutcome, trimmed } from './text.js';
 import { netOpenWords, resultCode } from './profile-words.js';
 
@@ -146,6 +147,15 @@ export function registrationRule(): Rule {
   };
 }
 
+const DETACH = /^AT\+(?:CGATT=0|CGACT=0|CFUN=[04])\b/i;
+
+/** The command in flight, or the one just answered, closes the data network (or the host reset the module). */
+function hostClosing(c: EngineConversation): boolean {
+  const netClose = c.profile.data.commands.netClose?.send;
+  const closeName = netClose ? commandName(netClose) : undefined;
+  return c.afterHostReset || [c.current, c.recent.at(-1)].some((ex) => ex !== undefined && (DETACH.test(ex.command) || (closeName !== undefined && ex.name === closeName)));
+}
+
 /**
  * A data network open that fails and a data network that drops: netopen-failed, network-closed.
  * The open/close commands and their numeric result URCs are the profiles' `netOpen`/`netClose`
@@ -165,7 +175,9 @@ export function networkRule(): Rule {
       const code = resultCode(words.openResult, text);
       // The open's result code answering the state query is the state (1 = open), not an error code.
       if (code !== undefined && code !== '0' && !words.stateQuery.test(e.command ?? '')) failed.push(e);
-      if (e.classified?.urc?.event === 'network-lost') dropped.push(e);
+      // The data network closing because the host closed it (the profile's netClose command, a
+      // 27.007 detach or deactivation, a reset) is the answer to that, not a drop.
+      if (e.classified?.urc?.event === 'network-lost' && !hostClosing(c)) dropped.push(e);
       else if (resultCode(words.closeResult, text) !== undefined && !inNetClose && !words.close.test(c.recent.at(-1)?.command ?? '')) dropped.push(e);
     },
     onExchange(ex) {

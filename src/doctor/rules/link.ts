@@ -117,7 +117,10 @@ export function rebootRule(): Rule {
       const text = trimmed(e);
       if (BOOT_FAILED.test(text)) broken.push(e);
       const panic = c.profile.family === 'wifi' && ESP_PANIC.test(text);
-      const marker = panic || e.classified?.reboot || e.classified?.urc?.event === 'boot' || e.classified?.urc?.event === 'init-done';
+      // A boot-class URC that is not a banner line (+CFUN: 1 reports the radio's level: also when
+      // it switches on after power-on while the host already talks) is no restart by itself.
+      const bootUrc = e.classified?.urc?.event === 'boot' && (e.classified.reboot === true || BOOT_START.test(text));
+      const marker = panic || e.classified?.reboot || bootUrc || e.classified?.urc?.event === 'init-done';
       if (!marker) return;
       const start = panic || BOOT_START.test(text);
       if (!c.answeredAny || c.afterHostReset) {
