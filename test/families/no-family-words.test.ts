@@ -8,13 +8,10 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const DIALECT_FILE = /^src\/emulator\/(?:a76xx|esp-at|esp8266-at1|quectel|sim7080|sim7600|sim800)\.ts$/;
 
 /**
- * Files not yet converted, with the words they still name and why; each entry is work left
- * (README "Adding a module"). The list may only shrink: a new file or a new word fails the test.
+ * Files not yet converted, with the words they still name and why (work left). Empty: every file
+ * is converted; the list may only shrink, and a stale entry fails the test too.
  */
-const PENDING: Record<string, { words: string[]; why: string }> = {
-  'src/doctor/analyze.ts': { words: ['CIPMUX', 'CIPSTART', 'IPCLOSE', 'IPD', 'NETOPEN'], why: 'a second family guesser: helper diag replaces it with the one profile-driven guesser (issue 20)' },
-  'src/trace/import/guess-profile.ts': { words: ['CIFSR', 'CIPCLOSE', 'CIPMUX', 'CIPOPEN', 'CIPRXGET', 'CIPSTART', 'CIPSTATUS', 'CWJAP', 'CWMODE', 'IPD', 'NETOPEN'], why: 'word lists of the trace guesser: helper diag replaces it with the one profile-driven guesser (issue 20)' },
-};
+const PENDING: Record<string, { words: string[]; why: string }> = {};
 
 describe('no TypeScript outside src/emulator/<family>.ts names a family\'s commands', () => {
   const words = familyWords();
