@@ -9,7 +9,7 @@ import { redactCommandLine, redactMqttConnect } from '../trace/redact.js';
 import { busyMeaning, meaningOfAnswer } from './meaning.js';
 import { SocketDecoder } from './mqtt-stream.js';
 import { printable } from './printable.js';
-import { type SendRequest, sendRequestOf } from './send-request.js';
+import { opensDataMode, type SendRequest, sendRequestOf } from './send-request.js';
 import type { EntryKind, MqttSummary, SocketData, TimelineEntry } from './timeline.js';
 
 export interface ConversationOptions {
@@ -316,15 +316,19 @@ export class Conversation {
     if (line.kind === 'urc' && line.urc?.event === 'socket-opened') this.sockets.reset(line.urc.groups.link ?? this.request?.link ?? '0');
   }
 
-  /** SIM7600 in CIPMODE=1: CIPOPEN / ATO answer CONNECT and the line carries socket data from then on. */
+  /**
+   * A command the profiles mark as opening data mode (their `dataMode` opens), or V.250's ATO / ATD,
+   * answered CONNECT: the line carries socket data from then on.
+   */
   private isTransparentConnect(text: string): boolean {
-    return this.profile.family === 'cellular' && /^CONNECT(?: \d+)?$/.test(text) && /^AT(?:\+CIPOPEN|O\d?$|D)/i.test(this.context?.text ?? '');
+    const command = this.context?.text ?? '';
+    return this.profile.family === 'cellular' && /^CONNECT(?: \d+)?$/.test(text) && (opensDataMode(command) || /^AT(?:O\d?$|D)/i.test(command));
   }
 
   private afterFinal(e: TimelineEntry): void {
     const command = this.context?.text ?? '';
     this.context = undefined;
-    if (e.outcome === 'connect' && /^AT(?:\+CIPOPEN|D)/i.test(command)) this.enterTransparent(sendRequestOf(command)?.link ?? '0');
+    if (e.outcome === 'connect' && (opensDataMode(command) || /^ATD/i.test(command))) this.enterTransparent(sendRequestOf(command)?.link ?? '0');
     else if (e.outcome === 'connect' && /^ATO\d?$/i.test(command)) this.enterTransparent(this.transparentLink, false);
   }
 
