@@ -57,6 +57,12 @@ export interface SoakOptions {
    * are acknowledged and never delivered.
    */
   injectLoss?: number;
+  /**
+   * A loss that is the broker's, to prove the witness tells it apart: at the first fault, the
+   * remote's counting subscriber goes away for this many ms with its session wiped, so what the
+   * bridge publishes meanwhile reaches the remote broker (the witness has it) and never the counter.
+   */
+  injectBrokerLoss?: number;
   log?: (line: string) => void;
 }
 
@@ -200,13 +206,14 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     inQ1: new Stream('i1', 'soak/down/q1', 1),
     inQ2: new Stream('i2', 'soak/down/q2', 2),
   };
-  const atRemote = client(remote, `soak-watch-remote-${family}`);
+  let atRemote = client(remote, `soak-watch-remote-${family}`);
   const atLocal = client(local, `soak-watch-local-${family}`);
   const witnessRemote = client(remote, `soak-witness-remote-${family}`);
   const witnessLocal = client(local, `soak-witness-local-${family}`);
   const localPub = client(local, `soak-pub-local-${family}`);
   const remotePub = client(remote, `soak-pub-remote-${family}`);
-  atRemote.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.outQ1 : streams.outQ2).arrived(topic, payload));
+  const countUp = (c: MqttClient) => c.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.outQ1 : streams.outQ2).arrived(topic, payload));
+  countUp(atRemote);
   atLocal.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.inQ1 : streams.inQ2).arrived(topic, payload));
   witnessRemote.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.outQ1 : streams.outQ2).witness(topic, payload));
   witnessLocal.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.inQ1 : streams.inQ2).witness(topic, payload));
@@ -315,6 +322,24 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     log(`${family}: injected a loss of ${n} acknowledged QoS 1 messages out`);
   };
 
+  const injectBrokerLoss = async (ms: number) => {
+    const id = `soak-watch-remote-${family}`;
+    await atRemote.end(true);
+    const wipe = new MqttClient({ connect: remote.connect, clientId: id, clean: true, keepalive: 10, reconnect: { baseMs: 50, capMs: 300, retryInitial: true } });
+    wipe.on('error', () => undefined);
+    await wipe.start();
+    await wipe.end();
+    await sleep(ms);
+    const again = client(remote, id);
+    again.on('error', () => undefined);
+    countUp(again);
+    await again.start();
+    await again.subscribe(['soak/up/#'], { qos: 2 });
+    clients[clients.indexOf(atRemote)] = again;
+    atRemote = again;
+    log(`${family}: the remote's counting subscriber was away ${ms} ms with its session wiped (a broker-side loss)`);
+  };
+
   const faults: Record<FaultKind, number> = { 'power-loss': 0, 'kill-9': 0, 'broker-restart': 0, unplug: 0, 'emulator-fault': 0, corruption: 0 };
   const end = Date.now() + options.seconds * 1000;
   let i = 0;
@@ -323,6 +348,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     faults[kind]++;
     lastKind = kind;
     timeline.push({ at: Date.now() - t0, kind });
+    if (options.injectBrokerLoss && i === 0) await injectBrokerLoss(options.injectBrokerLoss);
     switch (kind) {
       case 'power-loss':
         await ctl('reboot');
@@ -374,7 +400,11 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     streams: Object.fromEntries(Object.entries(streams).map(([k, s]) => [k, s.counts()])),
     crashes,
     crashLines,
-    lostSamples: Object.values(streams).flatMap((s) => s.missingKeys().slice(0, 5).map((k) => placed(s, k))),
+    // Per stream, up to 5 of the bridge's losses and up to 5 of the broker's.
+    lostSamples: Object.values(streams).flatMap((s) => [
+      ...s.missingKeys().filter((k) => !s.witnessed.has(k)).slice(0, 5),
+      ...s.missingKeys().filter((k) => s.witnessed.has(k)).slice(0, 5),
+    ].map((k) => placed(s, k))),
     drained: Object.values(streams).every((s) => s.missing() === 0),
     timeline: timeline.map((f) => `${(f.at / 1000).toFixed(1)} s ${f.kind}`),
     ...(Object.values(streams).every((s) => s.missing() === 0) ? {} : { brokerLogs: { local: local.log().slice(-6000), remote: remote.log().slice(-6000) } }),

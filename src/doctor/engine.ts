@@ -23,6 +23,14 @@ export interface Rule {
   finish?(c: Conversation): void;
 }
 
+/** A host program's own print that it is (re)starting the module: short, not a sentence about it. */
+const HOST_RESTART = /^[\W\d_]*(?:\[[^\]]*\]\s*:?\s*)*(?:(?:(?:re)?start(?:ing)?|reset(?:ting)?|reboot(?:ing)?|initiali[sz]ing|power(?:ing)? (?:on|up)|turn(?:ing)? on)\s+(?:or reset|(?:the\s+)?(?:esp\w*|gsm|sim\w*|modem|module)(?:\s+(?:module|modem))?)|(?:modem|module|gsm) power(?:ed)? on)\s*(?:\(.*\))?[.!]*\s*$/i;
+
+export function saysHostRestarts(text: string): boolean {
+  const t = text.trim();
+  return t.length <= 60 && HOST_RESTART.test(t);
+}
+
 const HOST_RESET = /^AT(?:\+RST|\+CRESET|\+RESTORE|\+CFUN=1,1|\+CFUN=0|&F)\b/i;
 
 /**
@@ -43,6 +51,14 @@ export class Conversation {
 
   add(id: FindingId, summary: string, evidence: readonly (ClassifiedEvent | Evidence)[], options: { severity?: Severity; fix?: string } = {}): void {
     this.findings.push(finding(id, summary, evidence.map(toEvidence), options));
+  }
+
+  /** `commands` when the host program last printed that it restarts the module (no command for it in the log). */
+  hostRestartAtCommand = -100;
+
+  /** A start-up banner now is the one the host program said it was bringing about (within a few commands of its print). */
+  get bannerExpected(): boolean {
+    return this.commands - this.hostRestartAtCommand <= 8;
   }
 
   /** The host asked for a reset and the module's start-up banner has not come yet (a restart takes seconds). */
@@ -95,6 +111,11 @@ export class RuleEngine {
     }
     // Another capture pasted after the first: its start-up is expected, as after a host reset.
     if (event.dir === 'note' && event.fields?.newCapture === true) c.resetAtCommand = c.commands;
+    // The host program saying it powers on or resets the module (`Initializing modem...` before
+    // TinyGSM's restart, `### Turn on or reset.`, `Resetting ESP module`): its start-up is expected.
+    if ((event.dir === 'note' || (event.dir === 'rx' && (event.kind === 'noise' || event.kind === 'info'))) && saysHostRestarts(event.text)) {
+      c.hostRestartAtCommand = c.commands;
+    }
     for (const rule of this.rules) rule.onEvent?.(event, c);
     // The banner after a host reset ends the wait for it (a banner later is a restart again).
     if (c.resetPending && event.dir === 'rx' && (event.classified?.reboot || event.classified?.urc?.event === 'boot')) c.resetPending = false;

@@ -24,16 +24,21 @@ describe('chaos soak, short', () => {
     }
   }, 180_000);
 
-  it('the counting finds a real loss: acknowledged by the local broker, then dropped', async () => {
+  it('the counting finds a real loss (acknowledged by the local broker, then dropped) and tells a broker-side loss apart', async () => {
     const lines: string[] = [];
     // Power loss, then kill -9 with the injected loss; a short drain wait (the loss never drains).
-    const result = await runFamily('sim7600', { families: ['sim7600'], seconds: 0, faultCount: 2, everySeconds: 2.5, rate: 5, restart: [0.2, 2], drainSeconds: 15, injectLoss: 10, log: (l) => lines.push(l) });
+    // At the first fault, also a loss that is the broker's: the remote's counting subscriber away 1.5 s with its session wiped.
+    const result = await runFamily('sim7600', { families: ['sim7600'], seconds: 0, faultCount: 2, everySeconds: 2.5, rate: 5, restart: [0.2, 2], drainSeconds: 15, injectLoss: 10, injectBrokerLoss: 1500, log: (l) => lines.push(l) });
     expect(lines.some((l) => l.includes('injected a loss of 10')), lines.join('\n')).toBe(true);
     expect(result.drained).toBe(false);
     expect(result.brokerLogs?.local, 'the broker logs of a run that did not drain').toContain('atbridge-local-soak-sim7600');
     expect(result.streams.outQ1!.lost, JSON.stringify(result.lostSamples)).toBeGreaterThanOrEqual(10);
     // Never published into the remote broker: the witness there does not have them either.
     expect(result.lostSamples.some((l) => l.includes('never in the destination broker')), JSON.stringify(result.lostSamples)).toBe(true);
+    // What the remote broker had and did not deliver is the broker's, not counted as the bridge's.
+    const brokerLost = Object.values(result.streams).reduce((n, s) => n + s.brokerLost, 0);
+    expect(brokerLost, JSON.stringify(result.streams)).toBeGreaterThan(0);
+    expect(result.lostSamples.some((l) => l.includes('its witness has it')), JSON.stringify(result.lostSamples)).toBe(true);
     expect(result.crashLines).toEqual([]);
   }, 180_000);
 });

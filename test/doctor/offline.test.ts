@@ -74,6 +74,19 @@ describe('doctor --log rules over trace events', () => {
     expect(await ids([rx('\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\nSMS DONE\r\n\r\nPB DONE\r\n'), ...session], 'sim7600')).toEqual([]);
   });
 
+  it("the module's side alone (no command in the log): its ERRORs are command-rejected", async () => {
+    expect(await ids([rx('\r\nready\r\n'), rx('\r\nOK\r\n'), rx('\r\nERROR\r\n'), rx('\r\nOK\r\n'), rx('\r\nERROR\r\n')], 'esp-at')).toEqual(['command-rejected:error']);
+    expect(await ids([rx('\r\nready\r\n'), rx('\r\nOK\r\n'), rx('\r\nOK\r\n')], 'esp-at')).toEqual([]);
+  });
+
+  it('a banner after the host program says it restarts the module (no command for it in the log) is expected', async () => {
+    const session = [tx('AT\r'), rx('\r\nOK\r\n'), ...Array.from({ length: 9 }, () => [tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')]).flat()];
+    expect(await ids([...session, rx('Initializing modem...\r\n'), tx('AT\r'), rx('\r\nRDY\r\n\r\nSMS DONE\r\n'), tx('AT\r'), rx('\r\nOK\r\n')], 'sim7600')).toEqual([]);
+    // Without that print, or a person's sentence about it, the banner is a restart.
+    expect(await ids([...session, tx('AT\r'), rx('\r\nRDY\r\n')], 'sim7600')).toEqual(['module-rebooted:warning']);
+    expect(await ids([...session, rx('then the module restarts when I send data\r\n'), tx('AT\r'), rx('\r\nRDY\r\n')], 'sim7600')).toEqual(['module-rebooted:warning']);
+  });
+
   it('unanswered commands: no-response; a +CIPEVENT: network-closed; SEND FAIL: send-failed', async () => {
     expect(await ids([tx('AT\r'), tx('AT\r'), tx('AT\r')], 'sim7600')).toEqual(['no-response:error']);
     expect(await ids([tx('AT\r'), rx('\r\nOK\r\n'), rx('\r\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\r\n')], 'sim7600')).toEqual(['network-closed:error']);

@@ -230,6 +230,13 @@ describe('transcript styles as people paste them', () => {
     expect(out[5]!.text).toBe('OK\r\n');
   });
 
+  it("Adafruit's ---> / <--- debug prints, also inside a Markdown quote", async () => {
+    const out = await transcript("> ---> AT\n> <--- b'AT\\r\\n\\r\\nOK\\r\\n'\n> ---> AT+GMR\n> <--- b''\n---> AT+CIPCLOSE\n<--- CLOSE OK\n");
+    expect(out.filter((e) => e.dir === 'tx').map((e) => e.text)).toEqual(['AT\r\n', 'AT+GMR\r\n', 'AT+CIPCLOSE\r\n']);
+    expect(out.filter((e) => e.dir === 'rx').map((e) => e.text).join('')).toContain('OK\r\n');
+    expect(out.at(-1)).toEqual({ dir: 'rx', text: 'CLOSE OK\r\n' });
+  });
+
   it('serial assistant: [time] with send/receive markers; times become ms since the first', async () => {
     const events = await collect(
       importTranscript(Readable.from([Buffer.from('[10:00:00.100]发→◇AT+CREG?\n[10:00:00.150]收←◆+CREG: 0,2\n[10:00:00.151]收←◆OK\n', 'utf8')])),

@@ -121,7 +121,8 @@ export function rebootRule(): Rule {
       const marker = panic || e.classified?.reboot || bootUrc || e.classified?.urc?.event === 'init-done';
       if (!marker) return;
       const start = panic || BOOT_START.test(text);
-      if (!c.answeredAny || c.afterHostReset) {
+      if (!c.answeredAny || c.afterHostReset || c.bannerExpected) {
+        c.hostRestartAtCommand = -100; // that banner came
         powerOnSeen = true;
         bootAtCommand = c.commands;
         return;

@@ -9,8 +9,13 @@ import { finalOutcome, trimmed } from './text.js';
  */
 export function rejectedRule(): Rule {
   const byName = new Map<string, ClassifiedEvent[]>();
+  /** ERROR finals with no command to go with them: a capture of the module's side only. */
+  const orphans: ClassifiedEvent[] = [];
   return {
     name: 'command-rejected',
+    onEvent(e, c) {
+      if (e.dir === 'rx' && e.kind === 'final' && c.current === undefined && c.commands === 0 && finalOutcome(e) === 'error') orphans.push(e);
+    },
     onExchange(ex, c) {
       if (ex.explained) return;
       // An identification scan asks every family's commands; another family's may well be rejected.
@@ -22,6 +27,14 @@ export function rejectedRule(): Rule {
       byName.set(ex.name, list);
     },
     finish(c) {
+      // The module's side alone (no command in the whole log, echo off): its ERRORs still say it
+      // refused commands, only not which.
+      if (c.commands === 0 && orphans.length > 0) {
+        const answer = orphans[0]!;
+        const meaning = answer.classified?.final?.meaning;
+        c.add('command-rejected', `the module answered ${trimmed(answer)}${meaning && meaning !== trimmed(answer) ? ` (${meaning})` : ''} ${orphans.length > 1 ? `${orphans.length} times ` : ''}(the host's commands are not in the log)`,
+          orphans.slice(0, 6), { severity: orphans.length >= 2 ? 'error' : 'warning' });
+      }
       for (const [name, evidence] of byName) {
         const times = evidence.length / 2;
         const answer = evidence[1]!;

@@ -295,7 +295,11 @@ export function splitFlattened(line: string): { command: string; answers: string
 /** `> AT+CGREG?`, `> +CGREG: 0,5`, `> OK`: quoted log lines, not a prompt followed by payload. */
 function looksQuoted(rest: string): boolean {
   const r = rest.trim();
-  return r === '' ? false : looksLikeCommand(r) || /^(?:OK|ERROR|\+[A-Z]+:|AT[<>=] |\[)/.test(r);
+  if (r === '') return false;
+  if (looksLikeCommand(r) || /^(?:OK|ERROR|\+[A-Z]+:|AT[<>=] |\[)/.test(r)) return true;
+  // A quoted line with its own direction marker (`> ---> AT`, `> <--- b'OK'`): the log, quoted.
+  const marked = markedDirection(r);
+  return marked !== undefined && marked.dir !== 'note' && marked.marker !== '' && (isTraffic(marked.rest) || pythonBytes(marked.rest) !== undefined);
 }
 
 /** `AT+CSQ //查询信号` and `AT+CIPOPEN=…  设置 TCP`: a comment after a typed command. */
