@@ -65,7 +65,7 @@ export class ModuleProfile {
         if (!quirkApplies(quirk.when, firmware)) continue;
         for (const [name, override] of Object.entries(quirk.commands ?? {})) {
           const base = commands[name];
-          if (base) commands = { ...commands, [name]: { ...base, ...override } as CommandSpecT };
+          if (base) commands = { ...commands, [name]: overridden(base, override) };
         }
         if (quirk.socket?.maxSend) maxSend = quirk.socket.maxSend;
         if (quirk.socket?.recvModes) recvModes = quirk.socket.recvModes;
@@ -246,6 +246,13 @@ export class ModuleProfile {
     if (!t) return undefined;
     return t[code] ?? t[code.trim()] ?? t[code.toLowerCase()];
   }
+}
+
+/** A command with a quirk's fields over it; a `null` field is taken away. */
+export function overridden(base: CommandSpecT, override: Record<string, unknown>): CommandSpecT {
+  const out: Record<string, unknown> = { ...base, ...override };
+  for (const [key, value] of Object.entries(override)) if (value === null) delete out[key];
+  return out as unknown as CommandSpecT;
 }
 
 function normalise(text: string): string {
