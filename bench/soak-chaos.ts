@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --seconds 150 --every 1.8 --families sim7600,esp-at|all --faults N --rate 10 --busy N --out FILE]`:
+ * `npm run soak [-- --seconds 150 --every 1.8 --families sim7600,esp-at|all --faults N --rate 10 --busy N --broker-inflight 0 --out FILE]`:
  * the chaos soak of issue 21.
  *
  * For each emulated family: two mosquittos with persistence (the remote over TLS), the bridge as
@@ -48,6 +48,8 @@ export interface SoakOptions {
   rate: number;
   /** restart_timeout of the bridge, seconds. */
   restart: [number, number];
+  /** The brokers' max_inflight_messages (default 0: see soak-broker.ts for why). */
+  brokerInflight?: number;
   /** Longest wait for the queues to drain once the faults stop, seconds (default 90). */
   drainSeconds?: number;
   /**
@@ -186,8 +188,8 @@ function client(broker: SoakBroker, id: string): MqttClient {
 export async function runFamily(family: string, options: SoakOptions): Promise<FamilyResult> {
   const log = options.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), `atbridge-soak-${family}-`));
-  const local = await startSoakBroker(join(dir, 'local'), false);
-  const remote = await startSoakBroker(join(dir, 'remote'), true);
+  const local = await startSoakBroker(join(dir, 'local'), false, options.brokerInflight ?? 0);
+  const remote = await startSoakBroker(join(dir, 'remote'), true, options.brokerInflight ?? 0);
   const emulator = await startSoakEmulator({ cli: CLI, family, dir });
   /** Faults the emulator refused or did not answer (each one line). */
   const faultErrors: string[] = [];
@@ -472,6 +474,7 @@ async function main(): Promise<void> {
     everySeconds: Number(arg('every') ?? 1.8),
     rate: Number(arg('rate') ?? 10),
     ...(arg('faults') !== undefined ? { faultCount: Number(arg('faults')) } : {}),
+    ...(arg('broker-inflight') !== undefined ? { brokerInflight: Number(arg('broker-inflight')) } : {}),
     restart: [0.2, 2],
     log: (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
   };

@@ -1,4 +1,5 @@
 import { commandName, type ModuleProfile } from '../profile/index.js';
+import { shippedRoleSends } from '../profile/send-commands.js';
 import type { ClassifiedEvent } from './classify-events.js';
 import type { Evidence, Finding, FindingId, Severity } from './findings.js';
 import { evidenceText, finding, mergeFindings } from './findings.js';
@@ -23,6 +24,19 @@ export interface Rule {
   finish?(c: Conversation): void;
 }
 
+/**
+ * Commands that restart the module: every shipped profile's `reset` and `factoryReset` roles, and
+ * V.250 / TS 27.007's own (AT&F, AT+CFUN=1,1). AT+CFUN=0 takes the radio down: banners may follow.
+ */
+let resets: { restart: RegExp; any: RegExp } | undefined;
+function resetCommands(): { restart: RegExp; any: RegExp } {
+  if (resets) return resets;
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const restart = [...shippedRoleSends(['reset', 'factoryReset']), 'AT+CFUN=1,1', 'AT&F'].map(escape).join('|');
+  resets = { restart: new RegExp(`^(?:${restart})(?![A-Z0-9_])`, 'i'), any: new RegExp(`^(?:${restart}|AT\\+CFUN=0)(?![A-Z0-9_])`, 'i') };
+  return resets;
+}
+
 /** A host program's own print that it is (re)starting the module: short, not a sentence about it. */
 const HOST_RESTART = /^[\W\d_]*(?:\[[^\]]*\]\s*:?\s*)*(?:(?:(?:re)?start(?:ing)?|reset(?:ting)?|reboot(?:ing)?|initiali[sz]ing|power(?:ing)? (?:on|up)|turn(?:ing)? on)\s+(?:or reset|(?:the\s+)?(?:esp\w*|gsm|sim\w*|modem|module)(?:\s+(?:module|modem))?)|(?:modem|module|gsm) power(?:ed)? on)\s*(?:\(.*\))?[.!]*\s*$/i;
 
@@ -30,8 +44,6 @@ export function saysHostRestarts(text: string): boolean {
   const t = text.trim();
   return t.length <= 60 && HOST_RESTART.test(t);
 }
-
-const HOST_RESET = /^AT(?:\+RST|\+CRESET|\+RESTORE|\+CFUN=1,1|\+CFUN=0|&F)\b/i;
 
 /**
  * What rules share about the conversation so far: the exchange in progress, whether the module
@@ -101,9 +113,9 @@ export class RuleEngine {
       this.closeExchange();
       const text = event.text.trim();
       c.commands++;
-      if (HOST_RESET.test(text)) {
+      if (resetCommands().any.test(text)) {
         c.resetAtCommand = c.commands;
-        c.resetPending = /^AT(?:\+RST|\+CRESET|\+RESTORE|\+CFUN=1,1|&F)\b/i.test(text);
+        c.resetPending = resetCommands().restart.test(text);
       }
       c.current = { command: text, name: commandName(text), start: event, replies: [], final: undefined, explained: false };
     } else if (c.current && event.dir === 'rx' && event.kind !== 'note') {

@@ -39,6 +39,10 @@ export class ModuleProfile {
   private readonly commands: Record<string, CommandSpecT>;
   private readonly scripts: Record<string, string[]>;
   readonly maxSend: number;
+  /** Receive modes this firmware offers (its quirks applied); the first is the default. */
+  readonly recvModes: readonly ('push' | 'buffered')[];
+  /** Socket modes this firmware offers (its quirks applied). */
+  readonly socketModes: readonly ('command' | 'transparent')[];
   /** First characters of inline block headers, for a cheap test on each byte. */
   readonly inlinePrefixes: string[];
 
@@ -59,21 +63,27 @@ export class ModuleProfile {
     this.ready = linePattern(data.banner.readyPattern);
     let commands = { ...data.commands };
     let maxSend = data.socket.maxSend;
+    let recvModes = data.socket.recvModes;
+    let socketModes = data.socket.modes ?? ['command', 'transparent'];
     let scripts = { ...data.scripts };
     if (firmware !== undefined) {
       for (const quirk of data.quirks) {
         if (!quirkApplies(quirk.when, firmware)) continue;
         for (const [name, override] of Object.entries(quirk.commands ?? {})) {
           const base = commands[name];
-          if (base) commands = { ...commands, [name]: { ...base, ...override } as CommandSpecT };
+          if (base) commands = { ...commands, [name]: overridden(base, override) };
         }
         if (quirk.socket?.maxSend) maxSend = quirk.socket.maxSend;
+        if (quirk.socket?.recvModes) recvModes = quirk.socket.recvModes;
+        if (quirk.socket?.modes) socketModes = quirk.socket.modes;
         if (quirk.scripts) scripts = { ...scripts, ...quirk.scripts };
       }
     }
     this.commands = commands;
     this.scripts = scripts;
     this.maxSend = maxSend;
+    this.recvModes = recvModes;
+    this.socketModes = socketModes;
   }
 
   get id(): string {
@@ -167,6 +177,15 @@ export class ModuleProfile {
     return this.data.timeouts.byCommand[commandName(commandText)] ?? this.data.timeouts.defaultMs;
   }
 
+  /**
+   * The receive mode to run when `wanted` is asked for: `wanted` if this firmware has it. Asked
+   * for buffered on a firmware that only pushes, push (the data still arrives, unasked).
+   */
+  recvModeFor(wanted: 'push' | 'buffered'): 'push' | 'buffered' {
+    if (this.recvModes.includes(wanted)) return wanted;
+    return wanted === 'buffered' ? 'push' : wanted;
+  }
+
   /** True when the profile defines this command role. */
   hasCommand(name: string): boolean {
     return name in this.commands;
@@ -235,6 +254,13 @@ export class ModuleProfile {
     if (!t) return undefined;
     return t[code] ?? t[code.trim()] ?? t[code.toLowerCase()];
   }
+}
+
+/** A command with a quirk's fields over it; a `null` field is taken away. */
+export function overridden(base: CommandSpecT, override: Record<string, unknown>): CommandSpecT {
+  const out: Record<string, unknown> = { ...base, ...override };
+  for (const [key, value] of Object.entries(override)) if (value === null) delete out[key];
+  return out as unknown as CommandSpecT;
 }
 
 function normalise(text: string): string {

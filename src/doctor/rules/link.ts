@@ -1,6 +1,8 @@
 import type { ClassifiedEvent } from '../classify-events.js';
 import type { Exchange, Rule } from '../engine.js';
 import { finalCode, finalOutcome, isBusyLine, isGarbage, trimmed } from './text.js';
+import { sendRequestOf } from '../../decode/send-request.js';
+import { isShippedUrc, shippedClosedLines } from '../../profile/shipped.js';
 
 /**
  * Commands that got no byte back (or only their own echo: the module's UART loops the line back
@@ -138,7 +140,7 @@ export function rebootRule(): Rule {
       if (broken.length > 0) {
         c.add('module-rebooted', 'the module\'s firmware did not start (boot says MEM CHECK FAIL / invalid)', broken.slice(0, 4), {
           severity: 'error',
-          fix: 'reflash the AT firmware with the flash size and layout that match this module (esptool: --flash_size), then AT+RESTORE',
+          fix: 'reflash the AT firmware with the flash size and layout that match this module (esptool: --flash_size), then restore its factory settings',
         });
       }
       if (reboots.length > 0) {
@@ -217,11 +219,11 @@ export function transparentRule(): Rule {
       if (cellularConnect || /^CONNECT \d+$/.test(text)) {
         transparent = true;
         enteredBy = e;
-      } else if (e.kind === 'prompt' && /^AT\+CIPSEND$/i.test(c.current?.command ?? c.recent.at(-1)?.command ?? '')) {
+      } else if (e.kind === 'prompt' && sendRequestOf(c.current?.command ?? c.recent.at(-1)?.command ?? '')?.passthrough) {
         // ESP-AT's bare AT+CIPSEND answers OK, then '>': the exchange may be closed by then.
         transparent = true;
         enteredBy = e;
-      } else if (/^(?:CLOSED|NO CARRIER|\+QUITT)$/.test(text) || e.classified?.reboot) {
+      } else if (shippedClosedLines().has(text) || isShippedUrc(text, ['transparent-quit']) || e.classified?.reboot) {
         transparent = false;
       }
       if (e.kind === 'final' && escape) {
