@@ -84,6 +84,11 @@ describe('doctor --log rules over trace events', () => {
     expect(await ids([tx('AT+CIPSTART="TCP","example.com",80\r\n'), rx('\r\nDNS Fail\r\n\r\nERROR\r\n')], 'esp-at')).toEqual(['socket-open-failed:error']);
   });
 
+  it('a command refused, then the same command answered OK: the refusal passed, no command-rejected', async () => {
+    expect(await ids([tx('AT+CGATT=1\r'), rx('\r\nERROR\r\n'), tx('AT+CGATT=1\r'), rx('\r\nOK\r\n')], 'sim7600')).toEqual([]);
+    expect(await ids([tx('AT+CGATT=1\r'), rx('\r\nERROR\r\n'), tx('AT+CGATT?\r'), rx('\r\n+CGATT: 0\r\n\r\nOK\r\n')], 'sim7600')).toEqual(['command-rejected:warning']);
+  });
+
   it("the module's side alone (no command in the log): its ERRORs are command-rejected", async () => {
     expect(await ids([rx('\r\nready\r\n'), rx('\r\nOK\r\n'), rx('\r\nERROR\r\n'), rx('\r\nOK\r\n'), rx('\r\nERROR\r\n')], 'esp-at')).toEqual(['command-rejected:error']);
     expect(await ids([rx('\r\nready\r\n'), rx('\r\nOK\r\n'), rx('\r\nOK\r\n')], 'esp-at')).toEqual([]);

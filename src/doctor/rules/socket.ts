@@ -98,7 +98,10 @@ export function socketRule(): Rule {
       }
       if (SEND.test(ex.command)) {
         const busy = ex.replies.find(isBusyLine);
-        if (finalOutcome(ex.final) === 'error' || (busy && finalOutcome(ex.final) !== 'ok')) {
+        // Busy and no final is a send still under way when the excerpt moves on; it failed when
+        // an error ended it or the host gave up on it (its own TIMEOUT print).
+        const gaveUp = ex.replies.some((r) => /^\W*time ?out\b/i.test(trimmed(r)));
+        if (finalOutcome(ex.final) === 'error' || (busy && (gaveUp || (ex.final !== undefined && finalOutcome(ex.final) !== 'ok')))) {
           ex.explained = true;
           sendFailed.push(ex.final ?? busy!);
         }
