@@ -135,7 +135,8 @@ const Quirk = z
         firmwareBelow: z.string().optional(),
       })
       .strict(),
-    commands: z.record(z.string(), CommandSpec.partial()).optional(),
+    /** Fields this firmware's commands have instead; `null` takes a field away (SIM7000's CIICR awaits no URC). */
+    commands: z.record(z.string(), CommandSpec.partial().extend({ awaitUrc: AwaitUrc.nullable().optional(), recoverWith: z.array(z.string()).nullable().optional() })).optional(),
     /** Chat scripts this firmware runs instead (SIM7000's CSTT/CIICR/CIFSR bring-up on a SIM7080 profile). */
     scripts: z.record(z.string(), z.array(z.string())).optional(),
     /**

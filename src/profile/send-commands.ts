@@ -25,9 +25,16 @@ export interface DataModeOpen {
   linkArg: number;
 }
 
-function entries(profile: Profile): [string, CommandSpecT | Partial<CommandSpecT>][] {
+/** A command's fields as the readers here need them (a quirk's override may leave any out). */
+interface CommandFields {
+  send?: string | undefined;
+  prompt?: boolean | undefined;
+  dataMode?: boolean | undefined;
+}
+
+function entries(profile: Profile): [string, CommandFields][] {
   const own = Object.entries(profile.commands).filter((e): e is [string, CommandSpecT] => e[1] !== null && e[1] !== undefined);
-  return [...own, ...profile.quirks.flatMap((q) => Object.entries(q.commands ?? {}))];
+  return [...own, ...profile.quirks.flatMap((q) => Object.entries(q.commands ?? {}) as [string, CommandFields][])];
 }
 
 function split(send: string): { name: string; args: string[] } {

@@ -191,9 +191,8 @@ for (const { id, profile, dialect } of families) {
           { backoff: { baseMs: 50, capMs: 200 } },
         );
         if (needsApn) {
-          // SIM800 adds "could not open the data network" and the --apn hint; SIM7000's quirk script has no
-          // netOpen role, so its error is the bare command's (a gap, see README).
-          await expect(opening).rejects.toThrow(/AT\+CIICR: ERROR/);
+          // Both name the failed open and hint at --apn (SIM7000's quirk gives its netOpen role AT+CIICR).
+          await expect(opening).rejects.toThrow(/^could not open the data network: AT\+CIICR: ERROR/);
           return;
         }
         const s = await opening;

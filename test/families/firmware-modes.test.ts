@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +126,32 @@ describe('modes per firmware, from the profile', () => {
         await s.close();
       }
     });
+  }, 60_000);
+
+  it('sim7080: the peer closing in transparent mode ends the socket (CLOSED), and the next CASWITCH connection works', async () => {
+    // The client speaks first (as MQTT does); the server answers and hangs up.
+    const server = createServer((sock) => sock.once('data', () => sock.end('bye')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      await withFront('sim7080', {}, async (front) => {
+        const s = await openModemSession({ device: front.address, profile: 'auto', baud: 115200, transparent: true, ...WIFI }, { backoff: { baseMs: 50, capMs: 200 } });
+        try {
+          const socket = await s.connect('127.0.0.1', port);
+          socket.on('error', () => undefined);
+          const got = readBytes(socket, 3);
+          const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+          socket.write('hi');
+          expect((await got).toString()).toBe('bye');
+          await closed;
+          await echoes(s, 4 * 1024);
+        } finally {
+          await s.close();
+        }
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   }, 60_000);
 
   it('sim7000: --transparent is refused in one line (its CIPSTART dialect has no transparent mode here)', async () => {

@@ -1,5 +1,5 @@
 import { listProfileIds, loadProfile } from '../../profile/index.js';
-import { linePattern } from '../../profile/module-profile.js';
+import { linePattern, overridden } from '../../profile/module-profile.js';
 import type { CommandSpecT } from '../../profile/schema.js';
 
 /**
@@ -30,7 +30,7 @@ function commands(role: string): CommandSpecT[] {
     if (own) out.push(own);
     for (const q of p.quirks) {
       const spec = q.commands?.[role];
-      if (spec?.send && own) out.push({ ...own, ...spec } as CommandSpecT);
+      if (spec?.send && own) out.push(overridden(own, spec));
     }
   }
   return out;

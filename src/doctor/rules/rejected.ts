@@ -21,6 +21,17 @@ export function rejectedRule(): Rule {
       // An identification scan asks every family's commands; another family's may well be rejected.
       if (foreignProbe(ex.name, c.profile.data.identify.commands)) return;
       const errCode = ex.replies.find((r) => /^ERR CODE:0x[0-9a-f]{8}$/i.test(trimmed(r)));
+      // The same command answered OK later: the refusal was passing (the module not ready yet).
+      if (finalOutcome(ex.final) === 'ok' && !errCode) {
+        const list = byName.get(ex.name);
+        if (list) {
+          const pairs: ClassifiedEvent[] = [];
+          for (let i = 0; i < list.length; i += 2) if (trimmed(list[i]!).toUpperCase() !== ex.command.toUpperCase()) pairs.push(list[i]!, list[i + 1]!);
+          if (pairs.length > 0) byName.set(ex.name, pairs);
+          else byName.delete(ex.name);
+        }
+        return;
+      }
       if (finalOutcome(ex.final) !== 'error' && !errCode) return;
       const list = byName.get(ex.name) ?? [];
       list.push(ex.start, errCode ?? ex.final!);

@@ -10,6 +10,7 @@ import { finalOutcome, isBusyLine, trimmed } from './text.js';
 /** Each family's socket commands and URCs: data in firmware-profiles/services/native-services.json. */
 const SOCKETS = z.object({
   open: z.array(z.string()), send: z.array(z.string()), close: z.array(z.string()), openResult: z.array(z.string()), peerClosed: z.array(z.string()),
+  openRefused: z.array(z.string()),
   closeResult: z.array(z.string()), sendConfirm: z.array(z.string()), hostClosed: z.array(z.string()), profileTables: z.record(z.string(), z.string()),
 }).parse((JSON.parse(readFileSync(join(PROFILE_DIR, 'services', 'native-services.json'), 'utf8')) as { sockets: unknown }).sockets);
 const anyOf = (list: string[], flags = 'i') => new RegExp(list.map((p) => `(?:${p})`).join('|'), flags);
@@ -18,6 +19,7 @@ const CLOSE = anyOf(SOCKETS.close);
 const SEND = anyOf(SOCKETS.send);
 const OPEN_RESULT = SOCKETS.openResult.map((p) => new RegExp(p));
 const PEER_CLOSED = anyOf(SOCKETS.peerClosed, '');
+const OPEN_REFUSED = anyOf(SOCKETS.openRefused, '');
 const CLOSE_RESULT = SOCKETS.closeResult.map((p) => new RegExp(p));
 /** A send confirmation naming the bytes requested and the bytes taken (group 1, group 2). */
 const SEND_CONFIRM = SOCKETS.sendConfirm.map((p) => new RegExp(p));
@@ -85,12 +87,21 @@ export function socketRule(): Rule {
         ex.explained = true;
         expectCloseAt = c.commands;
         if (ex.replies.some((r) => /ALREADY CONNECT/i.test(r.text))) return;
+        // The firmware refusing the open's own arguments (a link type it does not offer): rejected.
+        const refused = ex.replies.find((r) => OPEN_REFUSED.test(trimmed(r)));
+        if (refused) {
+          rejected.push({ e: refused, meaning: 'the firmware refused the command\'s arguments (link type, address or link id)' });
+          return;
+        }
         if (!openFailed.some((x) => ex.replies.includes(x))) openFailed.push(ex.final!);
         return;
       }
       if (SEND.test(ex.command)) {
         const busy = ex.replies.find(isBusyLine);
-        if (finalOutcome(ex.final) === 'error' || (busy && finalOutcome(ex.final) !== 'ok')) {
+        // Busy and no final is a send still under way when the excerpt moves on; it failed when
+        // an error ended it or the host gave up on it (its own TIMEOUT print).
+        const gaveUp = ex.replies.some((r) => /^\W*time ?out\b/i.test(trimmed(r)));
+        if (finalOutcome(ex.final) === 'error' || (busy && (gaveUp || (ex.final !== undefined && finalOutcome(ex.final) !== 'ok')))) {
           ex.explained = true;
           sendFailed.push(ex.final ?? busy!);
         }

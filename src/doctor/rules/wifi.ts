@@ -2,6 +2,7 @@ import type { ClassifiedEvent } from '../classify-events.js';
 import type { FindingId } from '../findings.js';
 import type { Rule } from '../engine.js';
 import { joinFailureOf } from '../../modem/join.js';
+import { isShippedUrc } from '../../profile/shipped.js';
 import { wifiWords } from './profile-words.js';
 import { finalOutcome, trimmed } from './text.js';
 
@@ -37,7 +38,7 @@ export function wifiRule(): Rule {
     onEvent(e, c) {
       if (e.dir !== 'rx') return;
       const text = trimmed(e);
-      if (/^WIFI (?:CONNECTED|GOT IP)$/.test(text)) joinedOnce = joinedNow = true;
+      if (isShippedUrc(text, ['wifi-connected', 'wifi-got-ip'])) joinedOnce = joinedNow = true;
       const status = words.linkStatus?.answer.exec(text)?.groups?.status;
       if (status === '5') status5.push(e);
       else if (status !== undefined && status !== '0' && status !== '1') stationUp = true;
@@ -50,7 +51,7 @@ export function wifiRule(): Rule {
         c.current.explained = true;
         lastFailedJoinAt = c.commands;
       }
-      if (text === 'WIFI DISCONNECT') {
+      if (isShippedUrc(text, ['wifi-disconnected'])) {
         joinedNow = false;
         const duringJoin = c.current !== undefined && words.station.test(c.current.command);
         if (!duringJoin && !c.afterHostReset && c.commands - lastFailedJoinAt > 1) drops.push(e);
@@ -79,7 +80,7 @@ export function wifiRule(): Rule {
       if (status5.length >= 2 && !stationUp && !joinedOnce) {
         c.add('wifi-join-failed', `the station never got onto Wi-Fi: ${statusCommand} answered ${trimmed(status5[0]!)} (${c.explain('5', 'cipstatus') ?? 'not connected'}) ${status5.length} times`, status5.slice(0, 4));
       }
-      if (drops.length > 0) c.add('wifi-disconnected', `the module dropped off Wi-Fi ${drops.length} time${drops.length > 1 ? 's' : ''} (WIFI DISCONNECT)`, drops.slice(0, 4));
+      if (drops.length > 0) c.add('wifi-disconnected', `the module dropped off Wi-Fi ${drops.length} time${drops.length > 1 ? 's' : ''} (${trimmed(drops[0]!)})`, drops.slice(0, 4));
       if (noApJoined.length > 0) {
         const query = noApJoined[0]!.command ?? words.wifiStatus ?? 'the station-status query';
         const status = words.linkStatus?.send ?? 'the link-status query';
