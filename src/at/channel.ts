@@ -98,6 +98,8 @@ interface InFlight {
   final: { line: ClassifiedLine } | undefined;
   promptSeen: boolean;
   onAbort: (() => void) | undefined;
+  /** Damaged lines heard while this command was in flight: a timeout after them is line noise, not silence. */
+  damaged: number;
 }
 
 export interface AtChannelEvents {
@@ -341,6 +343,7 @@ export class AtChannel extends EventEmitter {
       final: undefined,
       promptSeen: false,
       onAbort: undefined,
+      damaged: 0,
     };
     if (options.signal) {
       flight.onAbort = () => {
@@ -351,6 +354,7 @@ export class AtChannel extends EventEmitter {
       options.signal.addEventListener('abort', flight.onAbort, { once: true });
     }
     this.inFlight = flight;
+    this.framer.setExpectPrompt(flight.phase === 'prompt');
     if (!job.internal) this.quietCap = 0;
     this.arm(flight, options.timeoutMs ?? this.profile.timeoutFor(job.text));
     this.writeCommand(flight);
@@ -387,7 +391,11 @@ export class AtChannel extends EventEmitter {
       this.consecutiveTimeouts++;
     }
     const heard = flight.lines.length > 0 ? ` (heard: ${flight.lines.slice(-3).join(' | ')})` : '';
-    this.finish(flight, undefined, new AtError('timeout', text, `${text}: no final result from the module${heard}`, { lines: flight.lines }));
+    // Damaged lines went by while waiting: the final was most likely one of them, beyond recognition.
+    const failure = flight.damaged > 0
+      ? new AtError('garbled', text, `${text}: no final result, and ${flight.damaged} damaged line(s) heard meanwhile; the serial line is corrupting data${heard}`, { lines: flight.lines })
+      : new AtError('timeout', text, `${text}: no final result from the module${heard}`, { lines: flight.lines });
+    this.finish(flight, undefined, failure);
     this.emit('timeout', text, this.consecutiveTimeouts);
     if (!probe && this.consecutiveTimeouts >= this.deadAfter) this.emit('dead', this.consecutiveTimeouts);
   }
@@ -401,6 +409,11 @@ export class AtChannel extends EventEmitter {
         this.emit('data', frame.data);
         return;
       case 'prompt':
+        if (frame.damaged) {
+          const sustained = this.corruption.count('prompt');
+          if (this.inFlight) this.inFlight.damaged++;
+          this.emit('garbled', frame.raw.toString('latin1'), 'prompt', sustained);
+        }
         this.onPrompt();
         return;
       case 'block':
@@ -431,6 +444,12 @@ export class AtChannel extends EventEmitter {
     if (reason) this.emit('garbled', line.text, reason, sustained);
     if (line.kind === 'urc') this.emit('urc', line);
     if (!flight) return;
+    if (reason) flight.damaged++;
+    if (reason === 'echo') {
+      // The echo went by, damaged: it is not an answer line, and the answer comes after it.
+      flight.context.echoPending = false;
+      return;
+    }
     if (reason && this.answerDamaged(flight, reason)) {
       // The answer this command waits for most likely just went by, damaged: waiting for it would
       // cost the whole timeout (120 s for a socket open's URC). Fail now; resync before the next.
@@ -469,7 +488,8 @@ export class AtChannel extends EventEmitter {
 
   /** A damaged line while waiting: the final or the awaited URC it most likely was. Probes expect garbage (a baud scan). */
   private answerDamaged(flight: InFlight, reason: GarbleReason): boolean {
-    if (flight.job.internal || flight.job.options.resyncAfterTimeout === false || reason === 'echo') return false;
+    // A lone byte where a line end was: the line it belonged to may well be whole (it comes next).
+    if (flight.job.internal || flight.job.options.resyncAfterTimeout === false || reason === 'echo' || reason === 'stray') return false;
     // At a '>' prompt the module may be waiting for the data: failing now would let it take the
     // next commands as payload. The prompt's own timeout (and the data that follows) handle it.
     if (flight.phase === 'prompt') return false;
@@ -505,6 +525,7 @@ export class AtChannel extends EventEmitter {
       return;
     }
     flight.phase = 'data';
+    this.framer.setExpectPrompt(false);
     flight.context.finals = this.profile.compileResults(flight.job.options.dataFinals ?? []);
     flight.context.echoPending = false;
     this.arm(flight, flight.job.options.timeoutMs ?? this.profile.timeoutFor(flight.job.text));
@@ -538,6 +559,7 @@ export class AtChannel extends EventEmitter {
     clearTimeout(flight.busyTimer);
     if (flight.onAbort) flight.job.options.signal?.removeEventListener('abort', flight.onAbort);
     this.inFlight = undefined;
+    this.framer.setExpectPrompt(false);
     this.settleUntil = performance.now() + (flight.job.options.settleMs ?? this.settleMs ?? this.profile.data.serial.settleMs);
     const { job } = flight;
     if (failure) {

@@ -355,6 +355,8 @@ export class Modem extends EventEmitter implements ModemPort {
     if (this.machine.is('detect-baud')) this.advance('sync', `OK at ${sync.baud} baud`);
     if (sync.recoveredFromTransparent) this.progress('the module was left in transparent mode; recovered it');
     this.facts.baud = sync.baud;
+    // Judge the line from here on: what was heard while searching rates or booting is not its noise.
+    this.channel.resetLineWindow();
 
     this.advance('identify', 'module answers AT');
     // Init (echo off) first, so identification lines are clean; it runs once.
@@ -393,8 +395,6 @@ export class Modem extends EventEmitter implements ModemPort {
       this.advance('join', 'init done');
       this.facts.wifi = await joinWifi(ctx, { transparent: o.transparent, recvMode: o.recvMode });
     }
-    // Judge the line from here on: what was heard while searching rates or booting is not its noise.
-    this.channel.resetLineWindow();
     this.advance('ready', 'network up');
   }
 
@@ -485,8 +485,9 @@ export class Modem extends EventEmitter implements ModemPort {
    */
   private onGarbled(reason: string, sustained: boolean): void {
     this.note(`line: a damaged line (${reason})`);
-    // Garbage while the rate is searched or the module boots says nothing about the line in use.
-    if (!sustained || !this.machine.is('ready', 'socket-opening', 'socket-command', 'socket-transparent', 'socket-closing')) return;
+    // Garbage while the rate is searched says nothing about the line in use. From the first clean
+    // OK on, it does, in every state: a line too noisy for bring-up to finish must be told most.
+    if (!sustained || this.machine.is('detect-baud', 'sync', 'closed')) return;
     const { garbled, lines, recentRate } = this.channel.lineHealth;
     const now = Date.now();
     if (now - this.lastCorruptionWarning >= CORRUPTION_WARN_EVERY_MS) {
