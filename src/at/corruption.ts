@@ -29,10 +29,13 @@ const WELL_FORMED = /^[+*^$#]?[A-Z][A-Z0-9_ .-]*(?:[:,].*)?$/;
 export function garbleReason(line: ClassifiedLine, command: { text: string; echoPending: boolean } | undefined, knownNoise: boolean): GarbleReason | undefined {
   const text = line.text.replace(/[\r\n]+$/, '');
   const trimmed = text.trim();
-  if (trimmed === '' || line.kind === 'final' || line.kind === 'echo' || line.kind === 'busy') return undefined;
+  if (trimmed === '' || line.kind === 'final' || line.kind === 'busy') return undefined;
   // The echo first: a damaged echo (bad byte or not) says nothing about the answer still to come.
+  // (One still shaped like a command is taken for the echo by the classifier: it is counted here.)
   const upper = trimmed.toUpperCase();
-  if (command?.echoPending && (nearlySame(upper, command.text.toUpperCase(), 2) || withoutStray(upper).includes(command.text.toUpperCase()))) return 'echo';
+  const sent = command?.text.toUpperCase();
+  if (command?.echoPending && sent !== undefined && (nearlySame(upper, sent, 2) || withoutStray(upper).includes(sent))) return 'echo';
+  if (line.kind === 'echo') return undefined;
   // A flipped bit in the CR or LF around a line leaves that byte alone on a line of its own.
   if (trimmed.length === 1 && STRAY.has(trimmed.charCodeAt(0))) return 'stray';
   // A final one letter off, or whole with a stray line-end byte stuck to it: before the bad-byte
