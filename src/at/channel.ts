@@ -100,6 +100,8 @@ interface InFlight {
   onAbort: (() => void) | undefined;
   /** Damaged lines heard while this command was in flight: a timeout after them is line noise, not silence. */
   damaged: number;
+  /** The echo came back changed: the module may have heard another command than the one sent. */
+  echoDamaged: boolean;
 }
 
 export interface AtChannelEvents {
@@ -344,6 +346,7 @@ export class AtChannel extends EventEmitter {
       promptSeen: false,
       onAbort: undefined,
       damaged: 0,
+      echoDamaged: false,
     };
     if (options.signal) {
       flight.onAbort = () => {
@@ -391,9 +394,11 @@ export class AtChannel extends EventEmitter {
       this.consecutiveTimeouts++;
     }
     const heard = flight.lines.length > 0 ? ` (heard: ${flight.lines.slice(-3).join(' | ')})` : '';
-    // Damaged lines went by while waiting: the final was most likely one of them, beyond recognition.
-    const failure = flight.damaged > 0
-      ? new AtError('garbled', text, `${text}: no final result, and ${flight.damaged} damaged line(s) heard meanwhile; the serial line is corrupting data${heard}`, { lines: flight.lines })
+    // Damaged lines went by while waiting, or lately: the final was most likely one of them, beyond
+    // recognition, or the command's own CR was damaged on the way and the module never ran it.
+    const recent = this.corruption.recentDamage;
+    const failure = flight.damaged > 0 || recent > 0
+      ? new AtError('garbled', text, `${text}: no final result, and the serial line is corrupting data (${flight.damaged > 0 ? `${flight.damaged} damaged line(s) while waiting` : `${recent} damaged line(s) lately`})${heard}`, { lines: flight.lines })
       : new AtError('timeout', text, `${text}: no final result from the module${heard}`, { lines: flight.lines });
     this.finish(flight, undefined, failure);
     this.emit('timeout', text, this.consecutiveTimeouts);
@@ -448,6 +453,7 @@ export class AtChannel extends EventEmitter {
     if (reason === 'echo') {
       // The echo went by, damaged: it is not an answer line, and the answer comes after it.
       flight.context.echoPending = false;
+      flight.echoDamaged = true;
       return;
     }
     if (reason && this.answerDamaged(flight, reason)) {
@@ -555,6 +561,11 @@ export class AtChannel extends EventEmitter {
 
   private finish(flight: InFlight, finalLine: ClassifiedLine | undefined, failure?: AtError, outcomeOverride?: 'prompt'): void {
     if (this.inFlight !== flight) return;
+    const opts = flight.job.options;
+    if (!failure && finalLine && flight.echoDamaged && !opts.prompt && !flight.job.internal && opts.resyncAfterTimeout !== false) {
+      // Whatever the answer, it may be to another command: what the module echoed is not what was sent.
+      failure = new AtError('garbled', flight.job.text, `${flight.job.text}: the echo came back damaged, so the answer (${finalLine.text.trim()}) may be to another command; the serial line is corrupting data`, { lines: flight.lines });
+    }
     clearTimeout(flight.timer);
     clearTimeout(flight.busyTimer);
     if (flight.onAbort) flight.job.options.signal?.removeEventListener('abort', flight.onAbort);

@@ -117,6 +117,11 @@ export class CorruptionMeter {
     return bad === 1 && this.sustained;
   }
 
+  /** Damaged lines among the recent window's. */
+  get recentDamage(): number {
+    return this.windowGarbled;
+  }
+
   get sustained(): boolean {
     return this.windowGarbled >= SUSTAINED_COUNT && this.windowGarbled / this.window.length >= SUSTAINED_RATE;
   }
