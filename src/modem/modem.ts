@@ -208,7 +208,7 @@ export class Modem extends EventEmitter implements ModemPort {
       }
       const found: Record<string, string | number> = {};
       for (const name of [...this.profile.script('signal'), ...this.profile.script('network')]) {
-        const res = await runCommand(this.channel, this.profile, name, this.vars(), { optional: true }).catch(() => undefined);
+        const res = await runCommand(this.channel, this.profile, name, this.vars(), { optional: true, timeoutMs: this.readTimeoutMs() }).catch(() => undefined);
         for (const [key, value] of Object.entries(res?.groups ?? {})) {
           if (['rssi', 'operator', 'ip', 'ssid'].includes(key) && value !== undefined) found[key] = /^-?\d+$/.test(value) ? Number(value) : value;
         }
@@ -238,12 +238,22 @@ export class Modem extends EventEmitter implements ModemPort {
   private async readRegistration(): Promise<Record<string, string>> {
     const states: Record<string, string> = {};
     for (const name of this.profile?.script('registration') ?? []) {
-      const res = await runCommand(this.channel, this.profile!, name, this.vars(), { optional: true }).catch(() => undefined);
+      const res = await runCommand(this.channel, this.profile!, name, this.vars(), { optional: true, timeoutMs: this.readTimeoutMs() }).catch(() => undefined);
       const stat = res?.groups.stat;
       if (res?.ok && stat !== undefined) states[name] = stat;
       if (REGISTERED.has(stat ?? '')) break;
     }
     return states;
+  }
+
+  /**
+   * A status report only reads (AT+CSQ, AT+COPS?, AT+CREG?): a module answers a read at once, so the
+   * profile's default timeout bounds it. A command's own long timeout (AT+COPS's 180 s) is for the
+   * set and scan forms; a read whose line end was lost on a noisy line must not hold the channel,
+   * and the connection's data behind it, that long.
+   */
+  private readTimeoutMs(): number {
+    return this.profile?.data.timeouts.defaultMs ?? STATUS_WAIT_MS;
   }
 
   /** Lines heard and damaged, for status reports and metrics. */
