@@ -40,7 +40,8 @@ export function garbleReason(line: ClassifiedLine, command: { text: string; echo
   if (trimmed.length === 1 && STRAY.has(trimmed.charCodeAt(0))) return 'stray';
   // A final one letter off, or whole with a stray line-end byte stuck to it: before the bad-byte
   // test, so that the command waiting for it learns its answer went by.
-  if (trimmed.length <= 11 && FINAL_WORDS.some((w) => trimmed !== w && (nearlySame(upper, w, 1) || withoutStray(upper).includes(w)))) return 'final';
+  // Case counts: a flipped bit 5 turns `OK` into `oK`, which no module sends.
+  if (trimmed.length <= 11 && FINAL_WORDS.some((w) => trimmed !== w && (nearlySame(trimmed, w, 1) || withoutStray(trimmed).includes(w)))) return 'final';
   if (hasBadByte(text)) return 'bad-byte';
   // A line of no known kind is damage only when it lacks the shape of a module's line ("+CPSI: …",
   // "SMS DONE"): a URC the profile does not list is no sign of a noisy wire.

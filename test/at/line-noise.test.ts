@@ -28,6 +28,8 @@ describe('what counts as damage', () => {
     expect(reason('*OK', 'AT+CSQ')).toBe('final');
     expect(reason('OK\x05', 'AT+CSQ')).toBe('final');
     expect(reason('ERRORJ', 'AT+CSQ')).toBe('final');
+    expect(reason('oK', 'AT+CSQ')).toBe('final');
+    expect(reason('OK', 'AT+CSQ')).toBeUndefined();
   });
 
   it('a stray byte alone on its line is counted as such; sound lines are no damage', () => {
@@ -144,18 +146,23 @@ describe('AtChannel on a noisy line', () => {
     expect(channel.lineHealth.byReason.prompt).toBe(1);
   });
 
-  it('a damaged echo is no answer line: the answer after it is the answer', async () => {
-    handler = (line, say) => line === 'AT+CSQ' && say('AT+CSP\r\r\n+CSQ: 21,99\r\n\r\nOK\r\n');
+  it('a damaged echo: the module may have heard another command, so its answer fails as garbled; the next one is clean', async () => {
+    let n = 0;
+    handler = (line, say) => line === 'AT+CSQ' && say(`${n++ === 0 ? 'AT+CSP' : 'AT+CSQ'}\r\r\n+CSQ: 21,99\r\n\r\nOK\r\n`);
+    await expect(channel.send('AT+CSQ')).rejects.toMatchObject({ atCode: 'garbled' });
+    expect(channel.lineHealth.byReason.echo).toBe(1);
     const res = await channel.sendOk('AT+CSQ');
     expect(res.lines).toEqual(['+CSQ: 21,99']);
-    expect(channel.lineHealth.byReason.echo).toBe(1);
   });
 
-  it('a timeout after damaged lines is garbled (noise), after silence it is a timeout', async () => {
-    handler = (line, say) => line === 'AT+CSQ' && say('\r\n+CSQ: 2\xb1,99\r\n');
-    await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'garbled' });
+  it('a timeout after silence on a clean line is a timeout; with damaged lines heard (then or lately) it is garbled', async () => {
     handler = () => undefined;
     await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'timeout' });
+    handler = (line, say) => line === 'AT+CSQ' && say('\r\n+CSQ: 2\xb1,99\r\n');
+    await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'garbled' });
+    // Silence now, but the line was corrupting data a moment ago: the command's CR may have been hit.
+    handler = () => undefined;
+    await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'garbled' });
   });
 });
 
