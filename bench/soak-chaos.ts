@@ -1,30 +1,34 @@
 /**
- * `npm run soak [-- --seconds 150 --every 2.5 --families sim7600,esp-at]`: the chaos soak of issue 21.
+ * `npm run soak [-- --seconds 150 --every 1.8 --families sim7600,esp-at|all --faults N --rate 10 --busy N --broker-inflight 0 --out FILE]`:
+ * the chaos soak of issue 21.
  *
  * For each emulated family: two mosquittos with persistence (the remote over TLS), the bridge as
- * its own process (the built CLI) reaching an emulated module served over raw TCP (as ser2net
- * serves one) through a line proxy, and a steady load — QoS 1 and QoS 2 out, QoS 1 and QoS 2 in.
- * Faults come round-robin, one every few seconds: module power loss, bridge `kill -9` (restarted
- * on the same queue_dir), a broker restart (local or remote), the line unplugged for a second,
- * a live emulator fault (peer close, network lost, a dropped final, busy), and a burst of line
- * corruption (carried safely by TLS). At the end the faults stop, the queues drain, and it
- * counts per direction and QoS: lost, corrupted (arrived but never sent), duplicated; bridge
- * crashes (an exit not caused by our kill); the longest stall (no delivery while load was on).
+ * its own process (the built CLI) reaching the module of `atbridge emulate --listen … --control
+ * PATH` (its own process too) over raw TCP, as ser2net serves one, and a steady load — QoS 1 and
+ * QoS 2 out, QoS 1 and QoS 2 in. Faults come round-robin, one every few seconds: module power loss,
+ * bridge `kill -9` (restarted on the same queue_dir), a broker restart (local or remote, SIGTERM:
+ * mosquitto saves its persistence), the line unplugged for a second, a live emulator fault (peer
+ * close, network lost, a dropped final, busy), and a burst of line corruption (carried safely by
+ * TLS); the module's faults are sent with `atbridge emulate-ctl PATH FAULT`, as documented. At
+ * the end the faults stop, the queues drain, and it counts per direction and QoS: lost, corrupted
+ * (arrived but never sent), duplicated; bridge crashes (an exit not caused by our kill); the
+ * longest stall (no delivery while load was on). A second subscriber on each destination broker
+ * (the witness) tells where a lost message went missing: one the witness has was published into
+ * the destination broker (the bridge's part was done) and is counted apart as the broker's.
  * Prints a table and writes bench/soak.json. Exit status 1 when a goal is missed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { QoS } from 'mqtt-packet';
-import { DEFAULT_OPTIONS, dialectIds, getDialect, type Fault } from '../src/emulator/index.js';
+import { DEFAULT_OPTIONS, dialectIds, getDialect } from '../src/emulator/index.js';
 import { profileOf } from '../src/emulator/dialects.js';
 import { getProfile } from '../src/profile/index.js';
-import { startTcpFront, type RunningFront } from '../src/emulator/fronts.js';
 import { MqttClient } from '../src/mqtt/client.js';
 import { startSoakBroker, type SoakBroker } from './soak-broker.js';
-import { startSoakProxy, type SoakProxy } from './soak-proxy.js';
+import { startSoakEmulator } from './soak-emulator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The built CLI: beside this file when it runs from dist/, else dist/ of the checkout (vitest runs the source). */
@@ -44,6 +48,8 @@ export interface SoakOptions {
   rate: number;
   /** restart_timeout of the bridge, seconds. */
   restart: [number, number];
+  /** The brokers' max_inflight_messages (default 0: see soak-broker.ts for why). */
+  brokerInflight?: number;
   /** Longest wait for the queues to drain once the faults stop, seconds (default 90). */
   drainSeconds?: number;
   /**
@@ -53,16 +59,29 @@ export interface SoakOptions {
    * are acknowledged and never delivered.
    */
   injectLoss?: number;
+  /**
+   * A loss that is the broker's, to prove the witness tells it apart: at the first fault, the
+   * remote's counting subscriber goes away for this many ms with its session wiped, so what the
+   * bridge publishes meanwhile reaches the remote broker (the witness has it) and never the counter.
+   */
+  injectBrokerLoss?: number;
   log?: (line: string) => void;
 }
 
 export type FaultKind = 'power-loss' | 'kill-9' | 'broker-restart' | 'unplug' | 'emulator-fault' | 'corruption';
 export const FAULT_KINDS: FaultKind[] = ['power-loss', 'kill-9', 'broker-restart', 'unplug', 'emulator-fault', 'corruption'];
-const LIVE_FAULTS: Fault[] = [{ kind: 'peer-close' }, { kind: 'network-lost' }, { kind: 'drop-final', count: 1 }, { kind: 'busy', ms: 1500 }];
+/** The live emulator faults, in turn, as `atbridge emulate-ctl PATH …` takes them. */
+const LIVE_FAULTS = ['peer-close', 'network-lost', 'drop-final:1', 'busy:1500'];
 
 interface StreamCounts {
   sent: number;
+  /** Accepted by the source broker, never seen at the destination broker: the bridge's loss. */
   lost: number;
+  /**
+   * Published into the destination broker (its witness subscriber has it) but never delivered to
+   * the counting subscriber: lost by the broker or the subscriber, not by the bridge.
+   */
+  brokerLost: number;
   corrupted: number;
   duplicated: number;
 }
@@ -85,12 +104,16 @@ export interface FamilyResult {
   timeline: string[];
   /** When it did not drain: the last lines each broker logged. */
   brokerLogs?: { local: string; remote: string };
+  /** `atbridge emulate-ctl` requests that failed (refused, or no answer). */
+  faultErrors: string[];
+  /** The emulator process ending by itself (it must not). */
+  emulatorExits: string[];
 }
 
 export interface SoakResult {
   families: FamilyResult[];
   faults: Record<FaultKind, number>;
-  totals: { lost: number; corrupted: number; qos2Duplicated: number; qos1Duplicated: number; crashes: number; maxStallSeconds: number };
+  totals: { lost: number; brokerLost: number; corrupted: number; qos2Duplicated: number; qos1Duplicated: number; crashes: number; maxStallSeconds: number; faultErrors: number };
   capSeconds: number;
 }
 
@@ -98,6 +121,8 @@ export interface SoakResult {
 class Stream {
   readonly sent = new Set<string>();
   readonly seen = new Map<string, number>();
+  /** What the destination broker's second subscriber (the witness) got. */
+  readonly witnessed = new Set<string>();
   /** When each accepted message was sent (ms since the soak's start), to place a loss among the faults. */
   readonly sentAt = new Map<string, number>();
   lastArrival = Date.now();
@@ -127,12 +152,21 @@ class Stream {
     this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
     this.lastArrival = Date.now();
   }
+  witness(topic: string, payload: Buffer): void {
+    if (!payload.toString('latin1').startsWith('warm-')) this.witnessed.add(`${topic} ${payload.toString('latin1')}`);
+  }
   missingKeys(): string[] {
     return [...this.sent].filter((k) => !this.seen.has(k));
   }
   missing(): number {
     let n = 0;
     for (const key of this.sent) if (!this.seen.has(key)) n++;
+    return n;
+  }
+  /** Missing at the counting subscriber and never published into the destination broker either. */
+  unwitnessed(): number {
+    let n = 0;
+    for (const key of this.sent) if (!this.seen.has(key) && !this.witnessed.has(key)) n++;
     return n;
   }
   counts(): StreamCounts {
@@ -142,7 +176,8 @@ class Stream {
       if (!this.sent.has(key)) corrupted++;
       else if (n > 1) duplicated += n - 1;
     }
-    return { sent: this.sent.size, lost: this.missing(), corrupted, duplicated };
+    const unwitnessed = this.unwitnessed();
+    return { sent: this.sent.size, lost: unwitnessed, brokerLost: this.missing() - unwitnessed, corrupted, duplicated };
   }
 }
 
@@ -153,11 +188,19 @@ function client(broker: SoakBroker, id: string): MqttClient {
 export async function runFamily(family: string, options: SoakOptions): Promise<FamilyResult> {
   const log = options.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), `atbridge-soak-${family}-`));
-  const local = await startSoakBroker(join(dir, 'local'), false);
-  const remote = await startSoakBroker(join(dir, 'remote'), true);
-  const front: RunningFront = await startTcpFront('127.0.0.1', 0, { ...DEFAULT_OPTIONS, profile: family, pacing: false, registerAfterMs: 0, joinMs: 20 });
-  const [fhost, fport] = front.address.split(':');
-  const proxy: SoakProxy = await startSoakProxy({ host: fhost!, port: Number(fport) });
+  const local = await startSoakBroker(join(dir, 'local'), false, options.brokerInflight ?? 0);
+  const remote = await startSoakBroker(join(dir, 'remote'), true, options.brokerInflight ?? 0);
+  const emulator = await startSoakEmulator({ cli: CLI, family, dir });
+  /** Faults the emulator refused or did not answer (each one line). */
+  const faultErrors: string[] = [];
+  const ctl = async (request: string) => {
+    try {
+      await emulator.ctl(request);
+    } catch (err) {
+      faultErrors.push(err instanceof Error ? err.message : String(err));
+      log(`${family}: ${faultErrors[faultErrors.length - 1]}`);
+    }
+  };
 
   const streams = {
     outQ1: new Stream('o1', 'soak/up/q1', 1),
@@ -165,27 +208,38 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     inQ1: new Stream('i1', 'soak/down/q1', 1),
     inQ2: new Stream('i2', 'soak/down/q2', 2),
   };
-  const atRemote = client(remote, `soak-watch-remote-${family}`);
+  let atRemote = client(remote, `soak-watch-remote-${family}`);
   const atLocal = client(local, `soak-watch-local-${family}`);
+  const witnessRemote = client(remote, `soak-witness-remote-${family}`);
+  const witnessLocal = client(local, `soak-witness-local-${family}`);
   const localPub = client(local, `soak-pub-local-${family}`);
   const remotePub = client(remote, `soak-pub-remote-${family}`);
-  atRemote.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.outQ1 : streams.outQ2).arrived(topic, payload));
+  const countUp = (c: MqttClient) => c.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.outQ1 : streams.outQ2).arrived(topic, payload));
+  countUp(atRemote);
   atLocal.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.inQ1 : streams.inQ2).arrived(topic, payload));
-  for (const c of [atRemote, atLocal, localPub, remotePub]) c.on('error', () => undefined);
-  await Promise.all([atRemote.start(), atLocal.start(), localPub.start(), remotePub.start()]);
-  await atRemote.subscribe(['soak/up/#'], { qos: 2 });
-  await atLocal.subscribe(['soak/down/#'], { qos: 2 });
+  witnessRemote.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.outQ1 : streams.outQ2).witness(topic, payload));
+  witnessLocal.on('message', (topic, payload) => (topic.endsWith('q1') ? streams.inQ1 : streams.inQ2).witness(topic, payload));
+  const clients = [atRemote, atLocal, witnessRemote, witnessLocal, localPub, remotePub];
+  for (const c of clients) c.on('error', () => undefined);
+  await Promise.all(clients.map((c) => c.start()));
+  await Promise.all([atRemote.subscribe(['soak/up/#'], { qos: 2 }), witnessRemote.subscribe(['soak/up/#'], { qos: 2 })]);
+  await Promise.all([atLocal.subscribe(['soak/down/#'], { qos: 2 }), witnessLocal.subscribe(['soak/down/#'], { qos: 2 })]);
+  const cellular = getProfile(profileOf(getDialect(family))).family !== 'wifi';
 
   const queueDir = join(dir, 'queue');
   const args = [
     CLI, 'bridge', '--connection', `soak-${family}`, '--local', `mqtt://127.0.0.1:${local.port}`,
     '--remote', `mqtts://localhost:${remote.tlsPort}`, '--bridge-cafile', remote.caFile,
-    '--device', `tcp://${proxy.address}`, '--profile', profileOf(getDialect(family)), '--baud', '115200',
+    '--device', `tcp://${emulator.address}`, '--profile', profileOf(getDialect(family)), '--baud', '115200',
     '--queue-dir', queueDir, '--queue-fsync', 'interval', '--restart-timeout', options.restart.join(' '), '--keepalive-interval', '10',
     '--topic', 'soak/up/# out 2', '--topic', 'soak/down/# in 2', '--status-interval', '0',
     ...(process.env.SOAK_TRACE ? ['--trace', `${process.env.SOAK_TRACE}-${family}.jsonl`] : []),
-    ...(getProfile(profileOf(getDialect(family))).family === 'wifi' ? ['--wifi-ssid', DEFAULT_OPTIONS.accessPoints[0]!.ssid, '--wifi-password', DEFAULT_OPTIONS.accessPoints[0]!.password] : []),
+    // What a user gives: the APN (SIM800 and SIM7000 need it before AT+CIICR), the access point.
+    ...(cellular ? ['--apn', 'internet'] : ['--wifi-ssid', DEFAULT_OPTIONS.accessPoints[0]!.ssid, '--wifi-password', DEFAULT_OPTIONS.accessPoints[0]!.password]),
   ];
+  /** Every bridge process's log, in turn (kept with SOAK_KEEP=1: the drops and reconnects it said). */
+  const bridgeLog = createWriteStream(join(dir, 'bridge.log'), { flags: 'a' });
+  let starts = 0;
   let bridge: ChildProcess | undefined;
   let crashes = 0;
   const crashLines: string[] = [];
@@ -193,7 +247,11 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   const startBridge = () => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+    bridgeLog.write(`--- bridge start ${++starts} at ${new Date().toISOString()}\n`);
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-8000);
+      bridgeLog.write(d);
+    });
     child.once('exit', (code, signal) => {
       if (bridge === child) bridge = undefined;
       if (killing || signal === 'SIGKILL' || signal === 'SIGTERM') return;
@@ -222,7 +280,8 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   const placed = (s: Stream, key: string): string => {
     const at = s.sentAt.get(key) ?? 0;
     const before = timeline.filter((f) => f.at <= at).pop();
-    return `${key} (sent at ${(at / 1000).toFixed(1)} s${before ? `, ${((at - before.at) / 1000).toFixed(1)} s after ${before.kind}` : ''})`;
+    const where = s.witnessed.has(key) ? 'in the destination broker (its witness has it), not delivered to the counter' : 'never in the destination broker';
+    return `${key} (sent at ${(at / 1000).toFixed(1)} s${before ? `, ${((at - before.at) / 1000).toFixed(1)} s after ${before.kind}` : ''}; ${where})`;
   };
   let loadOn = true;
   const pubs: Promise<unknown>[] = [];
@@ -265,6 +324,24 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     log(`${family}: injected a loss of ${n} acknowledged QoS 1 messages out`);
   };
 
+  const injectBrokerLoss = async (ms: number) => {
+    const id = `soak-watch-remote-${family}`;
+    await atRemote.end(true);
+    const wipe = new MqttClient({ connect: remote.connect, clientId: id, clean: true, keepalive: 10, reconnect: { baseMs: 50, capMs: 300, retryInitial: true } });
+    wipe.on('error', () => undefined);
+    await wipe.start();
+    await wipe.end();
+    await sleep(ms);
+    const again = client(remote, id);
+    again.on('error', () => undefined);
+    countUp(again);
+    await again.start();
+    await again.subscribe(['soak/up/#'], { qos: 2 });
+    clients[clients.indexOf(atRemote)] = again;
+    atRemote = again;
+    log(`${family}: the remote's counting subscriber was away ${ms} ms with its session wiped (a broker-side loss)`);
+  };
+
   const faults: Record<FaultKind, number> = { 'power-loss': 0, 'kill-9': 0, 'broker-restart': 0, unplug: 0, 'emulator-fault': 0, corruption: 0 };
   const end = Date.now() + options.seconds * 1000;
   let i = 0;
@@ -273,9 +350,10 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     faults[kind]++;
     lastKind = kind;
     timeline.push({ at: Date.now() - t0, kind });
+    if (options.injectBrokerLoss && i === 0) await injectBrokerLoss(options.injectBrokerLoss);
     switch (kind) {
       case 'power-loss':
-        front.module.inject({ kind: 'reboot' });
+        await ctl('reboot');
         break;
       case 'kill-9':
         bridge?.kill('SIGKILL');
@@ -287,18 +365,17 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
         await (faults[kind] % 2 === 0 ? local : remote).restart();
         break;
       case 'unplug':
-        await proxy.refuse();
-        proxy.reset();
+        // The TCP line drops and new connections are closed at once for 1 s.
+        await ctl('unplug:1000');
         await sleep(1000);
-        await proxy.accept();
         break;
       case 'emulator-fault':
-        front.module.inject(LIVE_FAULTS[faults[kind] % LIVE_FAULTS.length]!);
+        await ctl(LIVE_FAULTS[faults[kind] % LIVE_FAULTS.length]!);
         break;
       case 'corruption':
-        front.module.inject({ kind: 'corrupt', rate: 0.0005 });
+        await ctl('corrupt:0.0005');
         await sleep(2000);
-        front.module.inject({ kind: 'corrupt', rate: 0 });
+        await ctl('corrupt:0');
         break;
     }
     i++;
@@ -311,7 +388,11 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   clearInterval(stallTimer);
   await Promise.race([Promise.all(pubs), sleep(30_000)]);
   const drainStart = Date.now();
-  while (Object.values(streams).some((s) => s.missing() > 0) && Date.now() - drainStart < (options.drainSeconds ?? 90) * 1000) await sleep(200);
+  // Until everything arrived; or, once 10 s passed, until what is missing is only what the
+  // destination broker had and did not deliver (it never will).
+  const drainMs = (options.drainSeconds ?? 90) * 1000;
+  const waiting = () => Object.values(streams).some((s) => (Date.now() - drainStart < 10_000 ? s.missing() : s.unwitnessed()) > 0);
+  while (waiting() && Date.now() - drainStart < drainMs) await sleep(200);
   const drainSeconds = (Date.now() - drainStart) / 1000;
   await sleep(1000); // a late duplicate would show now
 
@@ -321,20 +402,32 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     streams: Object.fromEntries(Object.entries(streams).map(([k, s]) => [k, s.counts()])),
     crashes,
     crashLines,
-    lostSamples: Object.values(streams).flatMap((s) => s.missingKeys().slice(0, 5).map((k) => placed(s, k))),
+    // Per stream, up to 5 of the bridge's losses and up to 5 of the broker's.
+    lostSamples: Object.values(streams).flatMap((s) => [
+      ...s.missingKeys().filter((k) => !s.witnessed.has(k)).slice(0, 5),
+      ...s.missingKeys().filter((k) => s.witnessed.has(k)).slice(0, 5),
+    ].map((k) => placed(s, k))),
     drained: Object.values(streams).every((s) => s.missing() === 0),
     timeline: timeline.map((f) => `${(f.at / 1000).toFixed(1)} s ${f.kind}`),
     ...(Object.values(streams).every((s) => s.missing() === 0) ? {} : { brokerLogs: { local: local.log().slice(-6000), remote: remote.log().slice(-6000) } }),
     maxStallSeconds: Math.round(maxStall * 10) / 10,
     stallByKind,
     drainSeconds: Math.round(drainSeconds * 10) / 10,
+    faultErrors,
+    emulatorExits: [...emulator.exits],
   };
   killing = true;
   bridge?.kill('SIGTERM');
   if (bridge) await new Promise((r) => bridge!.once('exit', r));
-  await Promise.all([atRemote, atLocal, localPub, remotePub].map((c) => c.end(true).catch(() => undefined)));
-  await proxy.close();
-  await front.close();
+  await Promise.all(clients.map((c) => c.end(true).catch(() => undefined)));
+  await emulator.stop();
+  await new Promise((r) => bridgeLog.end(r));
+  if (process.env.SOAK_KEEP) {
+    writeFileSync(join(dir, 'local-broker.log'), local.log());
+    writeFileSync(join(dir, 'remote-broker.log'), remote.log());
+    writeFileSync(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(dir, 'lost.txt'), Object.values(streams).flatMap((s) => s.missingKeys().map((k) => `${placed(s, k)}\n`)).join(''));
+  }
   await local.stop();
   await remote.stop();
   if (process.env.SOAK_KEEP) log(`${family}: kept ${dir}`);
@@ -352,11 +445,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     faults,
     totals: {
       lost: all.reduce((n, [, s]) => n + s.lost, 0),
+      brokerLost: all.reduce((n, [, s]) => n + s.brokerLost, 0),
       corrupted: all.reduce((n, [, s]) => n + s.corrupted, 0),
       qos2Duplicated: all.filter(([k]) => k.endsWith('Q2')).reduce((n, [, s]) => n + s.duplicated, 0),
       qos1Duplicated: all.filter(([k]) => k.endsWith('Q1')).reduce((n, [, s]) => n + s.duplicated, 0),
       crashes: families.reduce((n, f) => n + f.crashes, 0),
       maxStallSeconds: Math.max(...families.map((f) => f.maxStallSeconds)),
+      faultErrors: families.reduce((n, f) => n + f.faultErrors.length + f.emulatorExits.length, 0),
     },
     capSeconds: options.restart[1],
   };
@@ -378,23 +473,30 @@ async function main(): Promise<void> {
     seconds: Number(arg('seconds') ?? 150),
     everySeconds: Number(arg('every') ?? 1.8),
     rate: Number(arg('rate') ?? 10),
+    ...(arg('faults') !== undefined ? { faultCount: Number(arg('faults')) } : {}),
+    ...(arg('broker-inflight') !== undefined ? { brokerInflight: Number(arg('broker-inflight')) } : {}),
     restart: [0.2, 2],
     log: (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
   };
-  const result = await runSoak(options);
+  // --busy N: N busy loops beside the soak, to run it on a loaded machine (as a Pi doing other work).
+  const busy = Array.from({ length: Number(arg('busy') ?? 0) }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  const result = await runSoak(options).finally(() => {
+    for (const b of busy) b.kill('SIGKILL');
+  });
   const rows = result.families.flatMap((f) =>
-    Object.entries(f.streams).map(([k, s]) => `${f.family.padEnd(8)} ${k.padEnd(6)} sent ${String(s.sent).padStart(5)}  lost ${s.lost}  corrupted ${s.corrupted}  dup ${s.duplicated}`),
+    Object.entries(f.streams).map(([k, s]) => `${f.family.padEnd(11)} ${k.padEnd(6)} sent ${String(s.sent).padStart(5)}  lost ${s.lost}  broker-lost ${s.brokerLost}  corrupted ${s.corrupted}  dup ${s.duplicated}`),
   );
   process.stdout.write(`${rows.join('\n')}\n`);
   for (const f of result.families) {
     process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; max stall ${f.maxStallSeconds} s (by fault: ${JSON.stringify(f.stallByKind)}); drained in ${f.drainSeconds} s\n`);
     for (const line of f.crashLines) process.stdout.write(`  crash: ${line}\n`);
+    for (const line of [...f.faultErrors, ...f.emulatorExits]) process.stdout.write(`  fault not applied: ${line}\n`);
     if (!f.drained) process.stdout.write(`  not drained; lost e.g. ${f.lostSamples.join('; ')}\n  faults: ${f.timeline.join(', ')}\n`);
   }
   process.stdout.write(`totals: ${JSON.stringify(result.totals)}; faults ${JSON.stringify(result.faults)}\n`);
-  writeFileSync(join(RESULTS, 'soak.json'), `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
+  writeFileSync(arg('out') ?? join(RESULTS, 'soak.json'), `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
   const t = result.totals;
-  const ok = t.lost === 0 && t.qos2Duplicated === 0 && t.crashes === 0 && t.corrupted === 0;
+  const ok = t.lost === 0 && t.qos2Duplicated === 0 && t.crashes === 0 && t.corrupted === 0 && t.faultErrors === 0;
   process.exit(ok ? 0 : 1);
 }
 

@@ -180,7 +180,10 @@ describe('family data', () => {
     const old = p.forFirmware('1529B01SIM7000E');
     expect(old.appliedQuirks()).toHaveLength(1);
     expect(old.command('socketOpen').send).toBe('AT+CIPSTART="TCP","{host}",{port}');
-    expect(old.script('netOpenCommand')).toContain('sim7000NetOpen');
+    expect(old.script('netOpenCommand')).toContain('netOpen');
+    expect(old.command('netOpen')).toMatchObject({ send: 'AT+CIICR' });
+    expect(old.command('netOpen').awaitUrc).toBeUndefined();
+    expect(old.command('netOpen').recoverWith).toBeUndefined();
     expect(p.forFirmware('1951B04SIM7080').appliedQuirks()).toEqual([]);
   });
 

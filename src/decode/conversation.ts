@@ -9,7 +9,7 @@ import { redactCommandLine, redactMqttConnect } from '../trace/redact.js';
 import { busyMeaning, meaningOfAnswer } from './meaning.js';
 import { SocketDecoder } from './mqtt-stream.js';
 import { printable } from './printable.js';
-import { type SendRequest, sendRequestOf } from './send-request.js';
+import { opensDataMode, type SendRequest, sendRequestOf } from './send-request.js';
 import type { EntryKind, MqttSummary, SocketData, TimelineEntry } from './timeline.js';
 
 export interface ConversationOptions {
@@ -58,6 +58,11 @@ export class Conversation {
   private txCarry = '';
   /** The link of the last transparent session (ATO resumes it). */
   private transparentLink = '0';
+  /**
+   * A data-mode open answered OK, its CONNECT still to come (SIM800's CIPSTART in CIPMODE=1,
+   * SIM7080's CASWITCH): that CONNECT line starts data mode though the command has ended.
+   */
+  private openedOk: string | undefined;
   private out: TimelineEntry[] = [];
   private readonly details: WeakMap<TimelineEntry, EntryDetail> | undefined;
   private nextIndex = 0;
@@ -192,6 +197,7 @@ export class Conversation {
   }
 
   private startCommand(text: string, echoPending: boolean): void {
+    this.openedOk = undefined;
     this.context = { text, responsePrefix: responsePrefixFor(text), finals: [], echoPending };
     this.shownCommand = redactCommandLine(text);
     this.commandT = this.current?.event.t;
@@ -316,15 +322,20 @@ export class Conversation {
     if (line.kind === 'urc' && line.urc?.event === 'socket-opened') this.sockets.reset(line.urc.groups.link ?? this.request?.link ?? '0');
   }
 
-  /** SIM7600 in CIPMODE=1: CIPOPEN / ATO answer CONNECT and the line carries socket data from then on. */
+  /**
+   * A command the profiles mark as opening data mode (their `dataMode` opens), or V.250's ATO / ATD,
+   * answered CONNECT: the line carries socket data from then on.
+   */
   private isTransparentConnect(text: string): boolean {
-    return this.profile.family === 'cellular' && /^CONNECT(?: \d+)?$/.test(text) && /^AT(?:\+CIPOPEN|O\d?$|D)/i.test(this.context?.text ?? '');
+    const command = this.context?.text ?? this.openedOk ?? '';
+    return this.profile.family === 'cellular' && /^CONNECT(?: \d+)?$/.test(text) && (opensDataMode(command) || /^AT(?:O\d?$|D)/i.test(command));
   }
 
   private afterFinal(e: TimelineEntry): void {
-    const command = this.context?.text ?? '';
+    const command = this.context?.text ?? this.openedOk ?? '';
     this.context = undefined;
-    if (e.outcome === 'connect' && /^AT(?:\+CIPOPEN|D)/i.test(command)) this.enterTransparent(sendRequestOf(command)?.link ?? '0');
+    this.openedOk = e.outcome === 'ok' && opensDataMode(command) ? command : undefined;
+    if (e.outcome === 'connect' && (opensDataMode(command) || /^ATD/i.test(command))) this.enterTransparent(sendRequestOf(command)?.link ?? '0');
     else if (e.outcome === 'connect' && /^ATO\d?$/i.test(command)) this.enterTransparent(this.transparentLink, false);
   }
 

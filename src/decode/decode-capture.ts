@@ -19,8 +19,9 @@ export interface DecodedCapture {
   /** Timeline entries in order, produced while the file is read (constant memory). */
   entries: AsyncGenerator<TimelineEntry>;
   /**
-   * The same entries a trace event's worth at a time: one await per event instead of one per
-   * entry, for the hot loop of decode on large captures. Use either this or `entries`, not both.
+   * The same entries a batch of trace events at a time (a chunk of a JSONL file): one await per
+   * batch instead of one per entry, for the hot loop of decode on large captures. Use either this
+   * or `entries`, not both.
    */
   batches: AsyncGenerator<TimelineEntry[]>;
 }
@@ -36,9 +37,16 @@ export async function decodeCapture(path: string, options: DecodeOptions = {}): 
   const conversation = new Conversation(profile, { perLine: capture.perLine });
   async function* batches(): AsyncGenerator<TimelineEntry[]> {
     let index = 0;
-    for await (const event of capture.events) {
-      const entries = conversation.push(event, index++);
-      if (entries.length > 0) yield entries;
+    for await (const events of capture.batches) {
+      // The entries of a whole batch of events at once: one await per chunk of the file.
+      let out: TimelineEntry[] | undefined;
+      for (const event of events) {
+        const entries = conversation.push(event, index++);
+        if (entries.length === 0) continue;
+        if (out === undefined) out = entries;
+        else for (const e of entries) out.push(e);
+      }
+      if (out !== undefined) yield out;
     }
     yield conversation.flush();
   }

@@ -1,3 +1,4 @@
+import { guessFamily, profileForFamily } from '../decode/family.js';
 import { getProfile, type ModuleProfile } from '../profile/index.js';
 import type { TraceEvent } from '../trace/events.js';
 import { EventClassifier } from './classify-events.js';
@@ -21,21 +22,16 @@ export interface Analysis {
 }
 
 const PEEK = 400;
-const CELLULAR = /\+C(?:PIN|SQ|E?G?REG|GDCONT|IPOPEN|IPSEND:|IPCLOSE|MQTT|MEE)|NETOPEN|\bRDY\b|SMS DONE|SIMCOM|\*ATREADY/g;
-const WIFI = /\+CW(?:JAP|MODE|LAP)|CIPSTART|CIPMUX|\bready\b|busy p|WIFI (?:CONNECTED|GOT IP|DISCONNECT)|\+IPD,|\+MQTTCONN|AT\+GMR|SEND OK/g;
 
-/** SIM7600 or ESP-AT, from the words in the first events. */
-export function guessProfile(events: readonly TraceEvent[]): string {
-  let cellular = 0;
-  let wifi = 0;
-  for (const e of events) {
-    if (e.dir === 'note') continue;
-    const text = e.data.toString('latin1');
-    cellular += text.match(CELLULAR)?.length ?? 0;
-    wifi += text.match(WIFI)?.length ?? 0;
-  }
-  return wifi > cellular ? 'esp-at' : 'sim7600';
+/** The profile to read these events with, guessed from their text by the one family guesser (SIM7600 when nothing tells). */
+export function guessProfile(events: readonly TraceEvent[]): ModuleProfile {
+  const text = events.filter((e) => e.dir !== 'note').map((e) => e.data.toString('latin1')).join('\n');
+  const guess = guessFamily(text);
+  return guess ? profileForFamily(guess) : getProfile(DEFAULT_PROFILE);
 }
+
+/** What a capture with no word of any family is read with. */
+const DEFAULT_PROFILE = 'sim7600';
 
 /**
  * The doctor's offline path: trace events (a log, or what a live probe recorded) → classified
@@ -53,7 +49,7 @@ export async function analyzeEvents(source: AsyncIterable<TraceEvent> | Iterable
     }
     head.push(next.value);
   }
-  const profile: ModuleProfile = options.moduleProfile ?? getProfile(options.profile ?? guessProfile(head));
+  const profile: ModuleProfile = options.moduleProfile ?? (options.profile !== undefined ? getProfile(options.profile) : guessProfile(head));
   const classifier = new EventClassifier(profile, { perLine: options.perLine ?? false });
   const engine = new RuleEngine(profile, allRules());
   let index = 0;

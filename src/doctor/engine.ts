@@ -1,4 +1,5 @@
 import { commandName, type ModuleProfile } from '../profile/index.js';
+import { shippedRoleSends } from '../profile/send-commands.js';
 import type { ClassifiedEvent } from './classify-events.js';
 import type { Evidence, Finding, FindingId, Severity } from './findings.js';
 import { evidenceText, finding, mergeFindings } from './findings.js';
@@ -23,7 +24,26 @@ export interface Rule {
   finish?(c: Conversation): void;
 }
 
-const HOST_RESET = /^AT(?:\+RST|\+CRESET|\+RESTORE|\+CFUN=1,1|\+CFUN=0|&F)\b/i;
+/**
+ * Commands that restart the module: every shipped profile's `reset` and `factoryReset` roles, and
+ * V.250 / TS 27.007's own (AT&F, AT+CFUN=1,1). AT+CFUN=0 takes the radio down: banners may follow.
+ */
+let resets: { restart: RegExp; any: RegExp } | undefined;
+function resetCommands(): { restart: RegExp; any: RegExp } {
+  if (resets) return resets;
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const restart = [...shippedRoleSends(['reset', 'factoryReset']), 'AT+CFUN=1,1', 'AT&F'].map(escape).join('|');
+  resets = { restart: new RegExp(`^(?:${restart})(?![A-Z0-9_])`, 'i'), any: new RegExp(`^(?:${restart}|AT\\+CFUN=0)(?![A-Z0-9_])`, 'i') };
+  return resets;
+}
+
+/** A host program's own print that it is (re)starting the module: short, not a sentence about it. */
+const HOST_RESTART = /^[\W\d_]*(?:\[[^\]]*\]\s*:?\s*)*(?:(?:(?:re)?start(?:ing)?|reset(?:ting)?|reboot(?:ing)?|initiali[sz]ing|power(?:ing)? (?:on|up)|turn(?:ing)? on)\s+(?:or reset|(?:the\s+)?(?:esp\w*|gsm|sim\w*|modem|module)(?:\s+(?:module|modem))?)|(?:modem|module|gsm) power(?:ed)? on)\s*(?:\(.*\))?[.!]*\s*$/i;
+
+export function saysHostRestarts(text: string): boolean {
+  const t = text.trim();
+  return t.length <= 60 && HOST_RESTART.test(t);
+}
 
 /**
  * What rules share about the conversation so far: the exchange in progress, whether the module
@@ -43,6 +63,14 @@ export class Conversation {
 
   add(id: FindingId, summary: string, evidence: readonly (ClassifiedEvent | Evidence)[], options: { severity?: Severity; fix?: string } = {}): void {
     this.findings.push(finding(id, summary, evidence.map(toEvidence), options));
+  }
+
+  /** `commands` when the host program last printed that it restarts the module (no command for it in the log). */
+  hostRestartAtCommand = -100;
+
+  /** A start-up banner now is the one the host program said it was bringing about (within a few commands of its print). */
+  get bannerExpected(): boolean {
+    return this.commands - this.hostRestartAtCommand <= 8;
   }
 
   /** The host asked for a reset and the module's start-up banner has not come yet (a restart takes seconds). */
@@ -85,9 +113,9 @@ export class RuleEngine {
       this.closeExchange();
       const text = event.text.trim();
       c.commands++;
-      if (HOST_RESET.test(text)) {
+      if (resetCommands().any.test(text)) {
         c.resetAtCommand = c.commands;
-        c.resetPending = /^AT(?:\+RST|\+CRESET|\+RESTORE|\+CFUN=1,1|&F)\b/i.test(text);
+        c.resetPending = resetCommands().restart.test(text);
       }
       c.current = { command: text, name: commandName(text), start: event, replies: [], final: undefined, explained: false };
     } else if (c.current && event.dir === 'rx' && event.kind !== 'note') {
@@ -95,6 +123,11 @@ export class RuleEngine {
     }
     // Another capture pasted after the first: its start-up is expected, as after a host reset.
     if (event.dir === 'note' && event.fields?.newCapture === true) c.resetAtCommand = c.commands;
+    // The host program saying it powers on or resets the module (`Initializing modem...` before
+    // TinyGSM's restart, `### Turn on or reset.`, `Resetting ESP module`): its start-up is expected.
+    if ((event.dir === 'note' || (event.dir === 'rx' && (event.kind === 'noise' || event.kind === 'info'))) && saysHostRestarts(event.text)) {
+      c.hostRestartAtCommand = c.commands;
+    }
     for (const rule of this.rules) rule.onEvent?.(event, c);
     // The banner after a host reset ends the wait for it (a banner later is a restart again).
     if (c.resetPending && event.dir === 'rx' && (event.classified?.reboot || event.classified?.urc?.event === 'boot')) c.resetPending = false;

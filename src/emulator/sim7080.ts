@@ -44,6 +44,8 @@ export class Sim7080Handler extends Cellular3gpp {
   private cid = 0;
   private readonly rx = new RxStore(() => this.m.socket);
   private opened = false;
+  /** The open socket was switched to transparent mode (AT+CASWITCH=<cid>,1): ATO may resume it. */
+  private switched = false;
   private readonly closeOrder = new SendCloseOrder();
 
   constructor(m: VirtualModule, o: EmulatorOptions) {
@@ -55,8 +57,14 @@ export class Sim7080Handler extends Cellular3gpp {
     this.appActive = false;
     this.cid = 0;
     this.opened = false;
+    this.switched = false;
     this.dropBuffered();
     this.closeOrder.reset();
+  }
+
+  private async toDataMode(): Promise<void> {
+    await this.m.enterTransparent('\r\nCONNECT\r\n');
+    if (this.rx.bytes > 0) await this.m.write(this.rx.take(this.rx.bytes).take);
   }
 
   registered(): boolean {
@@ -111,8 +119,22 @@ export class Sim7080Handler extends Cellular3gpp {
       if (!this.opened || Number(m[1]) !== this.cid) return ERROR;
       this.m.closeSocket();
       this.opened = false;
+      this.switched = false;
       this.dropBuffered();
       return OK;
+    }
+    // AT+CASWITCH=<cid>,1 (SIM7000 manual V1.06 §18.2.9, MAN80 §9.2): OK, then CONNECT, and the line
+    // carries the CA socket's bytes until +++; ATO goes back. [guess] bytes buffered before the
+    // switch follow CONNECT rather than being dropped.
+    if ((m = /^AT\+CASWITCH=(\d{1,2}),([01])$/.exec(up))) {
+      if (!this.opened || !this.m.socket || Number(m[1]) !== this.cid) return ERROR;
+      if (m[2] === '0') return OK;
+      this.switched = true;
+      return { final: 'OK', after: () => void this.toDataMode() };
+    }
+    if (up === 'ATO') {
+      if (!this.switched || !this.m.socket) return { final: 'NO CARRIER' };
+      return { after: () => void this.toDataMode() };
     }
     if (up === 'AT+CREBOOT') return { final: 'OK', after: () => setTimeout(() => this.m.inject({ kind: 'reboot' }), 20) };
     if (up === 'AT+CPOWD=1') return { lines: ['NORMAL POWER DOWN'], after: () => this.m.close() };
@@ -173,6 +195,7 @@ export class Sim7080Handler extends Cellular3gpp {
     this.appActive = false;
     if (this.m.socket) this.m.closeSocket();
     this.opened = false;
+    this.switched = false;
     this.dropBuffered();
   }
 
@@ -216,7 +239,7 @@ export class Sim7000Handler extends Sim800Handler {
 export const dialect: Dialect = {
   id: 'sim7080',
   kind: 'cellular',
-  description: 'SIMCom SIM7070/SIM7080/SIM7090 Cat-M/NB-IoT (CNACT, CAOPEN/CASEND/CARECV, +CADATAIND, +CASTATE)',
+  description: 'SIMCom SIM7070/SIM7080/SIM7090 Cat-M/NB-IoT (CNACT, CAOPEN/CASEND/CARECV, +CADATAIND, +CASTATE, transparent CASWITCH)',
   commands: ['AT+CCID', 'AT+CSPN?', 'AT+CPSI?', 'AT+CNMP?', 'AT+CMNB?', 'AT+CNSMOD?', 'AT+CGNAPN', 'AT+CNACT?', 'AT+CASTATE?', 'AT+CARECV?'],
   create: (module, options) => new Sim7080Handler(module, options),
 };

@@ -227,7 +227,7 @@ export function renderPage(data: PageData): string {
 <h1>${escapeHtml(data.file)}</h1>
 <div id="meta">${escapeHtml(meta)}</div>
 <div id="controls">
-<input id="filter" type="search" placeholder="filter: words, e.g. CIPSEND, error, PUBLISH, topic=…" aria-label="filter">
+<input id="filter" type="search" placeholder="filter: words, e.g. SEND, error, PUBLISH, topic=…" aria-label="filter">
 <label><input type="checkbox" value="host" checked> host</label>
 <label><input type="checkbox" value="module" checked> module</label>
 <label><input type="checkbox" value="network" checked> network / broker</label>

@@ -51,31 +51,45 @@ export async function joinWifi(ctx: StepContext, options: JoinOptions): Promise<
 }
 
 function joinError(ctx: StepContext, ssid: string, err: AtError): AtbridgeError {
-  // The profile's join-error URC pattern says where the reason code is (+CWJAP:<n> on ESP-AT).
-  const code = err.lines
-    .map((l) => ctx.profile.matchUrc(l.trim()))
-    .find((m) => m?.spec.event === 'wifi-join-error')?.groups.code;
-  const meaning = ctx.profile.explain('cwjap', code);
-  if (code === '2') {
-    return new AtbridgeError('wifi-wrong-password', `Wi-Fi "${ssid}" refused the password (+CWJAP:2)`, {
-      exitCode: ExitCode.wifiAuth,
-      fix: 'check --wifi-password (WPA2 passwords are case-sensitive, 8–63 characters)',
-    });
+  // The profile's join-error URC says where the reason code is and which table explains it.
+  const hit = err.lines
+    .map((l) => ({ line: l.trim(), urc: ctx.profile.matchUrc(l.trim()) }))
+    .find((h) => h.urc?.spec.event === 'wifi-join-error');
+  const code = hit?.urc?.groups.code;
+  const meaning = ctx.profile.explain(hit?.urc?.spec.table, code);
+  const said = hit ? ` (${hit.line})` : '';
+  switch (joinFailureOf(meaning)) {
+    case 'wrong-password':
+      return new AtbridgeError('wifi-wrong-password', `Wi-Fi "${ssid}" refused the password${said}`, {
+        exitCode: ExitCode.wifiAuth,
+        fix: 'check --wifi-password (WPA2 passwords are case-sensitive, 8–63 characters)',
+      });
+    case 'ap-not-found':
+      return new AtbridgeError('wifi-ap-not-found', `no Wi-Fi network named "${ssid}" in range${said}`, {
+        exitCode: ExitCode.wifiNotFound,
+        fix: 'check the SSID spelling and that the AP is 2.4 GHz and in range',
+      });
+    case 'timeout':
+      return new AtbridgeError('wifi-join-timeout', `joining "${ssid}" timed out${said}`, {
+        exitCode: ExitCode.wifiAuth,
+        fix: 'move closer to the AP or check that it accepts new clients',
+      });
+    default:
+      return new AtbridgeError('wifi-join-failed', `joining "${ssid}" failed: ${meaning ?? err.message}`, {
+        exitCode: ExitCode.wifiAuth,
+        fix: 'check the SSID and password; `atbridge doctor` shows more',
+      });
   }
-  if (code === '3') {
-    return new AtbridgeError('wifi-ap-not-found', `no Wi-Fi network named "${ssid}" in range (+CWJAP:3)`, {
-      exitCode: ExitCode.wifiNotFound,
-      fix: 'check the SSID spelling and that the AP is 2.4 GHz and in range',
-    });
-  }
-  if (code === '1') {
-    return new AtbridgeError('wifi-join-timeout', `joining "${ssid}" timed out (+CWJAP:1)`, {
-      exitCode: ExitCode.wifiAuth,
-      fix: 'move closer to the AP or check that it accepts new clients',
-    });
-  }
-  return new AtbridgeError('wifi-join-failed', `joining "${ssid}" failed: ${meaning ?? err.message}`, {
-    exitCode: ExitCode.wifiAuth,
-    fix: 'check the SSID and password; `atbridge doctor` shows more',
-  });
+}
+
+/**
+ * What a join failure was, from the meaning the profile's table gives its reason code
+ * ("wrong password", "cannot find the target AP", "connection timeout"): the data says it.
+ */
+export function joinFailureOf(meaning: string | undefined): 'wrong-password' | 'ap-not-found' | 'timeout' | undefined {
+  if (meaning === undefined) return undefined;
+  if (/password/i.test(meaning)) return 'wrong-password';
+  if (/cannot find|not found|no (?:such )?AP/i.test(meaning)) return 'ap-not-found';
+  if (/time ?out/i.test(meaning)) return 'timeout';
+  return undefined;
 }

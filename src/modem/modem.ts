@@ -96,6 +96,8 @@ export class Modem extends EventEmitter implements ModemPort {
   private closeStale = false;
   private lastCorruptionWarning = 0;
   private readonly options: ModemOptions;
+  /** The receive mode this module's firmware runs (the one asked for, if it has it). */
+  private recvMode: 'push' | 'buffered';
 
   constructor(
     readonly link: TappedLink,
@@ -103,6 +105,7 @@ export class Modem extends EventEmitter implements ModemPort {
   ) {
     super();
     this.options = options;
+    this.recvMode = options.recvMode;
     this.profile = options.profile;
     // Until identified, frame with the profile given or the first candidate (both end lines in CR LF).
     this.channel = new AtChannel(link, options.profile ?? autoCandidates().find((p) => p.id === 'esp-at') ?? autoCandidates()[0]!);
@@ -157,7 +160,7 @@ export class Modem extends EventEmitter implements ModemPort {
         this.backend = new TransparentBackend(this, socket, profile);
         this.machine.go('socket-transparent', `CONNECT to ${host}:${port}`);
       } else {
-        this.backend = new CommandModeBackend(this, socket, profile, vars, this.options.recvMode);
+        this.backend = new CommandModeBackend(this, socket, profile, vars, this.recvMode);
         this.machine.go('socket-command', `connected to ${host}:${port}`);
       }
     } catch (err) {
@@ -182,7 +185,7 @@ export class Modem extends EventEmitter implements ModemPort {
     const open =
       this.options.transparent && profile.hasCommand('socketOpenTransparent')
         ? 'socketOpenTransparent'
-        : !this.options.transparent && this.options.recvMode === 'buffered' && profile.hasCommand('socketOpenBuffered')
+        : !this.options.transparent && this.recvMode === 'buffered' && profile.hasCommand('socketOpenBuffered')
           ? 'socketOpenBuffered'
           : 'socketOpen';
     try {
@@ -298,6 +301,20 @@ export class Modem extends EventEmitter implements ModemPort {
     };
   }
 
+  /**
+   * The socket and receive modes asked for, against what this firmware offers (its profile's
+   * quirks applied): transparent on a module without it is refused in one line; buffered receive
+   * on a firmware that only pushes runs push, said once.
+   */
+  private checkModes(profile: ModuleProfile, firmware: string | undefined): void {
+    const module = `${profile.id}${firmware ? ` (firmware ${firmware})` : ''}`;
+    if (this.options.transparent && !profile.socketModes.includes('transparent')) {
+      throw new AtbridgeError('bad-option', `${module} has no transparent mode; run without --transparent`, { exitCode: ExitCode.usage });
+    }
+    this.recvMode = profile.recvModeFor(this.options.recvMode);
+    if (this.recvMode !== this.options.recvMode) this.progress(`${module} has no ${this.options.recvMode} receive; received data is ${this.recvMode === 'push' ? 'pushed by the module' : 'read on notice'} instead`);
+  }
+
   private async bringUpWithRetry(): Promise<void> {
     const attempts = this.options.attempts ?? 5;
     const backoff = new Backoff(this.options.backoff ?? { baseMs: 1000, capMs: 30_000 });
@@ -383,6 +400,7 @@ export class Modem extends EventEmitter implements ModemPort {
       quirks: identity.profile.appliedQuirks(),
     });
     this.progress(`module: ${identity.model ?? identity.profile.data.name}${identity.firmware ? `, firmware ${identity.firmware}` : ''}`);
+    this.checkModes(identity.profile, identity.firmware);
 
     this.advance('init', `identified as ${identity.profile.id}`);
     const ctx = this.stepContext(identity.profile);
@@ -398,12 +416,12 @@ export class Modem extends EventEmitter implements ModemPort {
         registrationTimeoutMs: o.registrationTimeoutMs ?? 180_000,
         pollMs: o.registrationPollMs ?? 2000,
         transparent: o.transparent,
-        recvMode: o.recvMode,
+        recvMode: this.recvMode,
         simReady: this.simReadySeen,
       });
     } else {
       this.advance('join', 'init done');
-      this.facts.wifi = await joinWifi(ctx, { transparent: o.transparent, recvMode: o.recvMode });
+      this.facts.wifi = await joinWifi(ctx, { transparent: o.transparent, recvMode: this.recvMode });
     }
     this.advance('ready', 'network up');
   }

@@ -61,6 +61,15 @@ export async function syncModule(channel: AtChannel, profile: ModuleProfile, opt
 
     if (await tryRate(first)) return { baud: first, recoveredFromTransparent: false, tried };
 
+    // Silence: perhaps a send left waiting for its data. After a fixed-length send's '>' prompt the
+    // module counts every byte it gets as payload, AT and '+++' included, until the announced length
+    // is reached; a program killed (or a line cut) mid-payload leaves it there, deaf to AT for as
+    // many probes as the rest takes. No send announces more than maxSend, so that many carriage
+    // returns complete it; any beyond are ignored (V.250: what comes before "AT" is no command).
+    note(`sync: no answer; ${profile.maxSend} carriage returns to complete a send left waiting for its data`);
+    await channel.writeRaw(Buffer.alloc(profile.maxSend, 0x0d));
+    if (await tryRate(first)) return { baud: first, recoveredFromTransparent: false, tried };
+
     // Silence or only our own bytes coming back: perhaps a passthrough session left open.
     options.progress?.(`no answer at ${first} baud; trying to leave transparent mode`);
     channel.enterDataMode();
@@ -91,7 +100,7 @@ function noResponse(device: string, tried: RateEvidence[], searched: boolean): A
   const evidence = noisy.length > 0
     ? `heard only unreadable bytes at ${noisy.map((t) => `${t.baud} (${t.bytesHeard} B)`).join(', ')}`
     : 'heard nothing at all';
-  const rates = tried.map((t) => t.baud).join(', ');
+  const rates = [...new Set(tried.map((t) => t.baud))].join(', ');
   return new AtbridgeError('no-response', `no answer to AT on ${device} at ${rates} baud; ${evidence}`, {
     exitCode: ExitCode.noResponse,
     fix: noisy.length > 0

@@ -10,6 +10,8 @@ export interface CompiledResult extends ResultCodeT {
 }
 interface CompiledUrc extends UrcT {
   regex: RegExp;
+  /** What every line it matches starts with ('' when the pattern does not say). */
+  literal: string;
 }
 interface CompiledBlock extends BinaryBlockT {
   regex: RegExp;
@@ -25,7 +27,9 @@ export class ModuleProfile {
   readonly data: Profile;
   readonly firmware: string | undefined;
   private readonly results: CompiledResult[];
+  private readonly resultIndex: FirstCharIndex<CompiledResult & { literal: string }>;
   private readonly urcs: CompiledUrc[];
+  private readonly urcIndex: FirstCharIndex<CompiledUrc>;
   private readonly busy: { regex: RegExp; kind: 'processing' | 'sending' }[];
   private readonly inlineBlocks: CompiledBlock[];
   private readonly lineBlocks: CompiledBlock[];
@@ -35,6 +39,10 @@ export class ModuleProfile {
   private readonly commands: Record<string, CommandSpecT>;
   private readonly scripts: Record<string, string[]>;
   readonly maxSend: number;
+  /** Receive modes this firmware offers (its quirks applied); the first is the default. */
+  readonly recvModes: readonly ('push' | 'buffered')[];
+  /** Socket modes this firmware offers (its quirks applied). */
+  readonly socketModes: readonly ('command' | 'transparent')[];
   /** First characters of inline block headers, for a cheap test on each byte. */
   readonly inlinePrefixes: string[];
 
@@ -42,7 +50,9 @@ export class ModuleProfile {
     this.data = data;
     this.firmware = firmware;
     this.results = data.results.map((r) => ({ ...r, regex: linePattern(r.pattern) }));
-    this.urcs = data.urcs.map((u) => ({ ...u, regex: linePattern(u.pattern) }));
+    this.resultIndex = new FirstCharIndex(this.results.map((r) => ({ ...r, literal: literalPrefix(r.pattern) })));
+    this.urcs = data.urcs.map((u) => ({ ...u, regex: linePattern(u.pattern), literal: literalPrefix(u.pattern) }));
+    this.urcIndex = new FirstCharIndex(this.urcs);
     this.busy = data.busy.map((b) => ({ regex: linePattern(b.pattern), kind: b.kind }));
     const blocks = data.binaryBlocks.map((b) => ({ ...b, regex: linePattern(b.pattern), prefix: toLatin1Bytes(b.prefix) }));
     this.inlineBlocks = blocks.filter((b) => b.dataStarts === 'inline');
@@ -53,21 +63,27 @@ export class ModuleProfile {
     this.ready = linePattern(data.banner.readyPattern);
     let commands = { ...data.commands };
     let maxSend = data.socket.maxSend;
+    let recvModes = data.socket.recvModes;
+    let socketModes = data.socket.modes ?? ['command', 'transparent'];
     let scripts = { ...data.scripts };
     if (firmware !== undefined) {
       for (const quirk of data.quirks) {
         if (!quirkApplies(quirk.when, firmware)) continue;
         for (const [name, override] of Object.entries(quirk.commands ?? {})) {
           const base = commands[name];
-          if (base) commands = { ...commands, [name]: { ...base, ...override } as CommandSpecT };
+          if (base) commands = { ...commands, [name]: overridden(base, override) };
         }
         if (quirk.socket?.maxSend) maxSend = quirk.socket.maxSend;
+        if (quirk.socket?.recvModes) recvModes = quirk.socket.recvModes;
+        if (quirk.socket?.modes) socketModes = quirk.socket.modes;
         if (quirk.scripts) scripts = { ...scripts, ...quirk.scripts };
       }
     }
     this.commands = commands;
     this.scripts = scripts;
     this.maxSend = maxSend;
+    this.recvModes = recvModes;
+    this.socketModes = socketModes;
   }
 
   get id(): string {
@@ -98,7 +114,8 @@ export class ModuleProfile {
       const m = r.regex.exec(line);
       if (m) return { spec: r, groups: { ...m.groups } };
     }
-    for (const r of this.results) {
+    for (const r of this.resultIndex.candidates(line)) {
+      if (r.literal.length > 1 && !line.startsWith(r.literal)) continue;
       const m = r.regex.exec(line);
       if (m) return { spec: r, groups: { ...m.groups } };
     }
@@ -107,7 +124,8 @@ export class ModuleProfile {
 
   /** @internal The URC a line is, with its named groups. */
   matchUrc(line: string): Matched<UrcT> | undefined {
-    for (const u of this.urcs) {
+    for (const u of this.urcIndex.candidates(line)) {
+      if (u.literal.length > 1 && !line.startsWith(u.literal)) continue;
       const m = u.regex.exec(line);
       if (m) return { spec: u, groups: { ...m.groups } };
     }
@@ -157,6 +175,15 @@ export class ModuleProfile {
   /** Timeout for a command line, from the profile's per-command table. */
   timeoutFor(commandText: string): number {
     return this.data.timeouts.byCommand[commandName(commandText)] ?? this.data.timeouts.defaultMs;
+  }
+
+  /**
+   * The receive mode to run when `wanted` is asked for: `wanted` if this firmware has it. Asked
+   * for buffered on a firmware that only pushes, push (the data still arrives, unasked).
+   */
+  recvModeFor(wanted: 'push' | 'buffered'): 'push' | 'buffered' {
+    if (this.recvModes.includes(wanted)) return wanted;
+    return wanted === 'buffered' ? 'push' : wanted;
   }
 
   /** True when the profile defines this command role. */
@@ -229,6 +256,13 @@ export class ModuleProfile {
   }
 }
 
+/** A command with a quirk's fields over it; a `null` field is taken away. */
+export function overridden(base: CommandSpecT, override: Record<string, unknown>): CommandSpecT {
+  const out: Record<string, unknown> = { ...base, ...override };
+  for (const [key, value] of Object.entries(override)) if (value === null) delete out[key];
+  return out as unknown as CommandSpecT;
+}
+
 function normalise(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
 }
@@ -265,6 +299,74 @@ export function linePattern(source: string): RegExp {
     } else out += c;
   }
   return new RegExp(out);
+}
+
+/**
+ * The characters every match of an anchored pattern starts with (`^\\+CIPOPEN: ?…` → `+CIPOPEN:`),
+ * read from its source: literal characters up to the first one that is optional, repeated, a
+ * class, a group or an escape such as `\\d`. '' when there is no `^`, a top-level `|`, or
+ * non-ASCII text (rewritten by linePattern).
+ */
+export function literalPrefix(source: string): string {
+  if (!source.startsWith('^') || /[^\x00-\x7f]/.test(source) || topLevelAlternation(source)) return '';
+  let out = '';
+  let i = 1;
+  while (i < source.length) {
+    const c = source[i]!;
+    let ch: string;
+    let next: number;
+    if (c === '\\') {
+      const e = source[i + 1];
+      if (e === undefined || /[A-Za-z0-9]/.test(e)) break;
+      ch = e;
+      next = i + 2;
+    } else if ('.[]()?*+{}|^$'.includes(c)) break;
+    else {
+      ch = c;
+      next = i + 1;
+    }
+    const q = source[next];
+    if (q === '?' || q === '*' || q === '+' || q === '{') break;
+    out += ch;
+    i = next;
+  }
+  return out;
+}
+
+function topLevelAlternation(source: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * Patterns by the first character a line needs to match them, in their order: a line is tried
+ * only against those that can match it (and those that say nothing of their start).
+ */
+class FirstCharIndex<T extends { literal: string }> {
+  private readonly byChar = new Map<string, T[]>();
+  private readonly open: T[];
+
+  constructor(items: T[]) {
+    this.open = items.filter((t) => t.literal === '');
+    for (const t of items) {
+      const c = t.literal[0];
+      if (c !== undefined && !this.byChar.has(c)) this.byChar.set(c, items.filter((u) => u.literal === '' || u.literal[0] === c));
+    }
+  }
+
+  candidates(line: string): readonly T[] {
+    return this.byChar.get(line[0] ?? '') ?? this.open;
+  }
 }
 
 /** `AT+CIPSEND=0,5` → `AT+CIPSEND`; `AT+CREG?` → `AT+CREG`; `ATE0` → `ATE0`. */

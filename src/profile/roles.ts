@@ -28,11 +28,14 @@ export const ROLE_CONTRACTS: Record<Profile['family'], RoleContract> = {
 };
 
 /** Roles a receive mode or a socket mode the profile claims needs. */
-function conditionalRoles(profile: Profile): { field: string; role: string; because: string }[] {
-  const out: { field: string; role: string; because: string }[] = [];
+function conditionalRoles(profile: Profile): { field: string; role: string; because: string; script?: boolean }[] {
+  const out: { field: string; role: string; because: string; script?: boolean }[] = [];
   if (profile.socket.recvModes.includes('buffered') && !profile.commands.socketRead) out.push({ field: 'commands.socketRead', role: 'socketRead', because: 'socket.recvModes has "buffered"' });
   if ((profile.socket.modes ?? ['command', 'transparent']).includes('transparent') && !profile.commands.socketOpenTransparent && !profile.commands.transparentEnter) {
     out.push({ field: 'commands.socketOpenTransparent', role: 'socketOpenTransparent (or transparentEnter)', because: 'socket.modes has "transparent"' });
+  }
+  if ((profile.socket.modes ?? ['command', 'transparent']).includes('transparent') && !profile.scripts.netOpenTransparent?.length) {
+    out.push({ field: 'scripts.netOpenTransparent', role: 'netOpenTransparent', because: 'socket.modes has "transparent"', script: true });
   }
   return out;
 }
@@ -49,7 +52,7 @@ export function checkRoles(profile: Profile, file: string): void {
     }
   }
   for (const c of conditionalRoles(profile)) {
-    throw missing(file, c.field, `${c.because}, so the profile needs the "${c.role}" command role`);
+    throw missing(file, c.field, `${c.because}, so the profile needs the "${c.role}" ${c.script ? 'script' : 'command role'}`);
   }
 }
 

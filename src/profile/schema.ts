@@ -96,6 +96,10 @@ const CommandSpec = z
     timeoutMs: z.number().int().positive().optional(),
     /** Information line to capture; named groups become variables. */
     match: Regex.optional(),
+    /** The table that explains the `match` answer's code (a query's answer: `+CWMODE:1`, `STATUS:5`). */
+    table: z.string().optional(),
+    /** Which named group of `match` that table explains (default `code`). */
+    tableGroup: z.string().optional(),
     /** Extra final result codes for this command only (CONNECT for a transparent open, SEND OK...). */
     finals: z.array(ResultCode).optional(),
     /** The module answers with the '>' prompt, then takes data. */
@@ -131,10 +135,22 @@ const Quirk = z
         firmwareBelow: z.string().optional(),
       })
       .strict(),
-    commands: z.record(z.string(), CommandSpec.partial()).optional(),
+    /** Fields this firmware's commands have instead; `null` takes a field away (SIM7000's CIICR awaits no URC). */
+    commands: z.record(z.string(), CommandSpec.partial().extend({ awaitUrc: AwaitUrc.nullable().optional(), recoverWith: z.array(z.string()).nullable().optional() })).optional(),
     /** Chat scripts this firmware runs instead (SIM7000's CSTT/CIICR/CIFSR bring-up on a SIM7080 profile). */
     scripts: z.record(z.string(), z.array(z.string())).optional(),
-    socket: z.object({ maxSend: z.number().int().positive().optional() }).strict().optional(),
+    /**
+     * What this firmware's sockets lack or limit: a smaller send, fewer receive modes (ESP8266
+     * NonOS AT before 1.7 has no passive receive), fewer socket modes.
+     */
+    socket: z
+      .object({
+        maxSend: z.number().int().positive().optional(),
+        recvModes: z.array(z.enum(['push', 'buffered'])).min(1).optional(),
+        modes: z.array(z.enum(['command', 'transparent'])).min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

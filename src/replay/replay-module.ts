@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { printable } from '../decode/printable.js';
 import { sendRequestOf } from '../decode/send-request.js';
+import { listProfileIds, loadProfile } from '../profile/index.js';
 import { redactCommandLine } from '../trace/redact.js';
 import { autoConnect, packetLength, samePayload } from './mqtt-match.js';
 import { stepLabel, type ReplayScript, type ReplayStep, type Reply } from './script.js';
@@ -168,14 +169,47 @@ export class ReplayModule extends EventEmitter {
 
 /**
  * The module's send confirmation names the byte count, and a host checks it: when the host's
- * CONNECT has another length than the recorded one, confirm the host's count. SIMCom's
- * `+CIPSEND: <link>,<requested>,<confirmed>` and ESP-AT's `Recv <n> bytes`.
+ * CONNECT has another length than the recorded one, confirm the host's count. Which lines those
+ * are is profile data: the URCs of event `send-confirm` / `send-progress` and their byte-count
+ * groups (`len`, `req`, `cnf`), over every shipped profile (SIMCom's `+CIPSEND: <link>,<req>,<cnf>`,
+ * ESP-AT's `Recv <n> bytes`, SIM7080's `+CASEND: <cid>,<result>,<len>`).
  */
 function confirmLength(data: Buffer, from: number, to: number): Buffer {
   const text = data.toString('latin1');
-  const swap = (n: string) => (Number(n) === from ? String(to) : n);
-  const out = text
-    .replace(/^(\+CIPSEND: ?\d+,)(\d+),(\d+)/gm, (_all, head: string, req: string, cnf: string) => `${head}${swap(req)},${swap(cnf)}`)
-    .replace(/^Recv (\d+) bytes/gm, (_all, n: string) => `Recv ${swap(n)} bytes`);
-  return out === text ? data : Buffer.from(out, 'latin1');
+  const lines = text.split(/(\r?\n)/);
+  let changed = false;
+  for (let i = 0; i < lines.length; i += 2) {
+    const line = lines[i]!;
+    for (const re of confirmPatterns()) {
+      const m = re.exec(line);
+      if (!m?.indices?.groups) continue;
+      let out = line;
+      // Right to left, so earlier positions stay valid.
+      const spans = COUNT_GROUPS.map((g) => ({ g, at: m.indices!.groups![g] })).filter((x) => x.at && m.groups![x.g] === String(from)).sort((a, b) => b.at![0] - a.at![0]);
+      for (const { at } of spans) out = out.slice(0, at![0]) + String(to) + out.slice(at![1]);
+      if (out !== line) {
+        lines[i] = out;
+        changed = true;
+      }
+      break;
+    }
+  }
+  return changed ? Buffer.from(lines.join(''), 'latin1') : data;
+}
+
+const COUNT_GROUPS = ['len', 'req', 'cnf'];
+let confirms: RegExp[] | undefined;
+
+function confirmPatterns(): RegExp[] {
+  if (confirms) return confirms;
+  const seen = new Set<string>();
+  for (const id of listProfileIds()) {
+    for (const u of loadProfile(id).urcs) {
+      if (u.event !== 'send-confirm' && u.event !== 'send-progress') continue;
+      if (!COUNT_GROUPS.some((g) => u.pattern.includes(`(?<${g}>`))) continue;
+      seen.add(u.pattern);
+    }
+  }
+  confirms = [...seen].map((p) => new RegExp(p, 'd'));
+  return confirms;
 }

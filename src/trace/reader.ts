@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { TraceEvent, TraceHeader, TraceRecord } from './events.js';
 import { fromRecord, isTraceHeader, TRACE_VERSION } from './events.js';
+import { fastEvent } from './reader-fast.js';
 
 /** A trace file that is not a valid atbridge trace (the message names the line). */
 export class TraceFormatError extends Error {
@@ -55,28 +56,76 @@ export async function* readLines(stream: Readable): AsyncGenerator<string> {
   for await (const batch of readLineBatches(stream)) yield* batch;
 }
 
+/** The lines of one chunk: line i is `buf` from `starts[i]` to `ends[i]` (LF excluded). */
+export interface LineRanges {
+  buf: Buffer;
+  starts: number[];
+  ends: number[];
+}
+
+/**
+ * readLineBatches without decoding: each chunk's lines as byte ranges, so a reader can parse the
+ * bytes and make a string only of the lines that need one. A line cut by a chunk boundary comes
+ * out joined, in a buffer of its own.
+ */
+export async function* readLineRanges(stream: Readable): AsyncGenerator<LineRanges> {
+  let carry: Buffer | undefined;
+  for await (const piece of stream as AsyncIterable<Buffer | string>) {
+    const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+    let start = 0;
+    let lf = chunk.indexOf(LF);
+    if (carry !== undefined) {
+      if (lf < 0) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      const joined = Buffer.concat([carry, chunk.subarray(0, lf)]);
+      carry = undefined;
+      yield { buf: joined, starts: [0], ends: [joined.length] };
+      start = lf + 1;
+      lf = chunk.indexOf(LF, start);
+    }
+    const starts: number[] = [];
+    const ends: number[] = [];
+    while (lf >= 0) {
+      starts.push(start);
+      ends.push(lf);
+      start = lf + 1;
+      lf = chunk.indexOf(LF, start);
+    }
+    if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
+    if (starts.length > 0) yield { buf: chunk, starts, ends };
+  }
+  if (carry !== undefined && carry.length > 0) yield { buf: carry, starts: [0], ends: [carry.length] };
+}
+
 /** A trace read into memory: its header and events. */
 export interface TraceReadResult {
   header: TraceHeader | undefined;
   events: AsyncGenerator<TraceEvent>;
+  /**
+   * The same events a chunk of the file at a time: one await per chunk instead of one per event,
+   * for the hot loops of decode. Read either this or `events`, not both.
+   */
+  batches: AsyncGenerator<TraceEvent[]>;
 }
 
 /** Streams events from a JSONL trace (path or stream). The header, if any, is read first. */
 export async function readTrace(source: string | Readable): Promise<TraceReadResult> {
   const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 18 }) : source;
-  const batches = readLineBatches(stream);
-  let batch: string[] = [];
+  const lineBatches = readLineRanges(stream);
+  let batch: LineRanges = { buf: Buffer.alloc(0), starts: [], ends: [] };
   let at = 0;
   let lineNo = 0;
   let first: string | undefined;
   do {
-    while (at >= batch.length) {
-      const r = await batches.next();
+    while (at >= batch.starts.length) {
+      const r = await lineBatches.next();
       if (r.done) break;
       batch = r.value;
       at = 0;
     }
-    first = at < batch.length ? batch[at++] : undefined;
+    first = at < batch.starts.length ? batch.buf.toString('utf8', batch.starts[at], batch.ends[at++]) : undefined;
     lineNo++;
   } while (first !== undefined && first.trim() === '');
   let header: TraceHeader | undefined;
@@ -93,36 +142,85 @@ export async function readTrace(source: string | Readable): Promise<TraceReadRes
   }
   const firstLine = lineNo;
   const sessions = new SessionClock(header);
-  async function* events(): AsyncGenerator<TraceEvent> {
+  async function* batches(): AsyncGenerator<TraceEvent[]> {
     try {
-      if (pending) yield withLine(fromRecordAt(pending, firstLine), firstLine);
+      let out: TraceEvent[] = [];
+      if (pending) out.push(withLine(fromRecordAt(pending, firstLine), firstLine));
       for (;;) {
         // The lines of one chunk are read in a plain loop: one await per chunk, not per line.
-        while (at < batch.length) {
-          const line = batch[at++]!;
+        const { buf, starts, ends } = batch;
+        while (at < starts.length) {
+          const start = starts[at]!;
+          const end = ends[at++]!;
           lineNo++;
-          if (line.length === 0 || (line.charCodeAt(0) !== 0x7b && line.trim() === '')) continue;
-          const parsed = parseLine(line, lineNo);
-          if (isTraceHeader(parsed)) {
-            // A later session appended to the same file, or the next segment of a flight-recorder set.
-            const note = sessions.next(parsed);
-            if (note) yield withLine(note, lineNo);
+          if (start === end) continue;
+          // The common line shape straight from its bytes; any other line as a string, JSON.parse'd.
+          let event = buf[start] === 0x7b ? fastEvent(buf, start, end) : undefined;
+          if (event !== undefined) {
+            if (event.line === undefined) event.line = lineNo;
+            if (sessions.offset !== 0) event.t! += sessions.offset;
+            out.push(event);
+            if (out.length >= BATCH) {
+              yield out;
+              out = [];
+            }
             continue;
           }
-          const event = withLine(fromRecordAt(parsed as TraceRecord, lineNo), lineNo);
-          if (sessions.offset !== 0 && event.t !== undefined) event.t += sessions.offset;
-          yield event;
+          const line = buf.toString('utf8', start, end);
+          if (line.charCodeAt(0) !== 0x7b && line.trim() === '') continue;
+          try {
+            event = eventOf(line, lineNo, sessions);
+          } catch (err) {
+            // The events before a bad line still come out, as they did line by line.
+            if (out.length > 0) yield out;
+            throw err;
+          }
+          if (event) out.push(event);
         }
-        const r = await batches.next();
+        if (out.length > 0) {
+          yield out;
+          out = [];
+        }
+        const r = await lineBatches.next();
         if (r.done) return;
         batch = r.value;
         at = 0;
       }
     } finally {
-      await batches.return(undefined);
+      await lineBatches.return(undefined);
     }
   }
-  return { header, events: events() };
+  const all = batches();
+  return { header, events: flatten(all), batches: all };
+}
+
+/** The event a line holds (a header line: the note of a new session, or nothing). */
+function eventOf(line: string, lineNo: number, sessions: SessionClock): TraceEvent | undefined {
+  const parsed = parseLine(line, lineNo);
+  if (isTraceHeader(parsed)) {
+    // A later session appended to the same file, or the next segment of a flight-recorder set.
+    const note = sessions.next(parsed);
+    return note ? withLine(note, lineNo) : undefined;
+  }
+  const event = withLine(fromRecordAt(parsed as TraceRecord, lineNo), lineNo);
+  if (sessions.offset !== 0 && event.t !== undefined) event.t += sessions.offset;
+  return event;
+}
+
+/**
+ * Events per batch: enough that the await per batch costs nothing, few enough that a batch and
+ * what is made of it die young (a whole 256 KiB chunk's worth would outlive the scavenger and
+ * grow the old heap and the RSS).
+ */
+const BATCH = 64;
+
+/** The events of a stream of batches one by one. */
+export async function* flatten<T>(batches: AsyncGenerator<T[]>): AsyncGenerator<T> {
+  try {
+    for await (const batch of batches) yield* batch;
+  } finally {
+    await batches.return(undefined);
+  }
 }
 
 /**

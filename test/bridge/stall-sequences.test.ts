@@ -112,6 +112,21 @@ describe('stall sequences (issue 21), each with its own regression', () => {
     await delivers('after-idle-reset');
   }, 40_000);
 
+  it('the line is cut mid-payload, after the send prompt: the module left counting payload is brought back at once', async () => {
+    // Found by the soak: a bridge killed (or a line cut) after the module's '>' leaves the module
+    // taking every byte as payload; the next bring-up's AT probes vanished into it (14 s stalls).
+    const b = newBridge();
+    await startBridging(b, localPub, atRemote);
+    proxy.resetMidPayload(/>\s*$/, 10);
+    const big = 'x'.repeat(1000); // ~990 bytes left to count: 330 AT probes without the fix
+    const pending = localPub.publish('stall/mid-payload', big, { qos: 1 });
+    await until(() => proxy.midPayloadResets > 0, 'the line cut mid-payload', 10_000);
+    const ms = await delivers('after-mid-payload-cut');
+    expect(ms).toBeLessThan(RESUME_MS);
+    await until(() => atRemote.count(`stall/mid-payload ${big}`) > 0, 'the cut message resent and delivered', RESUME_MS);
+    await pending;
+  }, 40_000);
+
   it('the device is refused for a while (unplugged), then back: the bridge reopens it', async () => {
     const b = newBridge();
     await startBridging(b, localPub, atRemote);

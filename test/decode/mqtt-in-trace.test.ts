@@ -62,6 +62,24 @@ describe('MQTT decoded from socket data in a JSONL trace', () => {
     expect(entries.filter((e) => e.kind === 'final').map((e) => e.outcome)).toEqual(['ok', 'ok']);
   });
 
+  it('a data-mode open answered OK, then CONNECT (SIM7080 CASWITCH, SIM800 CIPSTART in CIPMODE=1): socket data from the CONNECT on, no state notes needed', async () => {
+    const connect = gen({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'gw-2', clean: true, keepalive: 60 });
+    const connack = gen({ cmd: 'connack', returnCode: 0, sessionPresent: false });
+    for (const [profile, open] of [['sim7080', 'AT+CASWITCH=0,1'], ['sim800', 'AT+CIPSTART="TCP","10.0.0.1",1883']] as const) {
+      const events: TraceEvent[] = [
+        { t: 0, dir: 'tx', data: latin(`${open}\r`) },
+        { t: 2, dir: 'rx', data: latin('\r\nOK\r\n') },
+        { t: 40, dir: 'rx', data: latin('\r\nCONNECT\r\n') },
+        { t: 41, dir: 'tx', data: connect },
+        { t: 60, dir: 'rx', data: connack },
+      ];
+      const { entries } = await decodeAll(tempFile(`${profile}.jsonl`, trace(events, profile)));
+      expect(entries.find((e) => e.text === 'CONNECT')).toMatchObject({ kind: 'final', outcome: 'connect' });
+      const mqtt = entries.flatMap((e) => (e.mqtt ?? []).map((p) => `${e.dir} ${p.type} ${e.socket?.via}`));
+      expect(mqtt).toEqual(['tx CONNECT transparent', 'rx CONNACK transparent']);
+    }
+  });
+
   it('HTTP through the socket is shown as data, not mistaken for MQTT', async () => {
     const events: TraceEvent[] = [{ t: 0, dir: 'rx', data: latin('\r\n+IPD,0,18:GET / HTTP/1.1\r\n\r\n') }];
     const { entries } = await decodeAll(tempFile('http.jsonl', trace(events, 'esp-at')));

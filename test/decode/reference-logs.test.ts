@@ -16,8 +16,8 @@ describe('every reference log imports and decodes, with the right profile guesse
   it.each(files)('%s', async (file) => {
     const { entries, profile, format } = await decode(file);
     expect(format).toBe('transcript');
-    // The SIM800/SIM7000 logs among them are read with the 3GPP base (no profile of their own).
-    expect(profile).toMatch(file.startsWith('sim7600') ? /^(?:sim7600|3gpp-sim800|3gpp-sim7080)$/ : /^esp-at$/);
+    // The A7670, SIM800 and SIM7000 logs among them are read with their own family's profile.
+    expect(profile).toMatch(file.startsWith('sim7600') ? /^(?:sim7600|a76xx|sim800|sim7080)$/ : /^(?:esp-at|esp8266-at1)$/);
     expect(entries.length).toBeGreaterThan(3);
   });
 });

@@ -74,6 +74,34 @@ describe('doctor --log rules over trace events', () => {
     expect(await ids([rx('\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\nSMS DONE\r\n\r\nPB DONE\r\n'), ...session], 'sim7600')).toEqual([]);
   });
 
+  it('TLS sockets count as sockets: +CCHOPEN / +QSSLOPEN with an error code is socket-open-failed', async () => {
+    expect(await ids([tx('AT+CCHOPEN=0,"example.com",8883,2\r'), rx('\r\nOK\r\n'), rx('\r\n+CCHOPEN: 0,4\r\n')], 'a76xx')).toEqual(['socket-open-failed:error']);
+    expect(await ids([tx('AT+QSSLOPEN=1,1,4,"example.com",443,0\r'), rx('\r\nOK\r\n'), rx('\r\n+QSSLOPEN: 4,-1\r\n')], 'quectel')).toEqual(['socket-open-failed:error']);
+  });
+
+  it('an open whose arguments the firmware refuses (Link type ERROR) is command-rejected, not socket-open-failed', async () => {
+    expect(await ids([tx('AT+CIPSTART="SSL","example.com",443\r\n'), rx('\r\nLink type ERROR\r\n\r\nERROR\r\n')], 'esp-at')).toEqual(['command-rejected:warning']);
+    expect(await ids([tx('AT+CIPSTART="TCP","example.com",80\r\n'), rx('\r\nDNS Fail\r\n\r\nERROR\r\n')], 'esp-at')).toEqual(['socket-open-failed:error']);
+  });
+
+  it('a command refused, then the same command answered OK: the refusal passed, no command-rejected', async () => {
+    expect(await ids([tx('AT+CGATT=1\r'), rx('\r\nERROR\r\n'), tx('AT+CGATT=1\r'), rx('\r\nOK\r\n')], 'sim7600')).toEqual([]);
+    expect(await ids([tx('AT+CGATT=1\r'), rx('\r\nERROR\r\n'), tx('AT+CGATT?\r'), rx('\r\n+CGATT: 0\r\n\r\nOK\r\n')], 'sim7600')).toEqual(['command-rejected:warning']);
+  });
+
+  it("the module's side alone (no command in the log): its ERRORs are command-rejected", async () => {
+    expect(await ids([rx('\r\nready\r\n'), rx('\r\nOK\r\n'), rx('\r\nERROR\r\n'), rx('\r\nOK\r\n'), rx('\r\nERROR\r\n')], 'esp-at')).toEqual(['command-rejected:error']);
+    expect(await ids([rx('\r\nready\r\n'), rx('\r\nOK\r\n'), rx('\r\nOK\r\n')], 'esp-at')).toEqual([]);
+  });
+
+  it('a banner after the host program says it restarts the module (no command for it in the log) is expected', async () => {
+    const session = [tx('AT\r'), rx('\r\nOK\r\n'), ...Array.from({ length: 9 }, () => [tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')]).flat()];
+    expect(await ids([...session, rx('Initializing modem...\r\n'), tx('AT\r'), rx('\r\nRDY\r\n\r\nSMS DONE\r\n'), tx('AT\r'), rx('\r\nOK\r\n')], 'sim7600')).toEqual([]);
+    // Without that print, or a person's sentence about it, the banner is a restart.
+    expect(await ids([...session, tx('AT\r'), rx('\r\nRDY\r\n')], 'sim7600')).toEqual(['module-rebooted:warning']);
+    expect(await ids([...session, rx('then the module restarts when I send data\r\n'), tx('AT\r'), rx('\r\nRDY\r\n')], 'sim7600')).toEqual(['module-rebooted:warning']);
+  });
+
   it('unanswered commands: no-response; a +CIPEVENT: network-closed; SEND FAIL: send-failed', async () => {
     expect(await ids([tx('AT\r'), tx('AT\r'), tx('AT\r')], 'sim7600')).toEqual(['no-response:error']);
     expect(await ids([tx('AT\r'), rx('\r\nOK\r\n'), rx('\r\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\r\n')], 'sim7600')).toEqual(['network-closed:error']);

@@ -54,10 +54,11 @@ function firmwareOf(id: string): Record<string, unknown> {
   return firmware && p.family === 'wifi' ? { firmware } : {};
 }
 
-function modesOf(id: string): Mode[] {
-  const p = getProfile(id);
-  const modes: Mode[] = p.data.socket.recvModes.map((recvMode) => ({ name: `command/${recvMode}`, transparent: false, recvMode }));
-  if ((p.data.socket.modes ?? ['command', 'transparent']).includes('transparent')) modes.push({ name: 'transparent', transparent: true, recvMode: 'push' });
+/** The modes the profile offers the firmware the emulated module reports (SIM7000's quirk has no transparent mode). */
+function modesOf(id: string, firmware?: string): Mode[] {
+  const p = getProfile(id, firmware);
+  const modes: Mode[] = p.recvModes.map((recvMode) => ({ name: `command/${recvMode}`, transparent: false, recvMode }));
+  if (p.socketModes.includes('transparent')) modes.push({ name: 'transparent', transparent: true, recvMode: 'push' });
   return FULL ? modes : modes.slice(0, 1);
 }
 
@@ -139,7 +140,7 @@ for (const { id, profile, dialect } of families) {
   const suite = dialect ? describe : describe.skip;
   const label = dialect ? id : `${id} (skipped: no emulator dialect for "${id}" in src/emulator/dialects.ts yet)`;
   suite(label, () => {
-    for (const mode of modesOf(profile)) {
+    for (const mode of modesOf(profile, dialect?.firmware)) {
       describe(mode.name, () => {
         it('brings up, identifies the family and echoes 64 KiB byte-exact', async () => {
           await withFront(id, '', async (front) => {
@@ -186,13 +187,12 @@ for (const { id, profile, dialect } of families) {
     it(needsApn ? 'without --apn: refused at AT+CIICR (it needs AT+CSTT first)' : 'without --apn: comes up on the default context', async () => {
       await withFront(id, '', async (front) => {
         const opening = openModemSession(
-          { device: front.address, profile: 'auto', baud: 115200, transparent: false, recvMode: modesOf(profile)[0]!.recvMode, wifiSsid: WIFI.wifiSsid, wifiPassword: WIFI.wifiPassword },
+          { device: front.address, profile: 'auto', baud: 115200, transparent: false, recvMode: modesOf(profile, dialect?.firmware)[0]!.recvMode, wifiSsid: WIFI.wifiSsid, wifiPassword: WIFI.wifiPassword },
           { backoff: { baseMs: 50, capMs: 200 } },
         );
         if (needsApn) {
-          // SIM800 adds "could not open the data network" and the --apn hint; SIM7000's quirk script has no
-          // netOpen role, so its error is the bare command's (a gap, see README).
-          await expect(opening).rejects.toThrow(/AT\+CIICR: ERROR/);
+          // Both name the failed open and hint at --apn (SIM7000's quirk gives its netOpen role AT+CIICR).
+          await expect(opening).rejects.toThrow(/^could not open the data network: AT\+CIICR: ERROR/);
           return;
         }
         const s = await opening;
@@ -291,7 +291,7 @@ for (const { id, profile, dialect } of families) {
       const faults: Fault[] = [{ kind: 'network-lost' }, { kind: 'registration-lost', ms: 1500 }, { kind: 'busy', ms: 1000 }];
       it.each(faults.map((f) => [f.kind, f] as const))('recovers from %s and carries data again', async (_kind, fault) => {
         await withFront(id, '', async (front) => {
-          await withSession(front, modesOf(profile)[0]!, async (s) => {
+          await withSession(front, modesOf(profile, dialect?.firmware)[0]!, async (s) => {
             const first = await s.connect('127.0.0.1', echo.port);
             first.on('error', () => undefined);
             let closed = false;
@@ -312,7 +312,7 @@ for (const { id, profile, dialect } of families) {
     if (FULL) {
       it.each(['peer-close', 'reboot'] as const)('recovers from %s and connects again', async (kind) => {
         await withFront(id, '', async (front) => {
-          await withSession(front, modesOf(profile)[0]!, async (s) => {
+          await withSession(front, modesOf(profile, dialect?.firmware)[0]!, async (s) => {
             const first = await s.connect('127.0.0.1', echo.port);
             const gone = new Promise<void>((resolve) => first.once('close', () => resolve()));
             first.on('error', () => undefined);

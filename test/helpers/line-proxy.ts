@@ -20,12 +20,22 @@ export interface LineProxy {
   accept(): Promise<void>;
   /** Resets the line the next time the host sends bytes matching `pattern` (once). */
   resetWhenHostSends(pattern: RegExp, then?: () => void): void;
+  /**
+   * The next time the module says `prompt` (a send's '>'), lets only the first `keep` bytes of
+   * what the host sends next reach the module, then resets the line (once): the module is left
+   * waiting for the rest of a payload, as when the host program is killed mid-write.
+   */
+  resetMidPayload(prompt: RegExp, keep: number): void;
+  /** Resets done by resetMidPayload so far. */
+  readonly midPayloadResets: number;
   close(): Promise<void>;
 }
 
 export async function startLineProxy(target: { host: string; port: number }): Promise<LineProxy> {
   const pairs = new Set<{ host: net.Socket; module: net.Socket }>();
   let armed: { pattern: RegExp; then: (() => void) | undefined } | undefined;
+  let midPayload: { prompt: RegExp; keep: number; prompted: boolean } | undefined;
+  let midPayloadResets = 0;
   let connections = 0;
   let port = 0;
   const onConnection = (host: net.Socket) => {
@@ -44,8 +54,18 @@ export async function startLineProxy(target: { host: string; port: number }): Pr
     module.on('error', drop);
     host.on('close', drop);
     module.on('close', drop);
-    module.on('data', (chunk) => host.write(chunk));
+    module.on('data', (chunk) => {
+      if (midPayload && midPayload.prompt.test(chunk.toString('latin1'))) midPayload.prompted = true;
+      host.write(chunk);
+    });
     host.on('data', (chunk) => {
+      if (midPayload?.prompted) {
+        const { keep } = midPayload;
+        midPayload = undefined;
+        midPayloadResets++;
+        module.write(chunk.subarray(0, keep), () => resetAll());
+        return;
+      }
       if (armed && armed.pattern.test(chunk.toString('latin1'))) {
         const { then } = armed;
         armed = undefined;
@@ -94,6 +114,12 @@ export async function startLineProxy(target: { host: string; port: number }): Pr
     },
     resetWhenHostSends(pattern, then) {
       armed = { pattern, then };
+    },
+    resetMidPayload(prompt, keep) {
+      midPayload = { prompt, keep, prompted: false };
+    },
+    get midPayloadResets() {
+      return midPayloadResets;
     },
     async close() {
       resetAll();

@@ -158,7 +158,8 @@ describe('interceptty, logic-analyzer CSV and raw importers', () => {
 
   it('Logic 1 export, one channel of hex values', async () => {
     const { entries, profile } = await decodeAll(`${CAPTURES}logic1-sim7600-creg-searching.csv`);
-    expect(profile).toBe('sim7600');
+    // Only words every cellular family says (AT+CREG?, +CREG): read with the 3GPP base.
+    expect(profile).toBe('3gpp-base');
     expect(find(entries, '+CREG: 0,2')).toMatchObject({ meaning: 'not registered, searching' });
   });
 
@@ -227,6 +228,13 @@ describe('transcript styles as people paste them', () => {
     const out = await transcript('>> AT\n<< OK\n--> ATI\n<-- SIMCOM\n» AT+GMR\n« OK\nAT> AT+RST\nAT< OK\n');
     expect(out.map((e) => e.dir)).toEqual(['tx', 'rx', 'tx', 'rx', 'tx', 'rx', 'tx', 'rx']);
     expect(out[5]!.text).toBe('OK\r\n');
+  });
+
+  it("Adafruit's ---> / <--- debug prints, also inside a Markdown quote", async () => {
+    const out = await transcript("> ---> AT\n> <--- b'AT\\r\\n\\r\\nOK\\r\\n'\n> ---> AT+GMR\n> <--- b''\n---> AT+CIPCLOSE\n<--- CLOSE OK\n");
+    expect(out.filter((e) => e.dir === 'tx').map((e) => e.text)).toEqual(['AT\r\n', 'AT+GMR\r\n', 'AT+CIPCLOSE\r\n']);
+    expect(out.filter((e) => e.dir === 'rx').map((e) => e.text).join('')).toContain('OK\r\n');
+    expect(out.at(-1)).toEqual({ dir: 'rx', text: 'CLOSE OK\r\n' });
   });
 
   it('serial assistant: [time] with send/receive markers; times become ms since the first', async () => {

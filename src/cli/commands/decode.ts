@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { once } from 'node:events';
 import { decodeCapture } from '../../decode/decode-capture.js';
-import { entryJson, formatEntry } from '../../decode/format-entry.js';
-import { ProgressBar } from '../../decode/progress.js';
-import { describeGuess } from '../../decode/family.js';
+import { writeTimeline } from '../../decode/write-timeline.js';
 import { listProfileIds } from '../../profile/index.js';
 import { CAPTURE_FORMATS, RAW_DIRECTIONS, type CaptureFormat } from '../../trace/import/index.js';
 import { action, intOption } from '../run.js';
@@ -53,31 +50,7 @@ export default function register(program: Command): void {
           ...(opts.interface !== undefined ? { usbInterface: opts.interface } : {}),
           ...(named ? { profile: named } : {}),
         });
-        const { capture, profile } = decoded;
-        const out = process.stdout;
-        const bar = ProgressBar.wanted(capture.size) ? new ProgressBar(capture.size!) : undefined;
-        if (opts.json) await write(out, `${JSON.stringify({ type: 'decode', file, format: capture.format, profile: profile.id, ...(decoded.family ? { family: decoded.family.id, familyWhy: decoded.family.why } : {}) })}\n`);
-        else await write(out, `# ${file}: ${capture.format}, profile ${profile.id}${named ? '' : ' (guessed)'}\n${named || capture.format === 'jsonl' ? '' : `# ${describeGuess(decoded.family, profile.id)}\n`}`);
-        const format = opts.json ? entryJson : formatEntry;
-        let count = 0;
-        let text = '';
-        for await (const batch of decoded.batches) {
-          for (const entry of batch) text += `${format(entry)}\n`;
-          count += batch.length;
-          if (count >= 256) {
-            await write(out, text);
-            text = '';
-            count = 0;
-            bar?.update(capture.bytesRead());
-          }
-        }
-        await write(out, text);
-        bar?.done();
+        await writeTimeline(decoded, process.stdout, { file, json: opts.json, named: named !== undefined, progress: true });
       }),
     );
-}
-
-/** Writes and waits when the pipe is full, so a slow reader never makes memory grow. */
-async function write(out: NodeJS.WriteStream, text: string): Promise<void> {
-  if (text.length > 0 && !out.write(text)) await once(out, 'drain');
 }

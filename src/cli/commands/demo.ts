@@ -18,7 +18,7 @@ export default function register(program: Command): void {
     .command('demo')
     .description('no hardware needed: an embedded broker, an emulated module, MQTT through its socket, the serial conversation decoded live')
     .option('--profile <id>', 'sim7600 or esp-at', 'sim7600')
-    .option('--transparent', 'carry MQTT in transparent mode instead of AT+CIPSEND')
+    .option('--transparent', 'carry MQTT in transparent mode instead of one send command per write')
     .option('--baud <rate>', 'emulated UART rate', intOption('--baud', 9600, 3_000_000), 115200)
     .option('--no-pacing', 'do not pace bytes at the line rate (faster, less real)')
     .option('--quiet', 'only the summary')

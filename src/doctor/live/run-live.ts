@@ -7,8 +7,10 @@ import { autoCandidates, identifyModule } from '../../modem/identify.js';
 import { probeAtTimes, sleep } from '../../modem/probe.js';
 import { runCommand } from '../../modem/run-command.js';
 import { COMMON_RATES } from '../../modem/sync.js';
-import { getProfile, type ModuleProfile, type Vars } from '../../profile/index.js';
+import { joinFailureOf } from '../../modem/join.js';
+import { commandName, getProfile, type ModuleProfile, type Vars } from '../../profile/index.js';
 import type { TraceEvent } from '../../trace/events.js';
+import { redactCommandLine } from '../../trace/redact.js';
 import { openDevice, type OpenedDevice } from '../../transport/open-device.js';
 import { TappedLink } from '../../transport/tap.js';
 import { analyzeEvents } from '../analyze.js';
@@ -207,13 +209,13 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     }
     if (baud !== firstBaud && options.baud !== 'auto') {
       reporter.fail('baud', `the module answers at ${baud} baud, not at ${firstBaud}`,
-        finding('baud-mismatch', `configured ${firstBaud} baud, but the module answers at ${baud}`, [reporter.evidence(`scan: OK at ${baud}`)], { fix: `use --baud ${baud}, or set the module back with AT+IPREX / AT+UART_DEF` }));
+        finding('baud-mismatch', `configured ${firstBaud} baud, but the module answers at ${baud}`, [reporter.evidence(`scan: OK at ${baud}`)], { fix: `use --baud ${baud}, or set the module back with ${rateCommand(startProfile, firstBaud)}` }));
     } else if (baud !== firstBaud) {
       // Found by the scan: a program that assumes the usual rate will see garbage or silence.
       reporter.warn('baud', `AT → OK at ${baud} baud (8N1), not at the usual ${firstBaud}`,
         finding('baud-mismatch', `the module answers at ${baud} baud, not at the usual ${firstBaud}`, [reporter.evidence(`scan: OK at ${baud}`)], {
           severity: 'warning',
-          fix: `set your program to ${baud} baud (atbridge: --baud ${baud}), or set the module back with ${startProfile.family === 'cellular' ? 'AT+IPREX=' : 'AT+UART_DEF='}${firstBaud}${startProfile.family === 'cellular' ? '' : ',8,1,0,0'}`,
+          fix: `set your program to ${baud} baud (atbridge: --baud ${baud}), or set the module back with ${rateCommand(startProfile, firstBaud)}`,
         }));
     } else {
       reporter.pass('baud', `AT → OK at ${baud} baud (8N1)`);
@@ -346,7 +348,8 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
       for (const step of steps) await runCommand(channel, profile, step, vars, { optional: step !== open });
       reporter.pass('network', `${profile.command(open ?? 'netOpen').send.replace(/^AT\+?/i, '').replace(/[=?].*$/, '')}: data network open`);
     } catch (err) {
-      return reporter.fail('network', `NETOPEN failed: ${errorMessage(err)}`, finding('netopen-failed', `AT+NETOPEN failed: ${errorMessage(err)}`, [reporter.evidence(errorMessage(err))]));
+      const name = commandName(profile.command(open ?? 'netOpen').send);
+      return reporter.fail('network', `${name.replace(/^AT\+?/i, '')} failed: ${errorMessage(err)}`, finding('netopen-failed', `${name} failed: ${errorMessage(err)}`, [reporter.evidence(errorMessage(err))]));
     }
     await after('network');
     return true;
@@ -358,17 +361,21 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     const current = status.groups.ssid;
     if (options.wifiSsid === undefined) {
       if (current) reporter.pass('wifi', `on "${current}" (RSSI ${status.groups.rssi ?? '?'} dBm)`);
-      else return reporter.fail('wifi', 'not on any Wi-Fi network and no --wifi-ssid given', finding('wifi-join-failed', 'the module is not on Wi-Fi and no network was given to join', [reporter.evidence('AT+CWJAP? → no AP')], { severity: 'warning', fix: 'pass --wifi-ssid NAME and --wifi-password (or ATBRIDGE_WIFI_PASSWORD)' }));
+      else return reporter.fail('wifi', 'not on any Wi-Fi network and no --wifi-ssid given', finding('wifi-join-failed', 'the module is not on Wi-Fi and no network was given to join', [reporter.evidence(`${profile.command('wifiStatus').send} → no AP`)], { severity: 'warning', fix: 'pass --wifi-ssid NAME and --wifi-password (or ATBRIDGE_WIFI_PASSWORD)' }));
     } else if (current !== options.wifiSsid) {
       const res = await channel.send(profile.fill(profile.command('wifiJoin').send, vars), { timeoutMs: 20_000 }).catch((err: unknown) => err);
       if (!(res instanceof Error) && (res as { ok: boolean }).ok) {
         reporter.pass('wifi', `joined "${options.wifiSsid}"`);
       } else {
         const lines = res instanceof Error ? [] : (res as { lines: string[] }).lines;
-        const code = lines.map((l) => /^\+CWJAP:(\d)$/.exec(l.trim())?.[1]).find(Boolean);
-        const id = code === '1' ? 'wifi-join-timeout' : code === '2' ? 'wifi-wrong-password' : code === '3' ? 'wifi-ap-not-found' : 'wifi-join-failed';
-        const meaning = profile.explain('cwjap', code);
-        return reporter.fail('wifi', `joining "${options.wifiSsid}" failed${code ? `: +CWJAP:${code} (${meaning})` : ''}`, finding(id, `joining Wi-Fi "${options.wifiSsid}" failed${code ? `: +CWJAP:${code} (${meaning})` : ''}`, [reporter.evidence(`AT+CWJAP="${options.wifiSsid}","****" → ${lines.join(' | ') || errorMessage(res)}`)]));
+        // The profile's join-error URC carries the reason code; its table says what the code means.
+        const hit = lines.map((l) => ({ line: l.trim(), urc: profile.matchUrc(l.trim()) })).find((h) => h.urc?.spec.event === 'wifi-join-error');
+        const meaning = profile.explain(hit?.urc?.spec.table, hit?.urc?.groups.code);
+        const kind = joinFailureOf(meaning);
+        const id = kind === 'timeout' ? 'wifi-join-timeout' : kind === 'wrong-password' ? 'wifi-wrong-password' : kind === 'ap-not-found' ? 'wifi-ap-not-found' : 'wifi-join-failed';
+        const why = hit ? `: ${hit.line}${meaning ? ` (${meaning})` : ''}` : '';
+        const sent = redactCommandLine(profile.fill(profile.command('wifiJoin').send, vars));
+        return reporter.fail('wifi', `joining "${options.wifiSsid}" failed${why}`, finding(id, `joining Wi-Fi "${options.wifiSsid}" failed${why}`, [reporter.evidence(`${sent} → ${lines.join(' | ') || errorMessage(res)}`)]));
       }
     } else {
       reporter.pass('wifi', `already on "${current}"`);
@@ -413,3 +420,10 @@ const CPIN_STATES = /^(?:READY|SIM PIN2?|SIM PUK2?|PH-(?:SIM|FSIM|NET|NETSUB|SP|
 
 /** Ids the byte rules may add to a live run (the checks own the rest: a deliberate probe's ERROR is not a finding). */
 const LIVE_RULE_IDS = new Set(['module-rebooted', 'module-busy', 'peer-closed', 'network-closed', 'wifi-disconnected']);
+
+/** The command that sets the module's rate back, as its profile writes it (stored in flash where the profile says how). */
+function rateCommand(profile: ModuleProfile, baud: number): string {
+  const change = profile.data.baudChange;
+  if (!change) return `the module's rate command (${baud} baud)`;
+  return profile.fill(change.persist ?? change.command, { baud });
+}

@@ -1,6 +1,8 @@
 import type { ClassifiedEvent } from '../classify-events.js';
-import type { Rule } from '../engine.js';
+import { commandName } from '../../profile/index.js';
+import type { Conversation as EngineConversation, Rule } from '../engine.js';
 import { finalCode, finalOutcome, trimmed } from './text.js';
+import { netOpenWords, resultCode } from './profile-words.js';
 
 type SimProblem = 'missing' | 'pin' | 'busy' | 'failure' | 'unknown';
 
@@ -47,7 +49,9 @@ export function simRule(): Rule {
     finish(c) {
       const later = readyAfter ? ' (it reported READY later)' : '';
       const sev = readyAfter ? 'warning' : 'error';
-      const missing = seen.get('missing');
+      // "Not inserted" (or busy) and then +CPIN: READY is the SIM being read after power-on (a
+      // Quectel answers CME 10, then 14, then READY): the SIM is there.
+      const missing = readyAfter ? undefined : seen.get('missing');
       if (missing) c.add('sim-missing', `the module says no SIM is inserted (${trimmed(missing[0]!)})${later}`, missing.slice(0, 4), { severity: sev });
       const failure = seen.get('failure');
       if (failure) c.add('sim-failure', `the SIM failed (${trimmed(failure[0]!)})${later}`, failure.slice(0, 4), { severity: sev });
@@ -143,36 +147,54 @@ export function registrationRule(): Rule {
   };
 }
 
-/** AT+NETOPEN failures and a data network that drops: netopen-failed, network-closed. */
+const DETACH = /^AT\+(?:CGATT=0|CGACT=0|CFUN=[04])\b/i;
+
+/** The command in flight, or the one just answered, closes the data network (or the host reset the module). */
+function hostClosing(c: EngineConversation): boolean {
+  const netClose = c.profile.data.commands.netClose?.send;
+  const closeName = netClose ? commandName(netClose) : undefined;
+  return c.afterHostReset || [c.current, c.recent.at(-1)].some((ex) => ex !== undefined && (DETACH.test(ex.command) || (closeName !== undefined && ex.name === closeName)));
+}
+
+/**
+ * A data network open that fails and a data network that drops: netopen-failed, network-closed.
+ * The open/close commands and their numeric result URCs are the profiles' `netOpen`/`netClose`
+ * roles (SIMCom's AT+NETOPEN → `+NETOPEN: <err>`), see profile-words.ts.
+ */
 export function networkRule(): Rule {
+  const words = netOpenWords();
   const failed: ClassifiedEvent[] = [];
   const dropped: ClassifiedEvent[] = [];
   let inNetClose = false;
   return {
     name: 'network',
     onEvent(e, c) {
-      inNetClose = c.current !== undefined && /^AT\+NETCLOSE$/i.test(c.current.command);
+      inNetClose = c.current !== undefined && words.close.test(c.current.command);
       if (e.dir !== 'rx') return;
       const text = trimmed(e);
-      const netopen = /^\+NETOPEN: ?(\d+)$/.exec(text);
-      // `+NETOPEN: 1` answering AT+NETOPEN? is the state (open), not an error code.
-      if (netopen && netopen[1] !== '0' && !/^AT\+NETOPEN\?$/i.test(e.command ?? '')) failed.push(e);
-      if (e.classified?.urc?.event === 'network-lost') dropped.push(e);
-      else if (/^\+NETCLOSE: ?\d+$/.test(text) && !inNetClose && !/^AT\+NETCLOSE$/i.test(c.recent.at(-1)?.command ?? '')) dropped.push(e);
+      const code = resultCode(words.openResult, text);
+      // The open's result code answering the state query is the state (1 = open), not an error code.
+      if (code !== undefined && code !== '0' && !words.stateQuery.test(e.command ?? '')) failed.push(e);
+      // The data network closing because the host closed it (the profile's netClose command, a
+      // 27.007 detach or deactivation, a reset) is the answer to that, not a drop.
+      if (e.classified?.urc?.event === 'network-lost' && !hostClosing(c)) dropped.push(e);
+      else if (resultCode(words.closeResult, text) !== undefined && !inNetClose && !words.close.test(c.recent.at(-1)?.command ?? '')) dropped.push(e);
     },
     onExchange(ex) {
-      if (/^AT\+NETOPEN$/i.test(ex.command) && finalOutcome(ex.final) === 'error') {
+      if (words.open.test(ex.command) && finalOutcome(ex.final) === 'error') {
         ex.explained = true;
-        if (!ex.replies.some((r) => /Network is already opened/i.test(r.text))) failed.push(ex.final!);
+        if (!ex.replies.some((r) => words.alreadyOpen.some((re) => re.test(trimmed(r))))) failed.push(ex.final!);
       }
-      // Closing a network that was not open (+NETCLOSE: 2 / ERROR) is the usual "clean start" idiom.
-      if (/^AT\+NETCLOSE$/i.test(ex.command)) ex.explained = true;
+      // Closing a network that was not open (a non-zero close result / ERROR) is the usual "clean start" idiom.
+      if (words.close.test(ex.command)) ex.explained = true;
     },
     finish(c) {
       if (failed.length > 0) {
-        const code = /^\+NETOPEN: ?(\d+)$/.exec(trimmed(failed[0]!))?.[1];
-        const meaning = code ? c.explain(code, 'tcpip') : undefined;
-        c.add('netopen-failed', `AT+NETOPEN failed ${failed.length} time${failed.length > 1 ? 's' : ''} (${trimmed(failed[0]!)}${meaning ? `: ${meaning}` : ', no cause given'})`, failed.slice(0, 4));
+        const first = failed[0]!;
+        const code = resultCode(words.openResult, trimmed(first));
+        const meaning = code ? c.explain(code, words.table ?? '') : undefined;
+        const what = (first.command && words.open.test(first.command) ? first.command : words.openFor(trimmed(first))) ?? 'opening the data network';
+        c.add('netopen-failed', `${what} failed ${failed.length} time${failed.length > 1 ? 's' : ''} (${trimmed(first)}${meaning ? `: ${meaning}` : ', no cause given'})`, failed.slice(0, 4));
       }
       if (dropped.length > 0) c.add('network-closed', `the data network dropped (${trimmed(dropped[0]!)})`, dropped.slice(0, 4));
     },

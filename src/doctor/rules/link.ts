@@ -1,6 +1,8 @@
 import type { ClassifiedEvent } from '../classify-events.js';
 import type { Exchange, Rule } from '../engine.js';
 import { finalCode, finalOutcome, isBusyLine, isGarbage, trimmed } from './text.js';
+import { sendRequestOf } from '../../decode/send-request.js';
+import { isShippedUrc, shippedClosedLines } from '../../profile/shipped.js';
 
 /**
  * Commands that got no byte back (or only their own echo: the module's UART loops the line back
@@ -36,7 +38,10 @@ export function noResponseRule(): Rule {
       if (hostSays.length >= 2 && run.length < 2) {
         c.add('no-response', `the host program says the module did not answer (${hostSays.length} times: ${trimmed(hostSays[0]!)})${c.answeredAny ? '' : ' and no answer appears in the log'}`,
           [...hostSays.slice(0, 3), ...run.slice(0, 3).map((e) => e.start)], { severity: 'error' });
-      } else if (run.length >= 2 || (run.length >= 1 && !c.answeredAny)) {
+      // One command met by silence is not a silent module: a pasted excerpt often ends on the
+      // command a person typed or quoted, and a host whose module is silent asks again. It counts
+      // alone only when the module looped it back (its echo, then nothing).
+      } else if (run.length >= 2 || (run.length === 1 && !c.answeredAny && run[0]!.replies.length > 0)) {
         const never = !c.answeredAny;
         c.add('no-response', `${run.length} command${run.length > 1 ? 's' : ''} got no answer at all${never ? ' (the module never answered)' : ` (last: ${run.at(-1)!.command})`}`,
           run.slice(0, 6).map((e) => e.start), { severity: never || run.length >= 3 ? 'error' : 'warning' });
@@ -112,10 +117,14 @@ export function rebootRule(): Rule {
       const text = trimmed(e);
       if (BOOT_FAILED.test(text)) broken.push(e);
       const panic = c.profile.family === 'wifi' && ESP_PANIC.test(text);
-      const marker = panic || e.classified?.reboot || e.classified?.urc?.event === 'boot' || e.classified?.urc?.event === 'init-done';
+      // A boot-class URC that is not a banner line (+CFUN: 1 reports the radio's level: also when
+      // it switches on after power-on while the host already talks) is no restart by itself.
+      const bootUrc = e.classified?.urc?.event === 'boot' && (e.classified.reboot === true || BOOT_START.test(text));
+      const marker = panic || e.classified?.reboot || bootUrc || e.classified?.urc?.event === 'init-done';
       if (!marker) return;
       const start = panic || BOOT_START.test(text);
-      if (!c.answeredAny || c.afterHostReset) {
+      if (!c.answeredAny || c.afterHostReset || c.bannerExpected) {
+        c.hostRestartAtCommand = -100; // that banner came
         powerOnSeen = true;
         bootAtCommand = c.commands;
         return;
@@ -131,7 +140,7 @@ export function rebootRule(): Rule {
       if (broken.length > 0) {
         c.add('module-rebooted', 'the module\'s firmware did not start (boot says MEM CHECK FAIL / invalid)', broken.slice(0, 4), {
           severity: 'error',
-          fix: 'reflash the AT firmware with the flash size and layout that match this module (esptool: --flash_size), then AT+RESTORE',
+          fix: 'reflash the AT firmware with the flash size and layout that match this module (esptool: --flash_size), then restore its factory settings',
         });
       }
       if (reboots.length > 0) {
@@ -210,11 +219,11 @@ export function transparentRule(): Rule {
       if (cellularConnect || /^CONNECT \d+$/.test(text)) {
         transparent = true;
         enteredBy = e;
-      } else if (e.kind === 'prompt' && /^AT\+CIPSEND$/i.test(c.current?.command ?? c.recent.at(-1)?.command ?? '')) {
+      } else if (e.kind === 'prompt' && sendRequestOf(c.current?.command ?? c.recent.at(-1)?.command ?? '')?.passthrough) {
         // ESP-AT's bare AT+CIPSEND answers OK, then '>': the exchange may be closed by then.
         transparent = true;
         enteredBy = e;
-      } else if (/^(?:CLOSED|NO CARRIER|\+QUITT)$/.test(text) || e.classified?.reboot) {
+      } else if (shippedClosedLines().has(text) || isShippedUrc(text, ['transparent-quit']) || e.classified?.reboot) {
         transparent = false;
       }
       if (e.kind === 'final' && escape) {

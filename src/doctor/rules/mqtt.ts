@@ -1,8 +1,30 @@
 import type { ClassifiedEvent } from '../classify-events.js';
 import type { Rule } from '../engine.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PROFILE_DIR } from '../../profile/index.js';
 import { finalOutcome, trimmed } from './text.js';
 
 const QUICK_DROP_MS = 5000;
+
+/** The modules' own MQTT clients' URCs and commands: data in firmware-profiles/services/native-services.json. */
+const WORDS = z.object({
+  connected: z.array(z.string()), connectResult: z.array(z.string()), connectResultTables: z.record(z.string(), z.string()),
+  disconnected: z.array(z.string()), disconnectedAny: z.array(z.string()), connectionLost: z.array(z.string()), pingResult: z.array(z.string()),
+  connectCommands: z.array(z.string()), clientCommands: z.array(z.string()),
+}).parse((JSON.parse(readFileSync(join(PROFILE_DIR, 'services', 'native-services.json'), 'utf8')) as { mqttClient: unknown }).mqttClient);
+const anyOf = (list: string[], flags = '') => (list.length === 0 ? /(?!)/ : new RegExp(list.map((p) => `(?:${p})`).join('|'), flags));
+const CONNECTED = anyOf(WORDS.connected);
+const CONNECT_RESULT = WORDS.connectResult.map((p) => new RegExp(p));
+const RESULT_TABLES = Object.entries(WORDS.connectResultTables).map(([p, table]) => ({ re: new RegExp(p), table }));
+const DISCONNECTED = anyOf(WORDS.disconnected);
+const DISCONNECTED_ANY = anyOf(WORDS.disconnectedAny);
+const CONNECTION_LOST = anyOf(WORDS.connectionLost);
+const PING_RESULT = WORDS.pingResult.map((p) => new RegExp(p));
+const CONNECT_COMMAND = anyOf(WORDS.connectCommands, 'i');
+const CLIENT_COMMAND = anyOf(WORDS.clientCommands, 'i');
+const codeIn = (list: RegExp[], text: string) => list.map((re) => re.exec(text)?.[1]).find((c) => c !== undefined);
 
 /**
  * MQTT trouble, from the module's native MQTT URCs (ESP-AT +MQTT…, SIM7600 +CMQTT…) and from
@@ -41,36 +63,35 @@ export function mqttRule(): Rule {
       if (e.dir !== 'rx') return;
       if (e.classified?.urc?.event === 'socket-closed' || /^(?:\d+,)?CLOSED$/.test(text)) onLinkGone(e);
       // Native MQTT (ESP-AT 2.x, SIM7600 CMQTT).
-      if (/^\+MQTTCONNECTED:/.test(text)) connectedAt = { e };
-      if (/^\+MQTTDISCONNECTED:\d+$/.test(text)) {
-        if (e.command && /^AT\+MQTTCONN=/i.test(e.command)) refused.push(e);
+      if (CONNECTED.test(text)) connectedAt = { e };
+      if (DISCONNECTED.test(text)) {
+        if (e.command && CONNECT_COMMAND.test(e.command)) refused.push(e);
         else {
           dropped.push(e);
           onLinkGone(e);
         }
       }
-      // A non-zero +CMQTTCONNECT code is the services rule's (refused, network or TLS).
-      const cm = /^\+CMQTTCONNECT: ?\d+,(\d+)$/.exec(text);
-      if (cm && cm[1] === '0') connectedAt = { e };
-      if (/^\+CMQTTCONNLOST: ?\d+,\d+$/.test(text)) {
+      // A non-zero connect result code is the services rule's (refused, network or TLS).
+      if (codeIn(CONNECT_RESULT, text) === '0') connectedAt = { e };
+      if (CONNECTION_LOST.test(text)) {
         dropped.push(e);
         onLinkGone(e);
       }
-      const ping = /^\+CMQTTPING: ?\d+,(\d+)$/.exec(text);
-      if (ping && ping[1] !== '0') lostPing.push(e);
+      const ping = codeIn(PING_RESULT, text);
+      if (ping !== undefined && ping !== '0') lostPing.push(e);
     },
     onExchange(ex) {
-      if (/^AT\+MQTTCONN=/i.test(ex.command) && finalOutcome(ex.final) === 'error') {
+      if (CONNECT_COMMAND.test(ex.command) && finalOutcome(ex.final) === 'error') {
         ex.explained = true;
         if (!refused.some((r) => ex.replies.includes(r))) refused.push(ex.final!);
       }
-      if (/^AT\+MQTT(?:SUB|PUB|UNSUB)/i.test(ex.command) && ex.replies.some((r) => /^\+MQTTDISCONNECTED/.test(trimmed(r)))) ex.explained = true;
+      if (CLIENT_COMMAND.test(ex.command) && ex.replies.some((r) => DISCONNECTED_ANY.test(trimmed(r)))) ex.explained = true;
     },
     finish(c) {
       if (refused.length > 0) {
         const first = refused[0]!.mqtt?.some((p) => p.type === 'CONNACK') ? refusingConnack! : trimmed(refused[0]!);
-        const code = /^\+CMQTTCONNECT: ?\d+,(\d+)$/.exec(first)?.[1];
-        const meaning = code ? c.explain(code, 'cmqtt') : undefined;
+        const table = RESULT_TABLES.find((t) => t.re.test(first));
+        const meaning = table ? c.explain(table.re.exec(first)![1], table.table) : undefined;
         c.add('mqtt-connect-refused', `the MQTT connection was refused (${first}${meaning ? `: ${meaning}` : ''})`, refused.slice(0, 4));
       }
       if (quickDrops.length >= 2) {

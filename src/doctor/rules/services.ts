@@ -13,6 +13,8 @@ const ServicesSchema = z.object({
   results: z.array(z.object({
     service: Service, urc: z.string(), ok: z.array(z.string()).optional(), okBelow: z.number().optional(),
     table: z.string(), what: z.string(), onlyAfter: z.string().optional(),
+    /** A fix for one code, instead of the finding's usual one. */
+    fixes: z.record(z.string(), z.string()).optional(),
   })),
   failsWithError: z.array(z.object({ service: Service, command: z.string(), what: z.string() })),
   tables: z.record(z.string(), z.record(z.string(), z.tuple([Kind, z.string()]))),
@@ -63,6 +65,7 @@ interface Failure {
   id: FindingId;
   event: ClassifiedEvent;
   text: string;
+  fix?: string | undefined;
 }
 
 /**
@@ -101,7 +104,7 @@ export function servicesRule(): Rule {
         if (r.ok?.includes(code) || (r.okBelow !== undefined && Number(code) < r.okBelow)) return;
         const [kind, meaning] = DATA.tables[r.table]?.[code] ?? (['service', `code ${code}`] as const);
         const id: FindingId = r.service === 'http' ? 'http-service-failed' : kind === 'refused' ? 'mqtt-connect-refused' : 'mqtt-service-failed';
-        failures.push({ id, event: e, text: `${r.what} failed (${text}: ${meaning}; ${KIND_WORDS[kind]})` });
+        failures.push({ id, event: e, text: `${r.what} failed (${text}: ${meaning}; ${KIND_WORDS[kind]})`, fix: r.fixes?.[code] });
         return;
       }
     },
@@ -122,10 +125,7 @@ export function servicesRule(): Rule {
         if (mine.length === 0) continue;
         const first = mine[0]!;
         const more = mine.length > 1 ? ` (${mine.length} times)` : '';
-        const alreadyUp = /CMQTTSTART: ?23\b/.test(first.event.text)
-          ? { fix: 'an earlier session left the service (or its network) up: release and stop it before starting (AT+CMQTTDISC=0,60, AT+CMQTTREL=0, AT+CMQTTSTOP), or take 23 as "already started"' }
-          : {};
-        c.add(id, `the module's own ${id === 'http-service-failed' ? 'HTTP' : 'MQTT'} client: ${first.text}${more}`, mine.slice(0, 4).map((f) => f.event), alreadyUp);
+        c.add(id, `the module's own ${id === 'http-service-failed' ? 'HTTP' : 'MQTT'} client: ${first.text}${more}`, mine.slice(0, 4).map((f) => f.event), first.fix ? { fix: first.fix } : {});
       }
     },
   };

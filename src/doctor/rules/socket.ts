@@ -10,6 +10,8 @@ import { finalOutcome, isBusyLine, trimmed } from './text.js';
 /** Each family's socket commands and URCs: data in firmware-profiles/services/native-services.json. */
 const SOCKETS = z.object({
   open: z.array(z.string()), send: z.array(z.string()), close: z.array(z.string()), openResult: z.array(z.string()), peerClosed: z.array(z.string()),
+  openRefused: z.array(z.string()),
+  closeResult: z.array(z.string()), sendConfirm: z.array(z.string()), hostClosed: z.array(z.string()), profileTables: z.record(z.string(), z.string()),
 }).parse((JSON.parse(readFileSync(join(PROFILE_DIR, 'services', 'native-services.json'), 'utf8')) as { sockets: unknown }).sockets);
 const anyOf = (list: string[], flags = 'i') => new RegExp(list.map((p) => `(?:${p})`).join('|'), flags);
 const OPEN = anyOf(SOCKETS.open);
@@ -17,6 +19,15 @@ const CLOSE = anyOf(SOCKETS.close);
 const SEND = anyOf(SOCKETS.send);
 const OPEN_RESULT = SOCKETS.openResult.map((p) => new RegExp(p));
 const PEER_CLOSED = anyOf(SOCKETS.peerClosed, '');
+const OPEN_REFUSED = anyOf(SOCKETS.openRefused, '');
+const CLOSE_RESULT = SOCKETS.closeResult.map((p) => new RegExp(p));
+/** A send confirmation naming the bytes requested and the bytes taken (group 1, group 2). */
+const SEND_CONFIRM = SOCKETS.sendConfirm.map((p) => new RegExp(p));
+/** A close URC whose reason says the host closed it itself. */
+const HOST_CLOSED = anyOf(SOCKETS.hostClosed, '');
+/** Result URCs whose code the profile's own table explains. */
+const PROFILE_TABLES = Object.entries(SOCKETS.profileTables).map(([p, table]) => ({ re: new RegExp(p), table }));
+const firstMatch = (list: RegExp[], text: string) => list.map((re) => re.exec(text)).find((m) => m !== null);
 
 /** Socket open/close/send failures and a peer that hangs up: socket-open-failed, socket-close-failed, peer-closed, send-failed. */
 export function socketRule(): Rule {
@@ -39,9 +50,9 @@ export function socketRule(): Rule {
       const urc = e.classified?.urc;
       if (/^(?:\d+,)?SEND OK$/.test(text)) sendOkSeen = true;
       if (/^(?:\d+,)?SEND FAIL$|^SEND Canceled$|^\+CIPERROR: ?\d+$/.test(text)) sendFailed.push(e);
-      const confirm = /^\+CIPSEND: ?\d+,(\d+),(-?\d+)$/.exec(text);
+      const confirm = firstMatch(SEND_CONFIRM, text);
       if (confirm && confirm[1] !== confirm[2]) sendFailed.push(e);
-      const opened = /^\+CIPOPEN: ?\d+,(\d+)$/.exec(text) ?? OPEN_RESULT.map((re) => re.exec(text)).find((m) => m !== null);
+      const opened = firstMatch(OPEN_RESULT, text);
       if (opened && opened[1] !== '0') {
         // A code that says the command was wrong (Quectel 552 invalid parameters) is a rejected command.
         const known = socketResultMeaning(text);
@@ -49,9 +60,9 @@ export function socketRule(): Rule {
         else openFailed.push(e);
         expectCloseAt = c.commands;
       }
-      const closedCode = /^\+ ?CIPCLOSE: ?\d+,(\d+)$/.exec(text);
+      const closedCode = firstMatch(CLOSE_RESULT, text);
       if (closedCode && closedCode[1] !== '0') closeFailed.push(e);
-      const remoteClose = (urc?.event === 'socket-closed' && !(urc.name === '+IPCLOSE' && urc.groups.code === '0')) || PEER_CLOSED.test(text);
+      const remoteClose = (urc?.event === 'socket-closed' && !HOST_CLOSED.test(text)) || PEER_CLOSED.test(text);
       const hostClosing = (c.current && CLOSE.test(c.current.command)) || c.commands - expectCloseAt <= 0;
       if (remoteClose && !hostClosing && !c.afterHostReset && !saidGoodbye) peerClosed.push(e);
       if (remoteClose) saidGoodbye = false;
@@ -76,12 +87,21 @@ export function socketRule(): Rule {
         ex.explained = true;
         expectCloseAt = c.commands;
         if (ex.replies.some((r) => /ALREADY CONNECT/i.test(r.text))) return;
+        // The firmware refusing the open's own arguments (a link type it does not offer): rejected.
+        const refused = ex.replies.find((r) => OPEN_REFUSED.test(trimmed(r)));
+        if (refused) {
+          rejected.push({ e: refused, meaning: 'the firmware refused the command\'s arguments (link type, address or link id)' });
+          return;
+        }
         if (!openFailed.some((x) => ex.replies.includes(x))) openFailed.push(ex.final!);
         return;
       }
       if (SEND.test(ex.command)) {
         const busy = ex.replies.find(isBusyLine);
-        if (finalOutcome(ex.final) === 'error' || (busy && finalOutcome(ex.final) !== 'ok')) {
+        // Busy and no final is a send still under way when the excerpt moves on; it failed when
+        // an error ended it or the host gave up on it (its own TIMEOUT print).
+        const gaveUp = ex.replies.some((r) => /^\W*time ?out\b/i.test(trimmed(r)));
+        if (finalOutcome(ex.final) === 'error' || (busy && (gaveUp || (ex.final !== undefined && finalOutcome(ex.final) !== 'ok')))) {
           ex.explained = true;
           sendFailed.push(ex.final ?? busy!);
         }
@@ -93,14 +113,12 @@ export function socketRule(): Rule {
         c.add('command-rejected', `${first.e.command ?? 'the open'} was rejected (${trimmed(first.e)}: ${first.meaning})`, rejected.slice(0, 4).map((r) => r.e), { severity: rejected.length >= 2 ? 'error' : 'warning' });
       }
       if (openFailed.length > 0) {
-        const code = /^\+CIPOPEN: ?\d+,(\d+)$/.exec(trimmed(openFailed[0]!))?.[1];
-        const meaning = (code ? c.explain(code, 'tcpip') : undefined) ?? socketResultMeaning(trimmed(openFailed[0]!))?.meaning;
+        const meaning = profileMeaning(c, trimmed(openFailed[0]!)) ?? socketResultMeaning(trimmed(openFailed[0]!))?.meaning;
         const cmd = openFailed[0]!.command;
         c.add('socket-open-failed', `opening the connection failed ${openFailed.length > 1 ? `${openFailed.length} times ` : ''}(${cmd ? `${cmd} → ` : ''}${trimmed(openFailed[0]!)}${meaning ? `: ${meaning}` : ''})`, openFailed.slice(0, 4));
       }
       if (closeFailed.length > 0) {
-        const code = /^\+ ?CIPCLOSE: ?\d+,(\d+)$/.exec(trimmed(closeFailed[0]!))?.[1];
-        const meaning = code ? c.explain(code, 'tcpip') : undefined;
+        const meaning = profileMeaning(c, trimmed(closeFailed[0]!));
         c.add('socket-close-failed', `closing a link failed (${trimmed(closeFailed[0]!)}${meaning ? `: ${meaning}` : ''}); usually the link was not open`, closeFailed.slice(0, 4));
       }
       if (peerClosed.length > 0) c.add('peer-closed', `the connection was closed by the other side ${peerClosed.length} time${peerClosed.length > 1 ? 's' : ''} (${trimmed(peerClosed[0]!)})`, peerClosed.slice(0, 4));
@@ -113,4 +131,13 @@ export function socketRule(): Rule {
       }
     },
   };
+}
+
+/** The meaning of a result URC's code in the profile's own table (SIMCom +CIPOPEN: 0,4 → "network failure"). */
+function profileMeaning(c: { explain(code: string | undefined, table: string): string | undefined }, text: string): string | undefined {
+  for (const { re, table } of PROFILE_TABLES) {
+    const code = re.exec(text)?.[1];
+    if (code !== undefined) return c.explain(code, table);
+  }
+  return undefined;
 }

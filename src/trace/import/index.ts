@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { AtbridgeError, ExitCode } from '../../errors.js';
 import type { TraceEvent, TraceHeader } from '../events.js';
 import { TRACE_VERSION } from '../events.js';
-import { readTrace, TraceFormatError } from '../reader.js';
+import { flatten, readTrace, TraceFormatError } from '../reader.js';
 import { TOOL } from '../../version.js';
 import { Readable } from 'node:stream';
 import { isPcapFile } from './pcap-file.js';
@@ -91,14 +91,16 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
   const made: TraceHeader = { type: 'atbridge-trace', version: TRACE_VERSION, tool: TOOL, start: new Date(0).toISOString(), source };
 
   let header: TraceHeader | undefined = made;
-  let events: AsyncGenerator<TraceEvent>;
+  let events: AsyncGenerator<TraceEvent> | undefined;
+  /** JSONL is read a chunk of events at a time; the importers give one event at a time. */
+  let batches: AsyncGenerator<TraceEvent[]> | undefined;
   switch (format) {
     case 'jsonl': {
       const trace = await readTrace(stream).catch((err: unknown) => {
         throw badFile(path, format, err);
       });
       header = trace.header;
-      events = trace.events;
+      batches = trace.batches;
       break;
     }
     case 'raw':
@@ -126,7 +128,7 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
       break;
   }
   const named = header?.profile;
-  const all = guarded(events, path, format, () => stream.destroy());
+  const all = guarded(batches ?? singles(events!), path, format, () => stream.destroy());
   // Guess from decoded bytes, not the file: interceptty and CSV spell one byte per line.
   const { sample, rest } = await peekEvents(all, SAMPLE_BYTES);
   // Nothing to decode, diagnose or replay: say so, rather than an empty timeline and "no problems".
@@ -149,15 +151,21 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
     perLine: format === 'transcript',
     size,
     bytesRead: () => read,
-    events: rest,
+    events: flatten(rest),
+    batches: rest,
     sampleText: `${Buffer.concat(sample.map((e) => e.data)).toString('latin1')}`,
   };
 }
 
+/** One event at a time as batches of one. */
+async function* singles(events: AsyncGenerator<TraceEvent>): AsyncGenerator<TraceEvent[]> {
+  for await (const event of events) yield [event];
+}
+
 /** Turns a parse failure deep in a stream into one clear line naming the file and format. */
-async function* guarded(events: AsyncGenerator<TraceEvent>, path: string, format: CaptureFormat, close: () => void): AsyncGenerator<TraceEvent> {
+async function* guarded(batches: AsyncGenerator<TraceEvent[]>, path: string, format: CaptureFormat, close: () => void): AsyncGenerator<TraceEvent[]> {
   try {
-    yield* events;
+    yield* batches;
   } catch (err) {
     throw badFile(path, format, err);
   } finally {
@@ -176,23 +184,42 @@ function badFile(path: string, format: CaptureFormat, err: unknown): AtbridgeErr
 
 const SAMPLE_BYTES = 64 * 1024;
 
-/** Reads events until `maxBytes` of data, and gives back a stream that replays them first. */
-async function peekEvents(events: AsyncGenerator<TraceEvent>, maxBytes: number): Promise<{ sample: TraceEvent[]; rest: AsyncGenerator<TraceEvent> }> {
+/**
+ * Reads events until `maxBytes` of data, and gives back a stream that replays them first (the
+ * rest of the batch the sample ended in, then the batches after it).
+ */
+async function peekEvents(batches: AsyncGenerator<TraceEvent[]>, maxBytes: number): Promise<{ sample: TraceEvent[]; rest: AsyncGenerator<TraceEvent[]> }> {
   const sample: TraceEvent[] = [];
   let bytes = 0;
   let ended = false;
+  let left: TraceEvent[] = [];
   while (bytes < maxBytes && sample.length < 10_000) {
-    const next = await events.next();
-    if (next.done) {
-      ended = true;
-      break;
+    if (left.length === 0) {
+      const next = await batches.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      left = next.value;
+      continue;
     }
-    sample.push(next.value);
-    bytes += next.value.data.length;
+    // Event by event, so the sample is the same however the events were batched.
+    let i = 0;
+    while (i < left.length && bytes < maxBytes && sample.length < 10_000) {
+      const event = left[i++]!;
+      sample.push(event);
+      bytes += event.data.length;
+    }
+    left = left.slice(i);
   }
-  async function* rest(): AsyncGenerator<TraceEvent> {
-    yield* sample;
-    if (!ended) yield* events;
+  async function* rest(): AsyncGenerator<TraceEvent[]> {
+    try {
+      if (sample.length > 0) yield [...sample, ...left];
+      else if (left.length > 0) yield left;
+      if (!ended) yield* batches;
+    } finally {
+      await batches.return(undefined);
+    }
   }
   return { sample, rest: rest() };
 }

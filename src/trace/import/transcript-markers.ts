@@ -15,8 +15,9 @@ export interface MarkedLine {
 
 /** A prefix whose meaning is fixed: `>> ` host, `<< ` module, `AT> ` (mbed ATParser) host… */
 const PREFIXES: { re: RegExp; dir: 'tx' | 'rx' | 'note' }[] = [
-  { re: /^(?:>>|-->|->|=>)\s?/, dir: 'tx' },
-  { re: /^(?:<<|<--|<-|<=)\s?/, dir: 'rx' },
+  // `---> cmd` / `<--- answer`: Adafruit's FONA and ESP_ATcontrol debug prints.
+  { re: /^(?:>>|--->|-->|->|=>)\s?/, dir: 'tx' },
+  { re: /^(?:<<|<---|<--|<-|<=)\s?/, dir: 'rx' },
   { re: /^AT>(?: |$)/, dir: 'tx' },
   { re: /^AT[<=](?: |$)/, dir: 'rx' },
   { re: new RegExp(`^${u('»')}\\s?`), dir: 'tx' },

@@ -7,6 +7,7 @@ import { DebugReaders, type ReaderOut } from './readers/index.js';
 import { labelledTraffic } from './readers/host-prefix.js';
 import { hasLineEndMarkers, markedDirection, pythonBytes, replaceLineEndMarkers, SENT_WORDS } from './transcript-markers.js';
 import { RelativeClock, stripTimestamp } from './transcript-time.js';
+import { shippedPayloadCommands } from '../../profile/send-commands.js';
 
 export interface TranscriptOptions {
   /** The file has Markdown code fences (seen in its first part): outside them, only a line that reads as traffic is traffic. */
@@ -25,8 +26,17 @@ const DEBUG_HINT = /^(?:>\s)?(?:[EWIDV] \(\d+\) |\[[DIWEVC]\]\[|\[(?:INFO|DBG|WA
 const ISSUE_META = /^\S.{0,80} \u00b7 (?:issue|pull request|description|comment|answer)\b/;
 const FENCE = /^\s*(?:```+|~~~+)\s*([\w+-]*)\s*$/;
 const INLINE_FENCE = /^\s*```+\s*(.*?)\s*```+\s*$/;
-/** After a '>' prompt the host sends payload; these commands ask for one. */
-const PAYLOAD_COMMANDS = /SEND|CERTDOWN|FSWRITE|HTTPDATA|PUBRAW|CMQTTTOPIC|CMQTTPAYLOAD|CMQTTSUBTOPIC|CMQTTWILL/i;
+/**
+ * After a '>' prompt the host sends payload; these commands ask for one: any send command, and
+ * every command a shipped profile marks as taking a payload after the prompt (`prompt` templates:
+ * an MQTT topic, a certificate, an HTTP body).
+ */
+const PAYLOAD_COMMANDS = { test: (command: string): boolean => /SEND/i.test(command) || isPayloadCommand(command) };
+
+function isPayloadCommand(command: string): boolean {
+  const text = command.trim().toUpperCase();
+  return shippedPayloadCommands().some((c) => text.startsWith(c.name));
+}
 
 /** An echo arrives within a few character times; 100 ms covers slow rates and logger jitter. */
 const ECHO_WITHIN_MS = 100;
@@ -295,7 +305,11 @@ export function splitFlattened(line: string): { command: string; answers: string
 /** `> AT+CGREG?`, `> +CGREG: 0,5`, `> OK`: quoted log lines, not a prompt followed by payload. */
 function looksQuoted(rest: string): boolean {
   const r = rest.trim();
-  return r === '' ? false : looksLikeCommand(r) || /^(?:OK|ERROR|\+[A-Z]+:|AT[<>=] |\[)/.test(r);
+  if (r === '') return false;
+  if (looksLikeCommand(r) || /^(?:OK|ERROR|\+[A-Z]+:|AT[<>=] |\[)/.test(r)) return true;
+  // A quoted line with its own direction marker (`> ---> AT`, `> <--- b'OK'`): the log, quoted.
+  const marked = markedDirection(r);
+  return marked !== undefined && marked.dir !== 'note' && marked.marker !== '' && (isTraffic(marked.rest) || pythonBytes(marked.rest) !== undefined);
 }
 
 /** `AT+CSQ //查询信号` and `AT+CIPOPEN=…  设置 TCP`: a comment after a typed command. */

@@ -32,6 +32,8 @@ export interface OpenedCapture {
   /** Bytes of the file read so far (for progress). */
   bytesRead(): number;
   events: AsyncGenerator<TraceEvent>;
+  /** The same events in batches (a chunk of a JSONL file, one event of other formats): read either this or `events`. */
+  batches: AsyncGenerator<TraceEvent[]>;
   /** The text of the first part of the capture (traffic and notes), for guessing the module family. */
   sampleText: string;
 }
