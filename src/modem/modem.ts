@@ -145,6 +145,8 @@ export class Modem extends EventEmitter implements ModemPort {
 
   /** Opens a TCP connection through the module. One at a time (single-link mode on both families). */
   async connect(host: string, port: number): Promise<ModemSocket> {
+    // The last connection is still being closed at the module (its close command in flight): wait for that.
+    if (this.machine.is('socket-closing')) await this.leaving('socket-closing');
     await this.ensureReady();
     if (this.socket && !this.socket.destroyed) {
       throw new AtbridgeError('socket-in-use', `a connection to ${this.socket.remoteAddress}:${this.socket.remotePort} is still open; close it first`);
@@ -174,6 +176,18 @@ export class Modem extends EventEmitter implements ModemPort {
     socket.once('close', () => this.onSocketClosed(socket));
     socket.attach(this.backend);
     return socket;
+  }
+
+  /** Resolves at the next transition out of `state` (a close ends in ready, a fault elsewhere). */
+  private leaving(state: ModemState): Promise<void> {
+    return new Promise((resolve) => {
+      const on = (t: Transition) => {
+        if (t.from !== state) return;
+        this.machine.off('transition', on);
+        resolve();
+      };
+      this.machine.on('transition', on);
+    });
   }
 
   /**
