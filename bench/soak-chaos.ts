@@ -94,6 +94,8 @@ export interface FamilyResult {
   crashLines: string[];
   /** A few of the messages lost, per stream (to find the fault that lost them). */
   lostSamples: string[];
+  /** Every QoS 2 message that arrived more than once, placed among the faults. */
+  qos2DuplicateSamples: string[];
   maxStallSeconds: number;
   /** The longest stall after each kind of fault (from the fault's start to the next delivery). */
   stallByKind: Record<FaultKind, number>;
@@ -154,6 +156,9 @@ class Stream {
   }
   witness(topic: string, payload: Buffer): void {
     if (!payload.toString('latin1').startsWith('warm-')) this.witnessed.add(`${topic} ${payload.toString('latin1')}`);
+  }
+  duplicatedKeys(): string[] {
+    return [...this.seen].filter(([k, n]) => n > 1 && this.sent.has(k)).map(([k, n]) => `${k} ×${n}`);
   }
   missingKeys(): string[] {
     return [...this.sent].filter((k) => !this.seen.has(k));
@@ -407,6 +412,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
       ...s.missingKeys().filter((k) => !s.witnessed.has(k)).slice(0, 5),
       ...s.missingKeys().filter((k) => s.witnessed.has(k)).slice(0, 5),
     ].map((k) => placed(s, k))),
+    qos2DuplicateSamples: [streams.outQ2, streams.inQ2].flatMap((s) => s.duplicatedKeys().map((k) => placed(s, k.replace(/ ×\d+$/, '')) + k.slice(k.lastIndexOf(' ')))),
     drained: Object.values(streams).every((s) => s.missing() === 0),
     timeline: timeline.map((f) => `${(f.at / 1000).toFixed(1)} s ${f.kind}`),
     ...(Object.values(streams).every((s) => s.missing() === 0) ? {} : { brokerLogs: { local: local.log().slice(-6000), remote: remote.log().slice(-6000) } }),
@@ -491,6 +497,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; max stall ${f.maxStallSeconds} s (by fault: ${JSON.stringify(f.stallByKind)}); drained in ${f.drainSeconds} s\n`);
     for (const line of f.crashLines) process.stdout.write(`  crash: ${line}\n`);
     for (const line of [...f.faultErrors, ...f.emulatorExits]) process.stdout.write(`  fault not applied: ${line}\n`);
+    for (const line of f.qos2DuplicateSamples) process.stdout.write(`  QoS 2 duplicate: ${line}\n`);
     if (!f.drained) process.stdout.write(`  not drained; lost e.g. ${f.lostSamples.join('; ')}\n  faults: ${f.timeline.join(', ')}\n`);
   }
   process.stdout.write(`totals: ${JSON.stringify(result.totals)}; faults ${JSON.stringify(result.faults)}\n`);
