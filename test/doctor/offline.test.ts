@@ -83,6 +83,8 @@ describe('doctor --log rules over trace events', () => {
   it('TLS sockets count as sockets: +CCHOPEN / +QSSLOPEN with an error code is socket-open-failed', async () => {
     expect(await ids([tx('AT+CCHOPEN=0,"example.com",8883,2\r'), rx('\r\nOK\r\n'), rx('\r\n+CCHOPEN: 0,4\r\n')], 'a76xx')).toEqual(['socket-open-failed:error']);
     expect(await ids([tx('AT+QSSLOPEN=1,1,4,"example.com",443,0\r'), rx('\r\nOK\r\n'), rx('\r\n+QSSLOPEN: 4,-1\r\n')], 'quectel')).toEqual(['socket-open-failed:error']);
+    expect(await ids([tx('AT+USOCO=0,"example.com",80,1\r'), rx('\r\nOK\r\n'), rx('\r\n+UUSOCO: 0,111\r\n')], 'sim7600')).toEqual(['socket-open-failed:error']);
+    expect(await ids([tx('AT+CIPOPEN=0,"TCP","example.com",80\r'), rx('\r\n+CIPERROR: 4\r\n\r\nERROR\r\n')], 'sim7600')).toEqual(['socket-open-failed:error']);
   });
 
   it('an open whose arguments the firmware refuses (Link type ERROR) is command-rejected, not socket-open-failed', async () => {
