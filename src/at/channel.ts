@@ -98,6 +98,10 @@ interface InFlight {
   final: { line: ClassifiedLine } | undefined;
   promptSeen: boolean;
   onAbort: (() => void) | undefined;
+  /** Damaged lines heard while this command was in flight: a timeout after them is line noise, not silence. */
+  damaged: number;
+  /** The echo came back changed: the module may have heard another command than the one sent. */
+  echoDamaged: boolean;
 }
 
 export interface AtChannelEvents {
@@ -341,6 +345,8 @@ export class AtChannel extends EventEmitter {
       final: undefined,
       promptSeen: false,
       onAbort: undefined,
+      damaged: 0,
+      echoDamaged: false,
     };
     if (options.signal) {
       flight.onAbort = () => {
@@ -351,6 +357,7 @@ export class AtChannel extends EventEmitter {
       options.signal.addEventListener('abort', flight.onAbort, { once: true });
     }
     this.inFlight = flight;
+    this.framer.setExpectPrompt(flight.phase === 'prompt');
     if (!job.internal) this.quietCap = 0;
     this.arm(flight, options.timeoutMs ?? this.profile.timeoutFor(job.text));
     this.writeCommand(flight);
@@ -387,7 +394,13 @@ export class AtChannel extends EventEmitter {
       this.consecutiveTimeouts++;
     }
     const heard = flight.lines.length > 0 ? ` (heard: ${flight.lines.slice(-3).join(' | ')})` : '';
-    this.finish(flight, undefined, new AtError('timeout', text, `${text}: no final result from the module${heard}`, { lines: flight.lines }));
+    // Damaged lines went by while waiting, or lately: the final was most likely one of them, beyond
+    // recognition, or the command's own CR was damaged on the way and the module never ran it.
+    const recent = this.corruption.recentDamage;
+    const failure = flight.damaged > 0 || recent > 0
+      ? new AtError('garbled', text, `${text}: no final result, and the serial line is corrupting data (${flight.damaged > 0 ? `${flight.damaged} damaged line(s) while waiting` : `${recent} damaged line(s) lately`})${heard}`, { lines: flight.lines })
+      : new AtError('timeout', text, `${text}: no final result from the module${heard}`, { lines: flight.lines });
+    this.finish(flight, undefined, failure);
     this.emit('timeout', text, this.consecutiveTimeouts);
     if (!probe && this.consecutiveTimeouts >= this.deadAfter) this.emit('dead', this.consecutiveTimeouts);
   }
@@ -401,6 +414,11 @@ export class AtChannel extends EventEmitter {
         this.emit('data', frame.data);
         return;
       case 'prompt':
+        if (frame.damaged) {
+          const sustained = this.corruption.count('prompt');
+          if (this.inFlight) this.inFlight.damaged++;
+          this.emit('garbled', frame.raw.toString('latin1'), 'prompt', sustained);
+        }
         this.onPrompt();
         return;
       case 'block':
@@ -431,6 +449,13 @@ export class AtChannel extends EventEmitter {
     if (reason) this.emit('garbled', line.text, reason, sustained);
     if (line.kind === 'urc') this.emit('urc', line);
     if (!flight) return;
+    if (reason) flight.damaged++;
+    if (reason === 'echo') {
+      // The echo went by, damaged: it is not an answer line, and the answer comes after it.
+      flight.context.echoPending = false;
+      flight.echoDamaged = true;
+      return;
+    }
     if (reason && this.answerDamaged(flight, reason)) {
       // The answer this command waits for most likely just went by, damaged: waiting for it would
       // cost the whole timeout (120 s for a socket open's URC). Fail now; resync before the next.
@@ -469,7 +494,8 @@ export class AtChannel extends EventEmitter {
 
   /** A damaged line while waiting: the final or the awaited URC it most likely was. Probes expect garbage (a baud scan). */
   private answerDamaged(flight: InFlight, reason: GarbleReason): boolean {
-    if (flight.job.internal || flight.job.options.resyncAfterTimeout === false || reason === 'echo') return false;
+    // A lone byte where a line end was: the line it belonged to may well be whole (it comes next).
+    if (flight.job.internal || flight.job.options.resyncAfterTimeout === false || reason === 'echo' || reason === 'stray') return false;
     // At a '>' prompt the module may be waiting for the data: failing now would let it take the
     // next commands as payload. The prompt's own timeout (and the data that follows) handle it.
     if (flight.phase === 'prompt') return false;
@@ -505,6 +531,7 @@ export class AtChannel extends EventEmitter {
       return;
     }
     flight.phase = 'data';
+    this.framer.setExpectPrompt(false);
     flight.context.finals = this.profile.compileResults(flight.job.options.dataFinals ?? []);
     flight.context.echoPending = false;
     this.arm(flight, flight.job.options.timeoutMs ?? this.profile.timeoutFor(flight.job.text));
@@ -534,10 +561,16 @@ export class AtChannel extends EventEmitter {
 
   private finish(flight: InFlight, finalLine: ClassifiedLine | undefined, failure?: AtError, outcomeOverride?: 'prompt'): void {
     if (this.inFlight !== flight) return;
+    const opts = flight.job.options;
+    if (!failure && finalLine && flight.echoDamaged && !opts.prompt && !flight.job.internal && opts.resyncAfterTimeout !== false) {
+      // Whatever the answer, it may be to another command: what the module echoed is not what was sent.
+      failure = new AtError('garbled', flight.job.text, `${flight.job.text}: the echo came back damaged, so the answer (${finalLine.text.trim()}) may be to another command; the serial line is corrupting data`, { lines: flight.lines });
+    }
     clearTimeout(flight.timer);
     clearTimeout(flight.busyTimer);
     if (flight.onAbort) flight.job.options.signal?.removeEventListener('abort', flight.onAbort);
     this.inFlight = undefined;
+    this.framer.setExpectPrompt(false);
     this.settleUntil = performance.now() + (flight.job.options.settleMs ?? this.settleMs ?? this.profile.data.serial.settleMs);
     const { job } = flight;
     if (failure) {

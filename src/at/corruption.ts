@@ -1,15 +1,27 @@
 import type { ClassifiedLine } from './classify.js';
+import { STRAY } from './framer.js';
 
 /**
  * Why a line from the module counts as damaged on the wire. MQTT carried through the module has
  * no checksum, so the AT lines around it are the only witness of a noisy line: bytes a module
  * never sends (parity-like damage: the top bit set, stray control codes), an echo of the command
- * with a character or two changed, a final result one letter off, or a line that matches nothing.
+ * with a character or two changed, a final result one letter off, or a line that matches nothing;
+ * `stray`: a lone byte where a line end was (the line it belonged to may be intact); `prompt`: the
+ * data prompt one bit off (taken as the prompt: the module waits for the data either way).
  */
-export type GarbleReason = 'bad-byte' | 'echo' | 'final' | 'unmatched';
+export type GarbleReason = 'bad-byte' | 'echo' | 'final' | 'unmatched' | 'stray' | 'prompt';
 
 /** Result words of both families a damaged final is usually one letter off from. */
 const FINAL_WORDS = ['OK', 'ERROR', 'SEND OK', 'SEND FAIL', 'CLOSED', 'READY'];
+
+/** The line with a stray terminator byte taken off its start or its end (none when there is none). */
+export function withoutStray(text: string): string[] {
+  const out: string[] = [];
+  if (text.length > 1 && STRAY.has(text.charCodeAt(0))) out.push(text.slice(1));
+  if (text.length > 1 && STRAY.has(text.charCodeAt(text.length - 1))) out.push(text.slice(0, -1));
+  return out;
+}
+
 /** How module lines look: an optional +*^$# sign, a word in capitals, then anything after a colon or comma. */
 const WELL_FORMED = /^[+*^$#]?[A-Z][A-Z0-9_ .-]*(?:[:,].*)?$/;
 
@@ -17,11 +29,20 @@ const WELL_FORMED = /^[+*^$#]?[A-Z][A-Z0-9_ .-]*(?:[:,].*)?$/;
 export function garbleReason(line: ClassifiedLine, command: { text: string; echoPending: boolean } | undefined, knownNoise: boolean): GarbleReason | undefined {
   const text = line.text.replace(/[\r\n]+$/, '');
   const trimmed = text.trim();
-  if (trimmed === '' || line.kind === 'final' || line.kind === 'echo' || line.kind === 'busy') return undefined;
+  if (trimmed === '' || line.kind === 'final' || line.kind === 'busy') return undefined;
   // The echo first: a damaged echo (bad byte or not) says nothing about the answer still to come.
-  if (command?.echoPending && nearlySame(trimmed.toUpperCase(), command.text.toUpperCase(), 2)) return 'echo';
+  // (One still shaped like a command is taken for the echo by the classifier: it is counted here.)
+  const upper = trimmed.toUpperCase();
+  const sent = command?.text.toUpperCase();
+  if (command?.echoPending && sent !== undefined && (nearlySame(upper, sent, 2) || withoutStray(upper).includes(sent))) return 'echo';
+  if (line.kind === 'echo') return undefined;
+  // A flipped bit in the CR or LF around a line leaves that byte alone on a line of its own.
+  if (trimmed.length === 1 && STRAY.has(trimmed.charCodeAt(0))) return 'stray';
+  // A final one letter off, or whole with a stray line-end byte stuck to it: before the bad-byte
+  // test, so that the command waiting for it learns its answer went by.
+  // Case counts: a flipped bit 5 turns `OK` into `oK`, which no module sends.
+  if (trimmed.length <= 11 && FINAL_WORDS.some((w) => trimmed !== w && (nearlySame(trimmed, w, 1) || withoutStray(trimmed).includes(w)))) return 'final';
   if (hasBadByte(text)) return 'bad-byte';
-  if (trimmed.length <= 10 && FINAL_WORDS.some((w) => trimmed !== w && nearlySame(trimmed.toUpperCase(), w, 1))) return 'final';
   // A line of no known kind is damage only when it lacks the shape of a module's line ("+CPSI: …",
   // "SMS DONE"): a URC the profile does not list is no sign of a noisy wire.
   if (line.kind === 'noise' && !knownNoise && !WELL_FORMED.test(trimmed)) return 'unmatched';
@@ -36,9 +57,11 @@ export function looksLikeDamagedUrc(text: string, pattern: RegExp): boolean {
   const head = /^\^?((?:\\\+|[A-Za-z_ ])+)/.exec(pattern.source)?.[1]?.replace(/\\/g, '');
   if (!head || head.length < 3) return false;
   const trimmed = text.trim();
-  const start = trimmed.slice(0, head.length);
   if (pattern.test(trimmed)) return false;
-  return start === head || nearlySame(start.toUpperCase(), head.toUpperCase(), 2);
+  return [trimmed, ...withoutStray(trimmed)].some((candidate) => {
+    const start = candidate.slice(0, head.length);
+    return start === head || nearlySame(start.toUpperCase(), head.toUpperCase(), 2);
+  });
 }
 
 function hasBadByte(text: string): boolean {
@@ -76,7 +99,7 @@ const SUSTAINED_RATE = 0.01;
 export class CorruptionMeter {
   private lines = 0;
   private garbled = 0;
-  private readonly byReason: Record<GarbleReason, number> = { 'bad-byte': 0, echo: 0, final: 0, unmatched: 0 };
+  private readonly byReason: Record<GarbleReason, number> = { 'bad-byte': 0, echo: 0, final: 0, unmatched: 0, stray: 0, prompt: 0 };
   /** 1 for a damaged line, 0 for a clean one, newest last. */
   private readonly window: number[] = [];
   private windowGarbled = 0;
@@ -93,6 +116,11 @@ export class CorruptionMeter {
     this.windowGarbled += bad;
     if (this.window.length > WINDOW) this.windowGarbled -= this.window.shift()!;
     return bad === 1 && this.sustained;
+  }
+
+  /** Damaged lines among the recent window's. */
+  get recentDamage(): number {
+    return this.windowGarbled;
   }
 
   get sustained(): boolean {

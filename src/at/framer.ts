@@ -3,7 +3,7 @@ import type { ModuleProfile } from '../profile/module-profile.js';
 /** What the byte stream from a module is made of, before anyone interprets it. */
 export type Frame =
   | { kind: 'line'; text: string; raw: Buffer }
-  | { kind: 'prompt'; raw: Buffer }
+  | { kind: 'prompt'; raw: Buffer; damaged?: boolean }
   | { kind: 'block'; name: string; header: string; groups: Record<string, string>; purpose: 'push' | 'read'; data: Buffer; complete: boolean }
   | { kind: 'data'; data: Buffer };
 
@@ -12,6 +12,17 @@ const LF = 0x0a;
 const SPACE = 0x20;
 const COLON = 0x3a;
 const COMMA = 0x2c;
+/**
+ * What a CR or LF becomes when one of its bits flips (`\r` → `-`, `M`, FF…; `\n` → `*`, `J`, VT…).
+ * The line then ends a byte late or the next starts a byte early: a sound line with this byte
+ * stuck to its start or end, or the byte alone on a line.
+ */
+export const STRAY: ReadonlySet<number> = new Set([CR, LF].flatMap((c) => [0, 1, 2, 3, 4, 5, 6, 7].map((bit) => c ^ (1 << bit))));
+
+function oneBitApart(a: number, b: number): boolean {
+  const x = a ^ b;
+  return x !== 0 && (x & (x - 1)) === 0;
+}
 
 /** Longest line kept; a module never sends more, so longer runs are garbage and get cut. */
 const MAX_LINE = 4096;
@@ -46,6 +57,7 @@ export class AtFramer {
   private afterCr = false;
   private afterPrompt = false;
   private dataMode = false;
+  private expectPrompt = false;
   private promptByte: number;
   private promptSpace: boolean;
   private readonly inlineFirstBytes: Set<number>;
@@ -77,6 +89,16 @@ export class AtFramer {
 
   get inDataMode(): boolean {
     return this.dataMode;
+  }
+
+  /**
+   * A command is waiting for the prompt. Then a byte one bit off the prompt at the start of a line,
+   * or the prompt after a stray line-end byte, is the prompt damaged on the wire: no line the
+   * module may send instead (ERROR, busy, +CME ERROR) starts so, and the module now waits for the
+   * data whatever the host makes of it. Taking it as a line would leave both sides waiting.
+   */
+  setExpectPrompt(on: boolean): void {
+    this.expectPrompt = on;
   }
 
   push(chunk: Buffer): void {
@@ -116,9 +138,21 @@ export class AtFramer {
         // A mode switch requested by the prompt's listener applies to the rest of this chunk.
         continue;
       }
+      if (this.expectPrompt && this.damagedPrompt(byte)) {
+        const raw = Buffer.from([...this.line.subarray(0, this.lineLength), byte]);
+        this.lineLength = 0;
+        this.emit({ kind: 'prompt', raw, damaged: true });
+        this.afterPrompt = true;
+        continue;
+      }
       this.append(byte);
       if ((byte === COLON || byte === COMMA) && this.inlineFirstBytes.has(this.line[0]!)) this.tryInlineBlock();
     }
+  }
+
+  private damagedPrompt(byte: number): boolean {
+    if (this.lineLength === 0) return oneBitApart(byte, this.promptByte);
+    return this.lineLength === 1 && byte === this.promptByte && STRAY.has(this.line[0]!);
   }
 
   /** Emits whatever is half-done (end of a file): a partial line, a truncated block. */

@@ -18,6 +18,8 @@ export interface RemoteSessionOptions {
   password?: string;
   clean: boolean;
   keepalive: number;
+  /** The TLS handshake, and then the CONNACK, may take this long before the attempt is made again (connect_timeout). */
+  connectTimeoutMs?: number;
   protocolVersion: 4 | 5;
   tryPrivate: boolean;
 }
@@ -99,6 +101,7 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
       ...(remote.username !== undefined ? { username: remote.username } : {}),
       ...(remote.password !== undefined ? { password: remote.password } : {}),
       keepalive: remote.keepalive,
+      ...(remote.connectTimeoutMs !== undefined ? { connectTimeoutMs: remote.connectTimeoutMs } : {}),
       clean: remote.clean,
       ...(will ? { will } : {}),
       queue: outQueue,
@@ -294,7 +297,7 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
       await sleep(ms, this.shutdown.signal);
     }
     if (!this.stats.localConnected || this.stats.linkState !== 'up') this.stats.setLink('connecting');
-    const stream = await this.options.link.connect();
+    const stream = await this.options.link.connect(this.options.remote.connectTimeoutMs !== undefined ? { handshakeTimeoutMs: this.options.remote.connectTimeoutMs } : {});
     const { link } = this.stats;
     return tapStream(stream, {
       onRead: (n) => (link.rxBytes += n),

@@ -45,6 +45,7 @@ export const KEYS: Record<string, string> = {
   local_password: 'password at the local broker (or ATBRIDGE_LOCAL_PASSWORD)',
   cleansession: 'true: the remote forgets the session on every reconnect (default false)',
   keepalive_interval: 'seconds between pings on the remote link (default 60)',
+  connect_timeout: 'seconds the TLS handshake, and then the CONNACK, may take before the attempt is abandoned and made again (default: half the keepalive, 5 to 30)',
   restart_timeout: 'BASE [CAP] seconds between remote attempts; with CAP decorrelated jitter (default 5 30)',
   notifications: 'publish retained 1/0 on the notification topic, 0 by the will (default true)',
   notification_topic: 'default atbridge/<connection>/state',
@@ -178,6 +179,7 @@ export function configSettings(config: BridgeConfig): Settings {
   set('local_password', local.password);
   set('cleansession', remote.clean);
   set('keepalive_interval', remote.keepalive);
+  set('connect_timeout', remote.connectTimeoutMs !== undefined ? secs(remote.connectTimeoutMs) : undefined);
   set('restart_timeout', [config.restart.baseMs, config.restart.capMs].filter((ms) => ms !== undefined).map(secs).join(' '));
   set('notifications', config.notifications.enabled);
   set('notification_topic', config.notifications.topic);
@@ -314,6 +316,7 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
   if (fsync !== 'always' && fsync !== 'interval' && fsync !== 'never') throw usage(`queue_fsync must be always, interval or never, not "${fsync}"`);
   const maxAge = get('queue_max_age');
 
+  const keepalive = integer('keepalive_interval', get('keepalive_interval') ?? '60', 0, 65535);
   return {
     id,
     local: {
@@ -331,7 +334,8 @@ export function resolveConfig(s: Settings, env: NodeJS.ProcessEnv = process.env)
       ...(remoteUser !== undefined ? { username: remoteUser } : {}),
       ...(remotePassword !== undefined ? { password: remotePassword } : {}),
       clean: bool(s, 'cleansession', false),
-      keepalive: integer('keepalive_interval', get('keepalive_interval') ?? '60', 0, 65535),
+      keepalive,
+      connectTimeoutMs: get('connect_timeout') !== undefined ? seconds('connect_timeout', get('connect_timeout')!, 0.1) : defaultConnectTimeoutMs(keepalive),
       protocolVersion,
       tryPrivate: bool(s, 'try_private', true),
     },
@@ -397,6 +401,17 @@ function integer(key: string, value: string, min: number, max = Number.MAX_SAFE_
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw usage(`${key} must be a whole number from ${min} to ${max}, not "${value}"`);
   return n;
+}
+
+/**
+ * How long a TLS handshake (and then the CONNACK) may take: half the keepalive, within 5 to 30 s
+ * (30 s without keepalive). A healthy handshake through a module is a few round trips and a few
+ * KiB; one that stalls (a damaged record header makes TLS wait for bytes that never come) is
+ * abandoned then and made again, instead of waiting out a fixed 30 s.
+ */
+export function defaultConnectTimeoutMs(keepaliveSeconds: number): number {
+  if (keepaliveSeconds === 0) return 30_000;
+  return Math.min(30_000, Math.max(5_000, keepaliveSeconds * 500));
 }
 
 /** Seconds (fractions allowed) → ms. */

@@ -48,11 +48,28 @@ export class RemoteLink {
     return `${scheme}://${this.options.host}:${this.options.port}${via}`;
   }
 
-  async connect(): Promise<Duplex> {
+  /** `handshakeTimeoutMs`: a TLS handshake still unfinished then is abandoned (the stream closed) and fails. */
+  async connect(options: { handshakeTimeoutMs?: number } = {}): Promise<Duplex> {
     const { host, port, tls } = this.options;
     const stream = this.options.modem ? await this.throughModem() : await tcpConnect(host, port);
     if (!tls) return stream;
-    return startTls(stream, { ...tls, servername: host, optionNames: BRIDGE_TLS_OPTIONS });
+    const handshake = startTls(stream, { ...tls, servername: host, optionNames: BRIDGE_TLS_OPTIONS });
+    const ms = options.handshakeTimeoutMs;
+    if (ms === undefined) return handshake;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        stream.destroy();
+        reject(new AtbridgeError('mqtt-connect-timeout', `the TLS handshake with the broker was not done within ${ms / 1000} s (connect_timeout): abandoned, to be made again`));
+      }, ms);
+    });
+    try {
+      return await Promise.race([handshake, stalled]);
+    } finally {
+      clearTimeout(timer);
+      // The handshake fails too once its stream is destroyed: that second rejection is already told.
+      handshake.catch(() => undefined);
+    }
   }
 
   /** Identity, signal, registration or AP of the module; {} when there is none (yet). */

@@ -34,7 +34,7 @@ export async function startPtyFront(path: string, options: EmulatorOptions, tap?
   let current: PtyPair | undefined = pair;
   let closing = false;
   let replug: NodeJS.Timeout | undefined;
-  const port = new PacedPort((data) => void current?.serial.write(data).catch(() => {}), options.baud, options.pacing, tap);
+  const port = new PacedPort((data) => void current?.serial.write(data).catch(() => {}), options.baud, options.pacing, tap, options.noiseSeed);
   const attach = (p: PtyPair) => p.serial.on('data', (chunk) => port.input(chunk));
   attach(pair);
   // Unplug: the pty goes away (the user's end sees the device vanish) and comes back at PATH.
@@ -117,7 +117,7 @@ async function openPtyPair(path: string, inner: string, baud: number, moveTo?: s
 export async function startTcpFront(host: string, portNumber: number, options: EmulatorOptions, tap?: Tap): Promise<RunningFront> {
   let current: net.Socket | undefined;
   let unpluggedUntil = 0;
-  const port = new PacedPort((data) => current?.write(data), options.baud, options.pacing, tap);
+  const port = new PacedPort((data) => current?.write(data), options.baud, options.pacing, tap, options.noiseSeed);
   // Unplug: the connection drops and new ones are refused for a while (ser2net's device gone).
   port.unplug = (ms) => {
     unpluggedUntil = Date.now() + ms;

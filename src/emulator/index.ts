@@ -75,7 +75,7 @@ export function createVirtualModule(port: ModulePort, given: EmulatorOptions, wi
 /** An emulated module on an in-process wire: `emu:sim7600` / `emu:esp-at`. */
 export function startEmulator(partial: Partial<EmulatorOptions> & Pick<EmulatorOptions, 'profile'>): EmulatorHandle {
   const options: EmulatorOptions = { ...DEFAULT_OPTIONS, ...partial };
-  const wire = new Wire({ baud: options.baud, pacing: options.pacing, description: `emu:${options.profile}` });
+  const wire = new Wire({ baud: options.baud, pacing: options.pacing, description: `emu:${options.profile}`, ...(options.noiseSeed !== undefined ? { seed: options.noiseSeed } : {}) });
   const module = createVirtualModule(wire.module, options, wire);
   return {
     link: wire.host,

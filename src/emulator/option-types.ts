@@ -85,6 +85,8 @@ export interface EmulatorOptions {
   autoJoin?: string;
   /** Faults present from power-on. */
   faults: Fault[];
+  /** Seed of the line-noise generator (`corrupt:` faults): one per direction, so the same seed flips the same bytes of each direction's stream, however the two interleave. */
+  noiseSeed?: number;
   /** Faults injected while the module runs (`fault=reboot@30s,every=20s`). */
   schedule?: ScheduledFault[];
   /** Cellular: the IMEI (default: the one in the profile's identification). */

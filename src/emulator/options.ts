@@ -46,6 +46,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'autojoin': options.autoJoin = value; break;
       case 'dns': options.dns = { ...options.dns, ...parseDnsEntry(value) }; break;
       case 'fault': faultTexts.push(value); break;
+      case 'seed': options.noiseSeed = int(key, value, 0, 0xffffffff); break;
       // every= / times= repeat the fault given just before them.
       case 'every': case 'times':
         if (faultTexts.length === 0) throw bad(key, value, 'a fault= before it');
@@ -75,7 +76,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
 export const URL_OPTIONS = [
   'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'ssid', 'password', 'ap',
   'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault', 'every', 'times', 'dns',
-  'imei', 'imsi', 'iccid',
+  'imei', 'imsi', 'iccid', 'seed',
 ] as const;
 
 /** `NAME=IPV4` for the emulated DNS (`dns=broker.example=127.0.0.1`). */

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { flipBits, Pacer } from '../transport/pacer.js';
+import { mulberry32 } from '../transport/pair-link.js';
 import type { Tap } from '../transport/tap.js';
 import type { ModulePort } from './port.js';
 
@@ -14,12 +15,16 @@ export class PacedPort extends EventEmitter implements ModulePort {
   private corruptionRate = 0;
   /** Set by the front that carries the line (pty, TCP), which alone can pull it out. */
   unplug?: (ms: number) => string;
-  private seed = 0x2545f491;
+  /** One noise generator per direction: which bytes flip does not depend on how the two interleave. */
+  private readonly outNoise: () => number;
+  private readonly inNoise: () => number;
 
-  constructor(sink: (data: Buffer) => void, baud: number, pacing: boolean, private readonly tap?: Tap) {
+  constructor(sink: (data: Buffer) => void, baud: number, pacing: boolean, private readonly tap?: Tap, seed = 0x2545f491) {
     super();
-    this.out = new Pacer({ baud, enabled: pacing, deliver: (chunk) => sink(this.corrupt(chunk)) });
-    this.in = new Pacer({ baud, enabled: pacing, deliver: (chunk) => this.emit('data', this.corrupt(chunk)) });
+    this.outNoise = mulberry32(seed);
+    this.inNoise = mulberry32((seed ^ 0x9e3779b9) >>> 0);
+    this.out = new Pacer({ baud, enabled: pacing, deliver: (chunk) => sink(flipBits(chunk, this.corruptionRate, this.outNoise)) });
+    this.in = new Pacer({ baud, enabled: pacing, deliver: (chunk) => this.emit('data', flipBits(chunk, this.corruptionRate, this.inNoise)) });
   }
 
   /** Bytes from the host. */
@@ -53,17 +58,4 @@ export class PacedPort extends EventEmitter implements ModulePort {
     this.emit('close');
   }
 
-  private corrupt(chunk: Buffer): Buffer {
-    return flipBits(chunk, this.corruptionRate, () => this.random());
-  }
-
-  /** xorshift32: deterministic, so a corrupted run repeats. */
-  private random(): number {
-    let x = this.seed;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.seed = x >>> 0;
-    return this.seed / 4294967296;
-  }
 }

@@ -2,6 +2,7 @@ import type { AtChannel } from '../at/channel.js';
 import { AtError } from '../at/errors.js';
 import { AtbridgeError, ExitCode } from '../errors.js';
 import { getProfile, listProfileIds, type ModuleProfile } from '../profile/index.js';
+import { GARBLED_RETRIES } from './context.js';
 import { detectScore, DECISIVE_SCORE, firstGroup } from '../profile/identify-score.js';
 
 export interface Identity {
@@ -57,11 +58,18 @@ export function autoCandidates(): ModuleProfile[] {
 }
 
 async function ask(channel: AtChannel, command: string, signal?: AbortSignal): Promise<string[]> {
-  try {
-    const res = await channel.send(command, { timeoutMs: 3000, ...(signal ? { signal } : {}) });
-    return res.ok ? res.lines.map((l) => l.trim()) : [];
-  } catch (err) {
-    if (err instanceof AtError && err.atCode === 'timeout') return [];
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await channel.send(command, { timeoutMs: 3000, ...(signal ? { signal } : {}) });
+      return res.ok ? res.lines.map((l) => l.trim()) : [];
+    } catch (err) {
+      if (err instanceof AtError && err.atCode === 'timeout') return [];
+      // Answered, but damaged on the way (a noisy line): ask again, then do without this answer.
+      if (err instanceof AtError && err.atCode === 'garbled') {
+        if (attempt < GARBLED_RETRIES) continue;
+        return [];
+      }
+      throw err;
+    }
   }
 }

@@ -145,6 +145,8 @@ export class Modem extends EventEmitter implements ModemPort {
 
   /** Opens a TCP connection through the module. One at a time (single-link mode on both families). */
   async connect(host: string, port: number): Promise<ModemSocket> {
+    // The last connection is still being closed at the module (its close command in flight): wait for that.
+    if (this.machine.is('socket-closing')) await this.leaving('socket-closing');
     await this.ensureReady();
     if (this.socket && !this.socket.destroyed) {
       throw new AtbridgeError('socket-in-use', `a connection to ${this.socket.remoteAddress}:${this.socket.remotePort} is still open; close it first`);
@@ -174,6 +176,18 @@ export class Modem extends EventEmitter implements ModemPort {
     socket.once('close', () => this.onSocketClosed(socket));
     socket.attach(this.backend);
     return socket;
+  }
+
+  /** Resolves at the next transition out of `state` (a close ends in ready, a fault elsewhere). */
+  private leaving(state: ModemState): Promise<void> {
+    return new Promise((resolve) => {
+      const on = (t: Transition) => {
+        if (t.from !== state) return;
+        this.machine.off('transition', on);
+        resolve();
+      };
+      this.machine.on('transition', on);
+    });
   }
 
   /**
@@ -211,7 +225,7 @@ export class Modem extends EventEmitter implements ModemPort {
       }
       const found: Record<string, string | number> = {};
       for (const name of [...this.profile.script('signal'), ...this.profile.script('network')]) {
-        const res = await runCommand(this.channel, this.profile, name, this.vars(), { optional: true }).catch(() => undefined);
+        const res = await runCommand(this.channel, this.profile, name, this.vars(), { optional: true, timeoutMs: this.readTimeoutMs() }).catch(() => undefined);
         for (const [key, value] of Object.entries(res?.groups ?? {})) {
           if (['rssi', 'operator', 'ip', 'ssid'].includes(key) && value !== undefined) found[key] = /^-?\d+$/.test(value) ? Number(value) : value;
         }
@@ -241,12 +255,22 @@ export class Modem extends EventEmitter implements ModemPort {
   private async readRegistration(): Promise<Record<string, string>> {
     const states: Record<string, string> = {};
     for (const name of this.profile?.script('registration') ?? []) {
-      const res = await runCommand(this.channel, this.profile!, name, this.vars(), { optional: true }).catch(() => undefined);
+      const res = await runCommand(this.channel, this.profile!, name, this.vars(), { optional: true, timeoutMs: this.readTimeoutMs() }).catch(() => undefined);
       const stat = res?.groups.stat;
       if (res?.ok && stat !== undefined) states[name] = stat;
       if (REGISTERED.has(stat ?? '')) break;
     }
     return states;
+  }
+
+  /**
+   * A status report only reads (AT+CSQ, AT+COPS?, AT+CREG?): a module answers a read at once, so the
+   * profile's default timeout bounds it. A command's own long timeout (AT+COPS's 180 s) is for the
+   * set and scan forms; a read whose line end was lost on a noisy line must not hold the channel,
+   * and the connection's data behind it, that long.
+   */
+  private readTimeoutMs(): number {
+    return this.profile?.data.timeouts.defaultMs ?? STATUS_WAIT_MS;
   }
 
   /** Lines heard and damaged, for status reports and metrics. */
@@ -372,6 +396,8 @@ export class Modem extends EventEmitter implements ModemPort {
     if (this.machine.is('detect-baud')) this.advance('sync', `OK at ${sync.baud} baud`);
     if (sync.recoveredFromTransparent) this.progress('the module was left in transparent mode; recovered it');
     this.facts.baud = sync.baud;
+    // Judge the line from here on: what was heard while searching rates or booting is not its noise.
+    this.channel.resetLineWindow();
 
     this.advance('identify', 'module answers AT');
     // Init (echo off) first, so identification lines are clean; it runs once.
@@ -411,8 +437,6 @@ export class Modem extends EventEmitter implements ModemPort {
       this.advance('join', 'init done');
       this.facts.wifi = await joinWifi(ctx, { transparent: o.transparent, recvMode: this.recvMode });
     }
-    // Judge the line from here on: what was heard while searching rates or booting is not its noise.
-    this.channel.resetLineWindow();
     this.advance('ready', 'network up');
   }
 
@@ -503,8 +527,9 @@ export class Modem extends EventEmitter implements ModemPort {
    */
   private onGarbled(reason: string, sustained: boolean): void {
     this.note(`line: a damaged line (${reason})`);
-    // Garbage while the rate is searched or the module boots says nothing about the line in use.
-    if (!sustained || !this.machine.is('ready', 'socket-opening', 'socket-command', 'socket-transparent', 'socket-closing')) return;
+    // Garbage while the rate is searched says nothing about the line in use. From the first clean
+    // OK on, it does, in every state: a line too noisy for bring-up to finish must be told most.
+    if (!sustained || this.machine.is('detect-baud', 'sync', 'closed')) return;
     const { garbled, lines, recentRate } = this.channel.lineHealth;
     const now = Date.now();
     if (now - this.lastCorruptionWarning >= CORRUPTION_WARN_EVERY_MS) {

@@ -18,6 +18,12 @@ export interface RunCommandOptions {
   /** Overrides the spec's `optional` (a probe that must not throw). */
   optional?: boolean;
   timeoutMs?: number;
+  /**
+   * Sends the command again when its answer arrived damaged (a noisy line), this many times. Only
+   * for commands without data: resending a send would send its data twice. Bring-up steps ask
+   * for it; the socket's commands fail fast instead, so the connection is made again.
+   */
+  garbledRetries?: number;
 }
 
 /**
@@ -31,6 +37,25 @@ export async function runCommand(
   name: string,
   vars: Vars = {},
   options: RunCommandOptions = {},
+): Promise<CommandResult> {
+  let retries = profile.command(name).prompt || options.data ? 0 : (options.garbledRetries ?? 0);
+  for (;;) {
+    try {
+      return await runCommandOnce(channel, profile, name, vars, options);
+    } catch (err) {
+      // The channel resyncs before the next command, so the resend is not answered by a late line.
+      if (err instanceof AtError && err.atCode === 'garbled' && retries-- > 0) continue;
+      throw err;
+    }
+  }
+}
+
+async function runCommandOnce(
+  channel: AtChannel,
+  profile: ModuleProfile,
+  name: string,
+  vars: Vars,
+  options: RunCommandOptions,
 ): Promise<CommandResult> {
   const spec = profile.command(name);
   if (spec.when !== undefined && (vars[spec.when] === undefined || vars[spec.when] === '')) {

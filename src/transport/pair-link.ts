@@ -9,6 +9,8 @@ export interface WireOptions {
   /** Pace bytes at the line rate (off for fast unit tests). */
   pacing: boolean;
   bitsPerByte?: number;
+  /** Seed of the line noise (corruptionRate); each direction draws from its own generator. */
+  seed?: number;
 }
 
 /**
@@ -89,7 +91,10 @@ export class Wire {
   readonly module: ModuleEnd;
   private readonly hostward: Pacer;
   private readonly moduleward: Pacer;
-  private seed = 1;
+  private garbleSeed = 1;
+  /** One noise generator per direction: which bytes flip does not depend on how the two interleave. */
+  private readonly toHostNoise: () => number;
+  private readonly toModuleNoise: () => number;
   /** Probability per byte that the line flips it (fault injection). */
   corruptionRate = 0;
 
@@ -97,17 +102,20 @@ export class Wire {
     this.host = new HostEnd(this, options.baud, options.description ?? 'emulator');
     this.module = new ModuleEnd(this, options.baud);
     const bitsPerByte = options.bitsPerByte ?? 10;
+    const seed = options.seed ?? 1;
+    this.toHostNoise = mulberry32(seed);
+    this.toModuleNoise = mulberry32((seed ^ 0x9e3779b9) >>> 0);
     this.hostward = new Pacer({
       baud: options.baud,
       bitsPerByte,
       enabled: options.pacing,
-      deliver: (chunk) => this.host.emit('data', this.distort(chunk, this.module.baud, this.host.baud)),
+      deliver: (chunk) => this.host.emit('data', this.distort(chunk, this.module.baud, this.host.baud, this.toHostNoise)),
     });
     this.moduleward = new Pacer({
       baud: options.baud,
       bitsPerByte,
       enabled: options.pacing,
-      deliver: (chunk) => this.module.emit('data', this.distort(chunk, this.host.baud, this.module.baud)),
+      deliver: (chunk) => this.module.emit('data', this.distort(chunk, this.host.baud, this.module.baud, this.toModuleNoise)),
     });
   }
 
@@ -140,16 +148,19 @@ export class Wire {
     this.module.emit('close');
   }
 
-  private distort(chunk: Buffer, sentBaud: number, readBaud: number): Buffer {
-    if (sentBaud !== readBaud) return garble(chunk, sentBaud, readBaud, this.seed++);
-    return flipBits(chunk, this.corruptionRate, () => this.random());
+  private distort(chunk: Buffer, sentBaud: number, readBaud: number, noise: () => number): Buffer {
+    if (sentBaud !== readBaud) return garble(chunk, sentBaud, readBaud, this.garbleSeed++);
+    return flipBits(chunk, this.corruptionRate, noise);
   }
+}
 
-  /** A small deterministic PRNG (mulberry32) so corruption runs repeat. */
-  private random(): number {
-    let t = (this.seed = (this.seed + 0x6d2b79f5) >>> 0);
+/** A small deterministic PRNG (mulberry32) so corruption runs repeat. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    let t = (state = (state + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  };
 }

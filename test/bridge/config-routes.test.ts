@@ -136,6 +136,7 @@ describe('--print-config: the configuration in effect', () => {
       'local_clientid atbridge-local-gw',
       'cleansession false',
       'keepalive_interval 60',
+      'connect_timeout 30',
       'restart_timeout 5 30',
       'notifications true',
       'notification_topic atbridge/gw/state',

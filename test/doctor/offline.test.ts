@@ -74,9 +74,17 @@ describe('doctor --log rules over trace events', () => {
     expect(await ids([rx('\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\nSMS DONE\r\n\r\nPB DONE\r\n'), ...session], 'sim7600')).toEqual([]);
   });
 
+  it('runs of one character (++++++++++, eeeeeeeeee) between answers are line-corruption; a short +++ or a host separator is not', async () => {
+    const ok = [tx('AT\r'), rx('\r\nOK\r\n'), tx('AT+CSQ\r'), rx('\r\n+CSQ: 20,99\r\n\r\nOK\r\n')];
+    expect(await ids([...ok, rx('++++++++++++++++++++\r\n'), tx('AT\r'), rx('eeeeeeeeeeeeeeee\r\nOK\r\n')], 'esp-at')).toEqual(['line-corruption:warning']);
+    expect(await ids([...ok, rx('----------------------\r\n'), tx('AT\r'), rx('\r\nOK\r\n')], 'esp-at')).toEqual([]);
+  });
+
   it('TLS sockets count as sockets: +CCHOPEN / +QSSLOPEN with an error code is socket-open-failed', async () => {
     expect(await ids([tx('AT+CCHOPEN=0,"example.com",8883,2\r'), rx('\r\nOK\r\n'), rx('\r\n+CCHOPEN: 0,4\r\n')], 'a76xx')).toEqual(['socket-open-failed:error']);
     expect(await ids([tx('AT+QSSLOPEN=1,1,4,"example.com",443,0\r'), rx('\r\nOK\r\n'), rx('\r\n+QSSLOPEN: 4,-1\r\n')], 'quectel')).toEqual(['socket-open-failed:error']);
+    expect(await ids([tx('AT+USOCO=0,"example.com",80,1\r'), rx('\r\nOK\r\n'), rx('\r\n+UUSOCO: 0,111\r\n')], 'sim7600')).toEqual(['socket-open-failed:error']);
+    expect(await ids([tx('AT+CIPOPEN=0,"TCP","example.com",80\r'), rx('\r\n+CIPERROR: 4\r\n\r\nERROR\r\n')], 'sim7600')).toEqual(['socket-open-failed:error']);
   });
 
   it('an open whose arguments the firmware refuses (Link type ERROR) is command-rejected, not socket-open-failed', async () => {

@@ -76,7 +76,7 @@ export function garbageRule(): Rule {
         garbage.push(e);
         return;
       }
-      if (e.kind === 'data' || !isGarbage(e.text)) {
+      if (e.kind === 'data' || (!isGarbage(e.text) && !isCharRun(trimmed(e)))) {
         // A result, URC or answer line the profile knows: the rate is right, whatever else is garbled.
         if (e.kind === 'final' || e.kind === 'urc' || (e.kind === 'info' && /^\+[A-Z]+:/.test(trimmed(e)))) readable++;
         return;
@@ -259,6 +259,15 @@ export function transparentRule(): Rule {
       }
     },
   };
+}
+
+/**
+ * A run of one letter or '+' ten times or more (`++++++++++`, `eeeeeeeeee`, glued before an
+ * echo or not): a stuck or glitching line. No module prints that ('+++' is three; separators a
+ * host prints are dashes, '=' or '*').
+ */
+export function isCharRun(text: string): boolean {
+  return /^([A-Za-z+])\1{9,}/.test(text);
 }
 
 /**

@@ -49,7 +49,11 @@ export function socketRule(): Rule {
       const text = trimmed(e);
       const urc = e.classified?.urc;
       if (/^(?:\d+,)?SEND OK$/.test(text)) sendOkSeen = true;
-      if (/^(?:\d+,)?SEND FAIL$|^SEND Canceled$|^\+CIPERROR: ?\d+$/.test(text)) sendFailed.push(e);
+      // `+CIPERROR: n` answers the command in flight: an open's failure during an open, else a send's.
+      if (/^\+CIPERROR: ?\d+$/.test(text) && c.current && OPEN.test(c.current.command)) {
+        openFailed.push(e);
+        expectCloseAt = c.commands;
+      } else if (/^(?:\d+,)?SEND FAIL$|^SEND Canceled$|^\+CIPERROR: ?\d+$/.test(text)) sendFailed.push(e);
       const confirm = firstMatch(SEND_CONFIRM, text);
       if (confirm && confirm[1] !== confirm[2]) sendFailed.push(e);
       const opened = firstMatch(OPEN_RESULT, text);

@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AtChannel } from '../../src/at/channel.js';
+import { classifyLine } from '../../src/at/classify.js';
+import { garbleReason, type GarbleReason } from '../../src/at/corruption.js';
+import { getProfile } from '../../src/profile/index.js';
+import { runCommand } from '../../src/modem/run-command.js';
+import { SerialLink } from '../../src/transport/serial-link.js';
+import { openPtyPair, type PtyPair } from '../helpers/pty.js';
+
+/**
+ * Line noise as it reaches the AT layer: one flipped bit per damaged byte. A flipped CR or LF
+ * does not lose the line, it glues a stray byte (`-`, `M`, `*`, `J`, a control code) to the
+ * start or the end of one, or leaves it alone on a line; a flipped '>' is no prompt. Each case
+ * is played over a real pty by a module the test scripts, on the bytes the emulator's noise made
+ * in the runs that stalled (`\r*+CIPSEND: 0,20,20`, `OK-`, `:` for `>`).
+ */
+const sim7600 = getProfile('sim7600');
+
+describe('what counts as damage', () => {
+  const reason = (text: string, command?: string): GarbleReason | undefined => {
+    const context = command ? { text: command, responsePrefix: undefined, finals: sim7600.compileResults(undefined), echoPending: true } : undefined;
+    return garbleReason(classifyLine(text, sim7600, context), context, false);
+  };
+
+  it('a final with a stray line-end byte stuck to it is a damaged final', () => {
+    expect(reason('OK-', 'AT+CSQ')).toBe('final');
+    expect(reason('OKM', 'AT+CSQ')).toBe('final');
+    expect(reason('*OK', 'AT+CSQ')).toBe('final');
+    expect(reason('OK\x05', 'AT+CSQ')).toBe('final');
+    expect(reason('ERRORJ', 'AT+CSQ')).toBe('final');
+    expect(reason('oK', 'AT+CSQ')).toBe('final');
+    expect(reason('OK', 'AT+CSQ')).toBeUndefined();
+  });
+
+  it('a stray byte alone on its line is counted as such; sound lines are no damage', () => {
+    expect(reason('-')).toBe('stray');
+    expect(reason('\x0e', 'AT+CSQ')).toBe('stray');
+    expect(reason('+CSQ: 21,99', 'AT+CSQ')).toBeUndefined();
+    expect(reason('Manufacturer: SIMCOM INCORPORATED', 'ATI')).toBeUndefined();
+    expect(reason('+CPSI: LTE,Online')).toBeUndefined();
+  });
+
+  it('the echo with a stray byte is a damaged echo', () => {
+    expect(reason('*AT+CSQ', 'AT+CSQ')).toBe('echo');
+    expect(reason('AT+CSP', 'AT+CSQ')).toBe('echo');
+  });
+});
+
+type Handler = (line: string, say: (text: string) => void) => void;
+
+let pty: PtyPair;
+let host: SerialLink;
+let module: SerialLink;
+let channel: AtChannel;
+let seen: string[];
+let handler: Handler;
+let rawSink: ((chunk: Buffer) => void) | undefined;
+
+beforeEach(async () => {
+  pty = await openPtyPair();
+  host = await SerialLink.open({ path: pty.a, baud: 115200 });
+  module = await SerialLink.open({ path: pty.b, baud: 115200 });
+  seen = [];
+  rawSink = undefined;
+  handler = (_line, say) => say('\r\nOK\r\n');
+  let buffer = '';
+  module.on('data', (chunk: Buffer) => {
+    if (rawSink) return rawSink(chunk);
+    buffer += chunk.toString('latin1');
+    let cr: number;
+    while ((cr = buffer.indexOf('\r')) !== -1) {
+      const line = buffer.slice(0, cr).replace(/^\n/, '');
+      buffer = buffer.slice(cr + 1);
+      seen.push(line);
+      handler(line, (text) => void module.write(Buffer.from(text, 'latin1')));
+    }
+  });
+  channel = new AtChannel(host, sim7600, { resyncQuietMs: 20 });
+});
+
+afterEach(async () => {
+  channel.detach();
+  await host.close();
+  await module.close();
+  await pty.close();
+});
+
+/** A module that answers `CSQ` with `first` once, then cleanly; every other line with OK. */
+function csqAnswers(first: string): void {
+  let n = 0;
+  handler = (line, say) => {
+    if (line !== 'AT+CSQ') return say('\r\nOK\r\n');
+    say(n++ === 0 ? first : '\r\n+CSQ: 21,99\r\n\r\nOK\r\n');
+  };
+}
+
+describe('AtChannel on a noisy line', () => {
+  it('a final with its CR flipped (OK-) fails the command at once as garbled, not after its timeout', async () => {
+    csqAnswers('\r\n+CSQ: 21,99\r\nOK-\n');
+    const garbled: string[] = [];
+    channel.on('garbled', (_l: string, why: string) => garbled.push(why));
+    await expect(channel.send('AT+CSQ', { timeoutMs: 60_000 })).rejects.toMatchObject({ atCode: 'garbled' });
+    expect(garbled).toEqual(['final']);
+    // A resync first, then the next command is answered by its own answer.
+    expect((await channel.sendOk('AT+CSQ')).lines).toEqual(['+CSQ: 21,99']);
+    expect(seen).toEqual(['AT+CSQ', 'AT', 'AT+CSQ']);
+  });
+
+  it('the awaited URC with its LF flipped (\\r*+CIPSEND: …) fails the send at once, not after 120 s', async () => {
+    handler = (line, say) => {
+      if (!line.startsWith('AT+CIPSEND=')) return say('\r\nOK\r\n');
+      rawSink = () => {
+        rawSink = undefined;
+        say('\r\nOK\r\n\r*+CIPSEND: 0,3,3\r\n');
+      };
+      say('\r\n>');
+    };
+    const spec = sim7600.command('socketSend');
+    const awaitUrc = { pattern: /^\+CIPSEND: ?0,(?<req>\d+),(?<cnf>-?\d+)$/, timeoutMs: 120_000 };
+    const err = await channel.send('AT+CIPSEND=0,3', { prompt: true, data: Buffer.from('abc'), dataFinals: spec.dataFinals!, awaitUrc }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ atCode: 'garbled' });
+  });
+
+  it('a stray byte alone before the awaited URC does not end the command: the URC after it does', async () => {
+    handler = (_line, say) => say('\r\nOK\r\n-\n+NETOPEN: 0\r\n');
+    const res = await channel.sendOk('AT+NETOPEN', { awaitUrc: { pattern: /^\+NETOPEN: ?(?<err>\d+)$/, timeoutMs: 60_000 } });
+    expect(res.urc?.groups).toEqual({ err: '0' });
+    expect(channel.lineHealth.byReason.stray).toBe(1);
+  });
+
+  it('a prompt one bit off (: for >) is the prompt: the data goes, and the send completes', async () => {
+    const got: Buffer[] = [];
+    handler = (line, say) => {
+      if (!line.startsWith('AT+CIPSEND=')) return say('\r\nOK\r\n');
+      rawSink = (chunk) => {
+        got.push(chunk);
+        rawSink = undefined;
+        say('\r\nOK\r\n\r\n+CIPSEND: 0,3,3\r\n');
+      };
+      say('\r\n:');
+    };
+    const awaitUrc = { pattern: /^\+CIPSEND: ?0,(?<req>\d+),(?<cnf>-?\d+)$/, timeoutMs: 60_000 };
+    const res = await channel.sendOk('AT+CIPSEND=0,3', { prompt: true, data: Buffer.from('abc'), dataFinals: sim7600.command('socketSend').dataFinals!, awaitUrc, timeoutMs: 60_000 });
+    expect(res.urc?.groups).toMatchObject({ cnf: '3' });
+    expect(Buffer.concat(got).toString()).toBe('abc');
+    expect(channel.lineHealth.byReason.prompt).toBe(1);
+  });
+
+  it('a damaged echo: the module may have heard another command, so its answer fails as garbled; the next one is clean', async () => {
+    let n = 0;
+    handler = (line, say) => line === 'AT+CSQ' && say(`${n++ === 0 ? 'AT+CSP' : 'AT+CSQ'}\r\r\n+CSQ: 21,99\r\n\r\nOK\r\n`);
+    await expect(channel.send('AT+CSQ')).rejects.toMatchObject({ atCode: 'garbled' });
+    expect(channel.lineHealth.byReason.echo).toBe(1);
+    const res = await channel.sendOk('AT+CSQ');
+    expect(res.lines).toEqual(['+CSQ: 21,99']);
+  });
+
+  it('a timeout after silence on a clean line is a timeout; with damaged lines heard (then or lately) it is garbled', async () => {
+    handler = () => undefined;
+    await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'timeout' });
+    handler = (line, say) => line === 'AT+CSQ' && say('\r\n+CSQ: 2\xb1,99\r\n');
+    await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'garbled' });
+    // Silence now, but the line was corrupting data a moment ago: the command's CR may have been hit.
+    handler = () => undefined;
+    await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'garbled' });
+  });
+});
+
+describe('runCommand on a noisy line', () => {
+  it('a bring-up step whose answer arrived damaged is sent again and succeeds', async () => {
+    csqAnswers('\r\n+CSQ: 21,99\r\nOK-\n');
+    const res = await runCommand(channel, sim7600, 'signal', {}, { garbledRetries: 2 });
+    expect(res.groups.rssi).toBe('21');
+    expect(seen.filter((l) => l === 'AT+CSQ')).toHaveLength(2);
+  });
+
+  it('without retries asked for, or for a command that carries data, a damaged answer fails once', async () => {
+    csqAnswers('\r\n+CSQ: 21,99\r\nOK-\n');
+    await expect(runCommand(channel, sim7600, 'signal', {})).rejects.toMatchObject({ atCode: 'garbled' });
+    let sends = 0;
+    handler = (line, say) => {
+      if (!line.startsWith('AT+CIPSEND=')) return say('\r\nOK\r\n');
+      sends++;
+      rawSink = () => {
+        rawSink = undefined;
+        say('\r\nOK-\n');
+      };
+      say('\r\n>');
+    };
+    await expect(runCommand(channel, sim7600, 'socketSend', { link: 0, len: 3 }, { data: Buffer.from('abc'), garbledRetries: 2 })).rejects.toMatchObject({ atCode: 'garbled' });
+    expect(sends).toBe(1);
+  });
+});
