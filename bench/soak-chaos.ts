@@ -29,6 +29,7 @@ import { getProfile } from '../src/profile/index.js';
 import { MqttClient } from '../src/mqtt/client.js';
 import { startSoakBroker, type SoakBroker } from './soak-broker.js';
 import { startSoakEmulator } from './soak-emulator.js';
+import { startMqttTap } from './soak-tap.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The built CLI: beside this file when it runs from dist/, else dist/ of the checkout (vitest runs the source). */
@@ -231,9 +232,10 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   await Promise.all([atLocal.subscribe(['soak/down/#'], { qos: 2 }), witnessLocal.subscribe(['soak/down/#'], { qos: 2 })]);
   const cellular = getProfile(profileOf(getDialect(family))).family !== 'wifi';
 
+  const tap = process.env.SOAK_LOCAL_TAP ? await startMqttTap(local.port, join(dir, 'local-tap.log')) : undefined;
   const queueDir = join(dir, 'queue');
   const args = [
-    CLI, 'bridge', '--connection', `soak-${family}`, '--local', `mqtt://127.0.0.1:${local.port}`,
+    CLI, 'bridge', '--connection', `soak-${family}`, '--local', `mqtt://127.0.0.1:${tap?.port ?? local.port}`,
     '--remote', `mqtts://localhost:${remote.tlsPort}`, '--bridge-cafile', remote.caFile,
     '--device', `tcp://${emulator.address}`, '--profile', profileOf(getDialect(family)), '--baud', '115200',
     '--queue-dir', queueDir, '--queue-fsync', 'interval', '--restart-timeout', options.restart.join(' '), '--keepalive-interval', '10',
@@ -282,11 +284,12 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   const t0 = Date.now();
   /** Each fault with its start (ms since t0), for the lost samples. */
   const timeline: { at: number; kind: FaultKind }[] = [];
-  const placed = (s: Stream, key: string): string => {
+  const placed = (s: Stream, key: string, where = true): string => {
     const at = s.sentAt.get(key) ?? 0;
     const before = timeline.filter((f) => f.at <= at).pop();
-    const where = s.witnessed.has(key) ? 'in the destination broker (its witness has it), not delivered to the counter' : 'never in the destination broker';
-    return `${key} (sent at ${(at / 1000).toFixed(1)} s${before ? `, ${((at - before.at) / 1000).toFixed(1)} s after ${before.kind}` : ''}; ${where})`;
+    const whereText = s.witnessed.has(key) ? 'in the destination broker (its witness has it), not delivered to the counter' : 'never in the destination broker';
+    const when = `sent at ${(at / 1000).toFixed(1)} s${before ? `, ${((at - before.at) / 1000).toFixed(1)} s after ${before.kind}` : ''}`;
+    return where ? `${key} (${when}; ${whereText})` : `${key} (${when})`;
   };
   let loadOn = true;
   const pubs: Promise<unknown>[] = [];
@@ -412,7 +415,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
       ...s.missingKeys().filter((k) => !s.witnessed.has(k)).slice(0, 5),
       ...s.missingKeys().filter((k) => s.witnessed.has(k)).slice(0, 5),
     ].map((k) => placed(s, k))),
-    qos2DuplicateSamples: [streams.outQ2, streams.inQ2].flatMap((s) => s.duplicatedKeys().map((k) => placed(s, k.replace(/ ×\d+$/, '')) + k.slice(k.lastIndexOf(' ')))),
+    qos2DuplicateSamples: [streams.outQ2, streams.inQ2].flatMap((s) => s.duplicatedKeys().map((k) => `${placed(s, k.replace(/ ×\d+$/, ''), false)}${k.slice(k.lastIndexOf(' '))}`)),
     drained: Object.values(streams).every((s) => s.missing() === 0),
     timeline: timeline.map((f) => `${(f.at / 1000).toFixed(1)} s ${f.kind}`),
     ...(Object.values(streams).every((s) => s.missing() === 0) ? {} : { brokerLogs: { local: local.log().slice(-6000), remote: remote.log().slice(-6000) } }),
@@ -427,6 +430,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   if (bridge) await new Promise((r) => bridge!.once('exit', r));
   await Promise.all(clients.map((c) => c.end(true).catch(() => undefined)));
   await emulator.stop();
+  await tap?.close();
   await new Promise((r) => bridgeLog.end(r));
   if (process.env.SOAK_KEEP) {
     writeFileSync(join(dir, 'local-broker.log'), local.log());
