@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './errors.js';
 import { endQuietlyWhenOutputCloses } from './cli/closed-output.js';
+import { checkOutputOptions } from './cli/output-paths.js';
 import { reportError } from './cli/run.js';
 import { VERSION } from './version.js';
 
@@ -43,6 +44,10 @@ async function main(argv: string[]): Promise<void> {
     const mod = (await import(href)) as { default: (program: Command) => void };
     mod.default(program);
   }
+  // The one place every command's options are checked before its action runs: a path it would
+  // write (--trace, --trace-dir, --html, --pcap, --out, --jtl) that cannot be written is one line
+  // and exit 2 before any work starts, not a trace silently lost after the run.
+  program.hook('preAction', (_program, command) => checkOutputOptions(command.opts()));
   try {
     // `-h` is the broker host inside pub/sub (as in mosquitto_pub); on its own it can only mean help.
     await program.parseAsync(argv.length === 3 && argv[2] === '-h' ? [...argv.slice(0, 2), '--help'] : argv);

@@ -460,7 +460,8 @@ export class AtChannel extends EventEmitter {
       // The answer this command waits for most likely just went by, damaged: waiting for it would
       // cost the whole timeout (120 s for a socket open's URC). Fail now; resync before the next.
       this.resyncAfter = flight.job.text;
-      this.finish(flight, undefined, new AtError('garbled', flight.job.text, `${flight.job.text}: the answer arrived damaged (${reason}); the serial line is corrupting data`, { lines: flight.lines }));
+      // The damaged line goes with the evidence: what it names (another link, say) may need undoing.
+      this.finish(flight, undefined, new AtError('garbled', flight.job.text, `${flight.job.text}: the answer arrived damaged (${reason}); the serial line is corrupting data`, { lines: [...flight.lines, line.text.trim()] }));
       return;
     }
     if (flight.job.options.awaitUrc && !flight.urc && line.kind !== 'echo') {

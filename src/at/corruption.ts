@@ -60,7 +60,8 @@ export function looksLikeDamagedUrc(text: string, pattern: RegExp): boolean {
   if (pattern.test(trimmed)) return false;
   return [trimmed, ...withoutStray(trimmed)].some((candidate) => {
     const start = candidate.slice(0, head.length);
-    return start === head || nearlySame(start.toUpperCase(), head.toUpperCase(), 2);
+    // Case counts: a flipped bit 5 makes `+CIPSENd`, which no module sends.
+    return start === head || nearlySame(start, head, 2);
   });
 }
 

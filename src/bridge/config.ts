@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { modemSessionOptions, type ModemCliOptions } from '../cli/modem-options.js';
 import { pskProblem, readTlsFiles, type TlsSettings } from '../mqtt/tls.js';
 import { AtbridgeError, ExitCode, errorMessage } from '../errors.js';
+import { fsReason } from '../fs-reason.js';
 import type { FsyncPolicy } from '../mqtt/durable-queue.js';
 import type { ModemSessionOptions } from '../modem/session-types.js';
 import { parseTopicLine, type Route } from './routes.js';
@@ -97,7 +98,7 @@ export function readConfigFile(path: string): Settings {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw usage(`cannot read config file ${path}: ${errorMessage(err)}`);
+    throw usage(`cannot read config file ${path}: ${fsReason(err)}`);
   }
   return parseConfigText(text, path);
 }

@@ -205,10 +205,30 @@ export class Modem extends EventEmitter implements ModemPort {
     try {
       await runCommand(this.channel, profile, open, vars);
     } catch (err) {
+      if (err instanceof AtError && err.atCode === 'garbled') await this.closeOtherLinks(profile, open, err, vars);
       if (!(err instanceof AtError) || !['error', 'cme', 'urc-failed'].includes(err.atCode)) throw err;
       this.note(`socket: open refused (${err.message}); closing a stale connection and trying again`);
       await runCommand(this.channel, profile, 'socketClose', vars, { optional: true }).catch(() => undefined);
       await runCommand(this.channel, profile, open, vars);
+    }
+  }
+
+  /**
+   * An open that reached the module damaged may open another link than ours (`AT+CIPOPEN=0` with
+   * its digit flipped opens link 2: `+CIPOPEN: 2,0`). Nothing would ever close it, and a module
+   * with one socket then refuses every open of ours. When the answer (by the open's own `match`)
+   * names another link, close that one.
+   */
+  private async closeOtherLinks(profile: ModuleProfile, open: string, err: AtError, vars: Vars): Promise<void> {
+    const match = profile.command(open).match;
+    if (!match || !profile.hasCommand('socketClose')) return;
+    const pattern = new RegExp(match);
+    const ours = String(vars.link ?? '');
+    for (const line of new Set(err.lines)) {
+      const other = pattern.exec(line.trim())?.groups?.link;
+      if (other === undefined || other === ours) continue;
+      this.note(`socket: a damaged open answered for link ${other} (${line.trim()}); closing that link`);
+      await runCommand(this.channel, profile, 'socketClose', { ...vars, link: Number(other) }, { optional: true }).catch(() => undefined);
     }
   }
 

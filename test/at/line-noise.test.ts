@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtChannel } from '../../src/at/channel.js';
 import { classifyLine } from '../../src/at/classify.js';
-import { garbleReason, type GarbleReason } from '../../src/at/corruption.js';
+import { garbleReason, looksLikeDamagedUrc, type GarbleReason } from '../../src/at/corruption.js';
 import { getProfile } from '../../src/profile/index.js';
 import { runCommand } from '../../src/modem/run-command.js';
 import { SerialLink } from '../../src/transport/serial-link.js';
@@ -38,6 +38,13 @@ describe('what counts as damage', () => {
     expect(reason('+CSQ: 21,99', 'AT+CSQ')).toBeUndefined();
     expect(reason('Manufacturer: SIMCOM INCORPORATED', 'ATI')).toBeUndefined();
     expect(reason('+CPSI: LTE,Online')).toBeUndefined();
+  });
+
+  it('the awaited URC with a letter\'s case flipped (+CIPSENd) is the URC damaged', () => {
+    const pattern = /^\+CIPSEND: ?0,(?<req>\d+),(?<cnf>-?\d+)$/;
+    expect(looksLikeDamagedUrc('+CIPSENd: 0,1084,1084', pattern)).toBe(true);
+    expect(looksLikeDamagedUrc('*+CIPSEND: 0,20,20', pattern)).toBe(true);
+    expect(looksLikeDamagedUrc('+CIPSEND: 0,20,20', pattern)).toBe(false);
   });
 
   it('the echo with a stray byte is a damaged echo', () => {

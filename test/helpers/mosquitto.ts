@@ -50,7 +50,9 @@ process.once('exit', () => {
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'atbridge-mosquitto-'));
   const port = await freePort();
-  const tlsPort = options.tls ? await freePort() : undefined;
+  // Two free-port lookups in a row may get the same port (bound, closed, handed out again): mosquitto then fails with "Address already in use".
+  let tlsPort: number | undefined;
+  while (options.tls && (tlsPort === undefined || tlsPort === port)) tlsPort = await freePort();
   const certs = options.tls ? makeCertificates(dir) : undefined;
   const lines = [
     `listener ${port} 127.0.0.1`,

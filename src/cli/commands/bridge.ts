@@ -8,6 +8,7 @@ import { AtbridgeError, errorMessage, ExitCode } from '../../errors.js';
 import { flushFlightRecorders } from '../../trace/flight-recorder.js';
 import { snapshotTraceSet } from '../../trace/trace-set.js';
 import { addModemOptions } from '../modem-options.js';
+import { checkOutputOptions } from '../output-paths.js';
 import { action, collect } from '../run.js';
 
 /** Keys whose flags addModemOptions already defines (same meaning, shared with pub/sub/nc). */
@@ -63,6 +64,8 @@ async function runBridge(opts: BridgeCliOptions, cmd: Command): Promise<number> 
   const load = () => mergeSettings(opts.config !== undefined ? readConfigFile(opts.config) : new Map(), flags);
   // Checked in full first: --print-config refuses exactly what the bridge would refuse.
   const config = resolveConfig(load());
+  // trace and trace_dir may come from the config file too (the flags were checked before the action).
+  checkOutputOptions({ trace: config.modem?.trace, traceDir: config.modem?.traceDir });
   if (opts.printConfig) {
     process.stdout.write(printConfig(config));
     return 0;

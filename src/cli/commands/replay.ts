@@ -10,6 +10,7 @@ import { formatSideBySide, sideBySide } from '../../replay/side-by-side.js';
 import { openDevice } from '../../transport/open-device.js';
 import { TappedLink } from '../../transport/tap.js';
 import { TraceWriter } from '../../trace/writer.js';
+import { checkWritableFile } from '../output-paths.js';
 import { action, intOption } from '../run.js';
 
 interface ReplayCliOptions {
@@ -82,9 +83,11 @@ async function runReplay(file: string, opts: ReplayCliOptions): Promise<number> 
     return module.divergences.length === 0 && module.finished ? ExitCode.ok : ExitCode.failure;
   }
 
+  const out = opts.out ?? `${file}.replay.jsonl`;
+  // --out was checked with the other options; the default next to FILE is checked here, before the module is opened.
+  checkWritableFile(out);
   const device = await openDevice(opts.to!, { baud: opts.baud });
   const link = new TappedLink(device.link);
-  const out = opts.out ?? `${file}.replay.jsonl`;
   const writer = new TraceWriter(out, { profile: profile.id, baud: opts.baud, device: opts.to!, source: `atbridge replay ${file}` });
   link.addTap(writer);
   try {

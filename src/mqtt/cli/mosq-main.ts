@@ -4,6 +4,8 @@
  * exit 1, a usage error prints mosquitto's line, "Use '<name> --help' to see usage." and exits 1.
  */
 import { existsSync } from 'node:fs';
+import { checkWritableFile } from '../../cli/output-paths.js';
+import { AtbridgeError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { parseMosqArgs, type MosqConfig, type Tool } from './mosq-args.js';
 import { MosqUsageError } from './mosq-errors.js';
@@ -34,6 +36,15 @@ export async function runTool(tool: Tool, name: string, argv: readonly string[])
     return 1;
   }
   const cfg = parsed.config;
+  // atbridge's own --trace: checked before connecting, in atbridge's words and exit code (usage, 2).
+  const trace = cfg.modem['--trace'];
+  try {
+    if (typeof trace === 'string') checkWritableFile(trace);
+  } catch (err) {
+    if (!(err instanceof AtbridgeError)) throw err;
+    process.stderr.write(`atbridge: ${err.message}\n`);
+    return err.exitCode;
+  }
   try {
     const tlsProblem = tlsOptionsProblem(cfg);
     if (tlsProblem) {

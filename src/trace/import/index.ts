@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AtbridgeError, ExitCode } from '../../errors.js';
+import { fsReason } from '../../fs-reason.js';
 import type { TraceEvent, TraceHeader } from '../events.js';
 import { TRACE_VERSION } from '../events.js';
 import { flatten, readTrace, TraceFormatError } from '../reader.js';
@@ -55,11 +57,11 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
     directory = info.isDirectory();
     if (!info.isFile() && !directory) throw new AtbridgeError('bad-input', `${path} is not a file`, { exitCode: ExitCode.badInput });
     size = info.size;
+    // Here, not at the first read: an unreadable file is the same one line as a missing one.
+    await access(path, directory ? constants.R_OK | constants.X_OK : constants.R_OK);
   } catch (err) {
     if (err instanceof AtbridgeError) throw err;
-    throw new AtbridgeError('bad-input', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
-      exitCode: ExitCode.badInput,
-    });
+    throw new AtbridgeError('bad-input', `cannot read ${path}: ${fsReason(err)}`, { exitCode: ExitCode.badInput });
   }
   let read = 0;
   let head: Buffer;
