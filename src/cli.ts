@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readdirSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { ExitCode } from './errors.js';
+import { Command, CommanderError, type Option } from 'commander';
+import { AtbridgeError, ExitCode } from './errors.js';
 import { endQuietlyWhenOutputCloses } from './cli/closed-output.js';
 import { checkOutputOptions } from './cli/output-paths.js';
 import { reportError } from './cli/run.js';
@@ -47,7 +47,22 @@ async function main(argv: string[]): Promise<void> {
   // The one place every command's options are checked before its action runs: a path it would
   // write (--trace, --trace-dir, --html, --pcap, --out, --jtl) that cannot be written is one line
   // and exit 2 before any work starts, not a trace silently lost after the run.
-  program.hook('preAction', (_program, command) => checkOutputOptions(command.opts()));
+  // Commander checks required options before unknown ones: a mistyped `--profle` would be
+  // reported as a missing `--profile`. They are checked here instead, after the unknown options.
+  const required = new Map<Command, Option[]>();
+  for (const command of program.commands) {
+    const mandatory = command.options.filter((o) => o.mandatory);
+    for (const o of mandatory) o.mandatory = false;
+    if (mandatory.length > 0) required.set(command, mandatory);
+  }
+  program.hook('preAction', (_program, command) => {
+    for (const o of required.get(command) ?? []) {
+      if (command.getOptionValue(o.attributeName()) === undefined) {
+        throw new AtbridgeError('bad-option', `required option '${o.flags}' not specified`, { exitCode: ExitCode.usage });
+      }
+    }
+    checkOutputOptions(command.opts());
+  });
   try {
     // `-h` is the broker host inside pub/sub (as in mosquitto_pub); on its own it can only mean help.
     await program.parseAsync(argv.length === 3 && argv[2] === '-h' ? [...argv.slice(0, 2), '--help'] : argv);

@@ -1,5 +1,5 @@
 /**
- * A file-system error in words a person reads (`permission denied`, `no such file`), without
+ * A file-system (or listen) error in words a person reads (`permission denied`, `no such file`), without
  * Node's errno prefix and the repeated path ("EACCES: permission denied, open '/tmp/x'").
  */
 const WORDS: Record<string, string> = {
@@ -21,6 +21,8 @@ const WORDS: Record<string, string> = {
   ENXIO: 'no such device',
   ENODEV: 'no such device',
   EEXIST: 'it already exists',
+  EADDRINUSE: 'the port is already in use',
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s',
 };
 
 export function fsReason(err: unknown): string {

@@ -78,6 +78,8 @@ export function checkWritableDirectory(path: string): void {
 
 /** Checks every output path among parsed options (commander's attribute names); throws the first problem. */
 export function checkOutputOptions(opts: Record<string, unknown>): void {
+  // A --pty link is made at its path: its directory must take it (what is already there, each command checks).
+  if (typeof opts.pty === 'string' && opts.pty !== '' && stat(opts.pty) === undefined) checkWritableFile(opts.pty);
   for (const key of OUTPUT_FILE_OPTIONS) {
     const value = opts[key];
     if (typeof value === 'string' && value !== '') checkWritableFile(value);

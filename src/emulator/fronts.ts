@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AtbridgeError, ExitCode } from '../errors.js';
+import { fsReason } from '../fs-reason.js';
 import { SerialLink } from '../transport/serial-link.js';
 import type { Tap } from '../transport/tap.js';
 import { createVirtualModule } from './index.js';
@@ -139,7 +140,14 @@ export async function startTcpFront(host: string, portNumber: number, options: E
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new AtbridgeError('emulator-listen', `cannot listen on ${host}:${portNumber}: ${err.message}`, { exitCode: ExitCode.failure })));
+    server.once('error', (err) =>
+      reject(
+        new AtbridgeError('emulator-listen', `cannot listen on ${host}:${portNumber}: ${fsReason(err)}`, {
+          exitCode: ExitCode.usage,
+          fix: (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `pick another port, or see what holds it: ss -ltnp 'sport = :${portNumber}'` : 'give --listen an address of this machine, e.g. 127.0.0.1:PORT',
+        }),
+      ),
+    );
     server.listen(portNumber, host, () => resolve());
   });
   const address = server.address() as net.AddressInfo;
