@@ -5,6 +5,7 @@ import { AtbridgeError, ExitCode } from './errors.js';
 import { endQuietlyWhenOutputCloses } from './cli/closed-output.js';
 import { checkOutputOptions } from './cli/output-paths.js';
 import { reportError } from './cli/run.js';
+import { listProfileIds } from './profile/index.js';
 import { VERSION } from './version.js';
 
 /** Order in --help; each command lives in src/cli/commands/<name>.ts and registers itself. */
@@ -33,8 +34,15 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await runTool(first, `atbridge ${first}`, argv.slice(3));
     return;
   }
+  // `atbridge help pub` is `atbridge pub --help` (its own options, as mosquitto_pub lists them), exit 0 as help is.
+  const tool = argv[3];
+  if (first === 'help' && (tool === 'pub' || tool === 'sub' || tool === 'rr') && argv.length === 4) {
+    const { usageText } = await import('./mqtt/cli/mosq-usage.js');
+    process.stdout.write(usageText(tool, `atbridge ${tool}`, VERSION));
+    return;
+  }
   const program = new Command('atbridge')
-    .description('Drive SIM7600 and ESP-AT modules over AT commands and carry MQTT through their TCP socket')
+    .description(`Drive cellular and Wi-Fi modules over AT commands and carry MQTT through their TCP socket (families: ${listProfileIds().join(', ')})`)
     .version(VERSION, '--version')
     .helpOption('--help', 'show help')
     .showSuggestionAfterError(true)

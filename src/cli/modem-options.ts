@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
 import { AtbridgeError, ExitCode } from '../errors.js';
 import type { ModemSessionOptions } from '../modem/session-types.js';
+import { listProfileIds } from '../profile/index.js';
 import { intOption } from './run.js';
+
+/** The emulator devices, one per family with a firmware profile: "emu:sim7600, emu:esp-at, …". */
+export function emuDevices(): string {
+  return listProfileIds().map((id) => `emu:${id}`).join(', ');
+}
 
 /** The options every command that talks through a module shares. */
 export function addModemOptions(cmd: Command, defaults: { device?: string } = {}): Command {
   return cmd
-    .option('--device <path>', 'serial device, tcp://host:port (ser2net), emu:sim7600 or emu:esp-at', defaults.device)
-    .option('--profile <id>', 'firmware profile: sim7600, esp-at, auto, or a path to a profile JSON', 'auto')
+    .option('--device <path>', `serial device, tcp://host:port (ser2net), or emu:FAMILY, the built-in emulator (${emuDevices()})`, defaults.device)
+    .option('--profile <id>', `firmware profile: ${listProfileIds().join(', ')}, auto, or a path to a profile JSON`, 'auto')
     .option('--baud <rate>', 'serial rate, or auto to probe the common rates', 'auto')
     .option('--set-baud <rate>', 'switch module and port to this rate after sync', intOption('--set-baud', 300, 5_000_000))
     .option('--baud-fallback', 'on sustained line corruption, step module and port down to the next lower rate')

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -49,5 +49,22 @@ describe('usage lines', () => {
     const missing = await atbridge('emulate', '--pty', '/tmp/atb-never');
     expect(missing.stderr.trim().split('\n')).toEqual(["atbridge: required option '--profile <id>' not specified"]);
     expect(missing.code).toBe(2);
+  });
+
+  it('help texts list every family with a firmware profile, and `help pub` prints pub\'s options', async () => {
+    const families = readdirSync('firmware-profiles')
+      .filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json') && f !== '3gpp.json')
+      .map((f) => f.slice(0, -5));
+    expect(families.length).toBeGreaterThan(2);
+    const top = await atbridge('--help');
+    const nc = await atbridge('nc', '--help');
+    for (const id of families) {
+      expect(top.stdout.replace(/\s+/g, ' ')).toContain(id);
+      expect(nc.stdout.replace(/\s+/g, ' ')).toContain(`emu:${id}`);
+    }
+    const help = await atbridge('help', 'pub');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: atbridge pub /m);
+    expect(help.stdout).toMatch(/^ -m text/m);
   });
 });

@@ -11,6 +11,7 @@ import { parseEmulatorUrl } from '../../emulator/options.js';
 import { AtbridgeError, ExitCode } from '../../errors.js';
 import { getProfile, listProfileIds } from '../../profile/index.js';
 import { TraceWriter } from '../../trace/writer.js';
+import { emuDevices } from '../modem-options.js';
 import { action, intOption } from '../run.js';
 
 interface DoctorOptions {
@@ -43,10 +44,10 @@ export default function register(program: Command): void {
   program
     .command('doctor')
     .description('diagnose a module live (--device) or from a captured log (--log): ordered checks, findings with ids, a fix for each')
-    .option('--device <path>', 'serial device, tcp://host:port, emu:sim7600 or emu:esp-at')
+    .option('--device <path>', `serial device, tcp://host:port, or emu:FAMILY (${emuDevices()})`)
     .option('--log <file>', 'apply the same rules to a capture (JSONL trace or a transcript)')
     .option('--format <format>', 'capture format for --log (auto, jsonl, or an importer name)', 'auto')
-    .option('--profile <id>', 'firmware profile: sim7600, esp-at, a path to a profile JSON file, or auto', 'auto')
+    .option('--profile <id>', `firmware profile: ${listProfileIds().join(', ')}, a path to a profile JSON file, or auto`, 'auto')
     .option('--baud <rate>', 'serial rate to try first, or auto', 'auto')
     .option('--tcp <host:port>', 'open a test TCP connection through the module')
     .option('--broker <host:port>', 'finish with an MQTT CONNECT through the module (refused credentials, client id clash, keepalive)')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startRecording } from '../../record/record.js';
+import { emuDevices } from '../modem-options.js';
 import { action, collect, intOption } from '../run.js';
 
 interface RecordCliOptions {
@@ -16,7 +17,7 @@ export default function register(program: Command): void {
   program
     .command('record')
     .description("record any program's serial traffic: it opens --pty, atbridge forwards to --device and writes a trace")
-    .requiredOption('--device <path>', 'the real port (/dev/ttyUSB2), tcp://host:port or emu:sim7600 / emu:esp-at')
+    .requiredOption('--device <path>', `the real port (/dev/ttyUSB2), tcp://host:port or emu:FAMILY (${emuDevices()})`)
     .requiredOption('--pty <path>', 'the pty link the program opens instead of the port (made here, removed on exit)')
     .option('--baud <rate>', 'rate both sides start at; the program\'s own setting is followed as it changes', intOption('--baud', 50, 5_000_000), 115200)
     .option('--trace <file>', 'JSONL trace (appended to; passwords masked)')

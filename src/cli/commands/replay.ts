@@ -10,6 +10,7 @@ import { formatSideBySide, sideBySide } from '../../replay/side-by-side.js';
 import { openDevice } from '../../transport/open-device.js';
 import { TappedLink } from '../../transport/tap.js';
 import { TraceWriter } from '../../trace/writer.js';
+import { emuDevices } from '../modem-options.js';
 import { checkWritableFile } from '../output-paths.js';
 import { action, intOption } from '../run.js';
 
@@ -33,7 +34,7 @@ export default function register(program: Command): void {
     .argument('<file>', 'a capture in any format decode reads')
     .option('--emulate', 'act as the recorded module (with --pty)')
     .option('--pty <path>', 'create a pty at this path for the host program')
-    .option('--to <device>', 'resend the host side to this module (serial path, tcp://, emu:sim7600, emu:esp-at)')
+    .option('--to <device>', `resend the host side to this module (serial path, tcp://, emu:FAMILY: ${emuDevices()})`)
     .option('--speed <n>', 'timing factor for --emulate (2 = twice as fast, 0 = no delays)', '1')
     .option('--baud <rate>', 'serial rate', intOption('--baud', 300, 5_000_000), 115200)
     .option('--profile <id>', `firmware profile: ${listProfileIds().join(', ')}, auto (guessed from the content, the default) or a path to a profile JSON file`)

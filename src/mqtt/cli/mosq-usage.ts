@@ -23,7 +23,7 @@ const COMMON = [
   '--proxy socks5h://[user[:password]@]host[:port]   through a SOCKS5 proxy',
   '--ws                    MQTT over WebSocket',
   '--device d [--apn --pin --wifi-ssid --wifi-password --profile --baud --set-baud --transparent --recv-mode --trace]',
-  '                        through a module (serial port, tcp://host:port, emu:sim7600, emu:esp-at)',
+  '                        through a module (serial port, tcp://host:port, emu:FAMILY as emu:sim7600)',
 ];
 
 const PER_TOOL: Record<Tool, { synopsis: string; lines: string[] }> = {
