@@ -24,7 +24,7 @@ export const KEYS: Record<string, string> = {
   remote: 'remote broker reached through the module, mqtt[s]://[user[:password]@]host[:port]',
   address: 'mosquitto spelling of the remote: host[:port]',
   device: 'serial device (/dev/serial/by-id/... survives re-plugging), tcp://host:port or emu:...',
-  profile: 'firmware profile: sim7600, esp-at or auto',
+  profile: 'firmware profile: a family (sim7600, esp-at, …; `atbridge nc --help` lists them), a profile JSON path, or auto',
   baud: 'serial rate or auto',
   set_baud: 'switch the module to this rate after sync',
   baud_fallback: 'true: on sustained line corruption, step module and port down to the next lower rate',

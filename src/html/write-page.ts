@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { AtbridgeError, ExitCode } from '../errors.js';
+import { fsReason } from '../fs-reason.js';
 import type { Finding } from '../doctor/findings.js';
 import { pageData, type PageOptions } from './page-data.js';
 import { renderPage } from './render-page.js';
@@ -10,7 +11,7 @@ export async function writeConversationPage(capture: string, out: string, option
   try {
     await writeFile(out, renderPage(data));
   } catch (err) {
-    throw new AtbridgeError('bad-option', `cannot write ${out}: ${(err as Error).message}`, { exitCode: ExitCode.usage });
+    throw new AtbridgeError('bad-option', `cannot write ${out}: ${fsReason(err)}`, { exitCode: ExitCode.usage });
   }
   return { rows: data.rows.length, findings: data.findings.length, omitted: data.omitted };
 }

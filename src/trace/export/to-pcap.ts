@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { Conversation } from '../../decode/conversation.js';
 import { getProfile } from '../../profile/index.js';
 import { AtbridgeError, ExitCode } from '../../errors.js';
+import { fsReason } from '../../fs-reason.js';
 import { openCapture, type OpenCaptureOptions } from '../import/index.js';
 import { TOOL } from '../../version.js';
 import { enhancedPacket, LINKTYPE_RAW, pcapngHeader } from './pcapng.js';
@@ -37,7 +38,7 @@ export async function exportPcap(input: string, output: string, options: PcapExp
   try {
     file = await open(output, 'w');
   } catch (err) {
-    throw new AtbridgeError('bad-option', `cannot write ${output}: ${(err as Error).message}`, { exitCode: ExitCode.usage });
+    throw new AtbridgeError('bad-option', `cannot write ${output}: ${fsReason(err)}`, { exitCode: ExitCode.usage });
   }
   const result: PcapExportResult = { packets: 0, links: 0, mqtt: 0, socketBytes: 0 };
   const links = new Set<string>();
