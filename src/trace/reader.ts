@@ -17,45 +17,6 @@ export class TraceFormatError extends Error {
 
 const LF = 0x0a;
 
-/**
- * Splits a byte stream into lines, a chunk's worth at a time, without holding more than one chunk
- * and one partial line in memory, so files of any size are read in constant memory.
- */
-export async function* readLineBatches(stream: Readable): AsyncGenerator<string[]> {
-  // JSONL is text, but it is cut at the LF byte with indexOf: that never splits a UTF-8
-  // character, and each line is decoded once. A last line without LF still comes out.
-  let carry: Buffer | undefined;
-  for await (const piece of stream as AsyncIterable<Buffer | string>) {
-    const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
-    const lines: string[] = [];
-    let start = 0;
-    let lf = chunk.indexOf(LF);
-    if (carry !== undefined) {
-      if (lf < 0) {
-        carry = Buffer.concat([carry, chunk]);
-        continue;
-      }
-      lines.push(Buffer.concat([carry, chunk.subarray(0, lf)]).toString('utf8'));
-      carry = undefined;
-      start = lf + 1;
-      lf = chunk.indexOf(LF, start);
-    }
-    while (lf >= 0) {
-      lines.push(chunk.toString('utf8', start, lf));
-      start = lf + 1;
-      lf = chunk.indexOf(LF, start);
-    }
-    if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
-    if (lines.length > 0) yield lines;
-  }
-  if (carry !== undefined && carry.length > 0) yield [carry.toString('utf8')];
-}
-
-/** The lines of a byte stream one by one (see readLineBatches). */
-export async function* readLines(stream: Readable): AsyncGenerator<string> {
-  for await (const batch of readLineBatches(stream)) yield* batch;
-}
-
 /** The lines of one chunk: line i is `buf` from `starts[i]` to `ends[i]` (LF excluded). */
 export interface LineRanges {
   buf: Buffer;
@@ -64,9 +25,10 @@ export interface LineRanges {
 }
 
 /**
- * readLineBatches without decoding: each chunk's lines as byte ranges, so a reader can parse the
- * bytes and make a string only of the lines that need one. A line cut by a chunk boundary comes
- * out joined, in a buffer of its own.
+ * Splits a byte stream into lines, a chunk's worth at a time, in constant memory: each chunk's
+ * lines as byte ranges, so a reader can parse the bytes and make a string only of the lines that
+ * need one. Cut at the LF byte, which never splits a UTF-8 character; a line cut by a chunk
+ * boundary comes out joined, in a buffer of its own; a last line without LF still comes out.
  */
 export async function* readLineRanges(stream: Readable): AsyncGenerator<LineRanges> {
   let carry: Buffer | undefined;
