@@ -3,54 +3,25 @@ import { AtChannel, type AtChannelOptions } from '../../src/at/channel.js';
 import type { ClassifiedLine } from '../../src/at/classify.js';
 import { AtError } from '../../src/at/errors.js';
 import { getProfile } from '../../src/profile/index.js';
-import { SerialLink } from '../../src/transport/serial-link.js';
-import { openPtyPair, type PtyPair } from '../helpers/pty.js';
+import { startScriptedModule, type ScriptedModule } from '../helpers/scripted-module.js';
 
 /**
  * The command API over a real pseudo-terminal with the real serialport package: the test plays
- * the module on the other end, line by line, so each rule of the channel is seen on real bytes.
+ * the module on the other end, line by line (test/helpers/scripted-module.ts), so each rule of the
+ * channel is seen on real bytes.
  */
-type Handler = (line: string, say: (text: string) => void) => void;
-
-let pty: PtyPair;
-let host: SerialLink;
-let module: SerialLink;
+let mod: ScriptedModule;
 let channel: AtChannel;
-let seen: string[];
-let handler: Handler;
-let echo = true;
-/** While set, the module takes raw data (after '>') instead of command lines. */
-let rawSink: ((chunk: Buffer) => void) | undefined;
 
 beforeEach(async () => {
-  pty = await openPtyPair();
-  host = await SerialLink.open({ path: pty.a, baud: 115200 });
-  module = await SerialLink.open({ path: pty.b, baud: 115200 });
-  seen = [];
-  echo = true;
-  handler = (_line, say) => say('\r\nOK\r\n');
-  let buffer = '';
-  rawSink = undefined;
-  module.on('data', (chunk: Buffer) => {
-    if (rawSink) return rawSink(chunk);
-    buffer += chunk.toString('latin1');
-    let cr: number;
-    while ((cr = buffer.indexOf('\r')) !== -1) {
-      const line = buffer.slice(0, cr).replace(/^\n/, '');
-      buffer = buffer.slice(cr + 1);
-      seen.push(line);
-      const say = (text: string) => void module.write(Buffer.from(text, 'latin1'));
-      if (echo) say(`${line}\r`);
-      handler(line, say);
-    }
-  });
-  channel = new AtChannel(host, getProfile('esp-at'), { busyRetryMs: 30 });
+  mod = await startScriptedModule({ echo: true });
+  channel = new AtChannel(mod.host, getProfile('esp-at'), { busyRetryMs: 30 });
 });
 
 /** Replaces the channel (another profile or other options) on the same port. */
 function rechannel(profile: 'sim7600' | 'esp-at', options: AtChannelOptions = {}): AtChannel {
   channel.detach();
-  channel = new AtChannel(host, getProfile(profile), { busyRetryMs: 30, ...options });
+  channel = new AtChannel(mod.host, getProfile(profile), { busyRetryMs: 30, ...options });
   return channel;
 }
 /** Resolves once `test` holds (polled); the tests wait for events, never assert on time. */
@@ -61,24 +32,22 @@ async function until(test: () => boolean, what: string): Promise<void> {
 
 afterEach(async () => {
   channel.detach();
-  await host.close();
-  await module.close();
-  await pty.close();
+  await mod.close();
 });
 
 describe('AtChannel over a real pty', () => {
   it('collects information lines and removes the echo, with echo on and off', async () => {
-    handler = (line, say) => line === 'AT+CWMODE?' && say('\r\n+CWMODE:1\r\n\r\nOK\r\n');
+    mod.handler = (line, say) => line === 'AT+CWMODE?' && say('\r\n+CWMODE:1\r\n\r\nOK\r\n');
     const on = await channel.sendOk('AT+CWMODE?');
     expect(on.lines).toEqual(['+CWMODE:1']);
-    echo = false;
+    mod.echo = false;
     const off = await channel.sendOk('AT+CWMODE?');
     expect(off.lines).toEqual(['+CWMODE:1']);
   });
 
   it('keeps one command in flight: the second is written only after the first is answered', async () => {
     const order: string[] = [];
-    handler = (line, say) => {
+    mod.handler = (line, say) => {
       order.push(`module got ${line}`);
       setTimeout(() => {
         order.push(`module answers ${line}`);
@@ -90,7 +59,7 @@ describe('AtChannel over a real pty', () => {
   });
 
   it('a command without a final result fails with a typed timeout, and the next command still works', async () => {
-    handler = (line, say) => line !== 'AT+HANG' && say('\r\nOK\r\n');
+    mod.handler = (line, say) => line !== 'AT+HANG' && say('\r\nOK\r\n');
     const err = await channel.send('AT+HANG', { timeoutMs: 150 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AtError);
     expect(err).toMatchObject({ atCode: 'timeout', code: 'at-timeout', command: 'AT+HANG' });
@@ -99,7 +68,7 @@ describe('AtChannel over a real pty', () => {
 
   it('after a timeout the late final does not answer the next command: one AT resync, then quiet', async () => {
     let late = false;
-    handler = (line, say) => {
+    mod.handler = (line, say) => {
       if (line === 'AT+SLOW' || line === 'AT+PROBE') return void (late = line === 'AT+SLOW');
       // The module finishes AT+SLOW just as the next command arrives: its OK comes first.
       if (late) say('\r\nOK\r\n');
@@ -110,21 +79,21 @@ describe('AtChannel over a real pty', () => {
     channel.on('resync', (after: string) => resyncs.push(after));
     await expect(channel.send('AT+SLOW', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'timeout' });
     expect((await channel.sendOk('AT+CSQ')).lines).toEqual(['+CSQ: 20,99']);
-    expect(seen).toEqual(['AT+SLOW', 'AT', 'AT+CSQ']);
+    expect(mod.seen).toEqual(['AT+SLOW', 'AT', 'AT+CSQ']);
     expect(resyncs).toEqual(['AT+SLOW']);
     // A probe that times out (resyncAfterTimeout: false) costs no resync.
     await expect(channel.send('AT+PROBE', { timeoutMs: 100, resyncAfterTimeout: false })).rejects.toMatchObject({ atCode: 'timeout' });
     expect((await channel.sendOk('AT+CSQ')).lines).toEqual(['+CSQ: 20,99']);
-    expect(seen.slice(3)).toEqual(['AT+PROBE', 'AT+CSQ']);
+    expect(mod.seen.slice(3)).toEqual(['AT+PROBE', 'AT+CSQ']);
   });
 
   it('the quiet after a resync lasts while the module keeps talking: a slow second OK is not the next answer', async () => {
     rechannel('esp-at', { resyncQuietMs: 300 }); // wide margins: the module's gaps below are 200 ms
-    echo = false;
+    mod.echo = false;
     let late = false;
     /** The module answers in order: nothing new before it has finished the resync. */
     let busyUntil = 0;
-    handler = (line, say) => {
+    mod.handler = (line, say) => {
       if (line === 'AT+SLOW') return void (late = true);
       if (line === 'AT' && late) {
         late = false;
@@ -144,7 +113,7 @@ describe('AtChannel over a real pty', () => {
 
   it('module errors are typed values with the code and its meaning', async () => {
     channel.setProfile(getProfile('sim7600'));
-    handler = (_l, say) => say('\r\n+CME ERROR: 10\r\n');
+    mod.handler = (_l, say) => say('\r\n+CME ERROR: 10\r\n');
     const res = await channel.send('AT+CPIN?');
     expect(res.ok).toBe(false);
     expect(res.error).toMatchObject({ atCode: 'cme', moduleCode: '10', meaning: 'SIM not inserted' });
@@ -153,7 +122,7 @@ describe('AtChannel over a real pty', () => {
   it('routes a URC that arrives mid-command to subscribers, not into the answer', async () => {
     const urcs: string[] = [];
     channel.on('urc', (l: ClassifiedLine) => urcs.push(l.text.trim()));
-    handler = (_l, say) => say('\r\nAT version:2.2.0.0\r\n\r\nWIFI DISCONNECT\r\n\r\nSDK version:v4.2\r\n\r\nOK\r\n');
+    mod.handler = (_l, say) => say('\r\nAT version:2.2.0.0\r\n\r\nWIFI DISCONNECT\r\n\r\nSDK version:v4.2\r\n\r\nOK\r\n');
     const res = await channel.sendOk('AT+GMR');
     expect(res.lines).toEqual(['AT version:2.2.0.0', 'SDK version:v4.2']);
     expect(urcs).toEqual(['WIFI DISCONNECT']);
@@ -163,28 +132,28 @@ describe('AtChannel over a real pty', () => {
     channel.setProfile(getProfile('sim7600'));
     const urcs: string[] = [];
     channel.on('urc', (l: ClassifiedLine) => urcs.push(l.text.trim()));
-    handler = (_l, say) => say('\r\n+CREG: 0,1\r\n\r\nOK\r\n');
+    mod.handler = (_l, say) => say('\r\n+CREG: 0,1\r\n\r\nOK\r\n');
     const res = await channel.sendOk('AT+CREG?');
     expect(res.lines).toEqual(['+CREG: 0,1']);
     expect(urcs).toEqual([]);
     const next = new Promise<string>((resolve) => channel.once('urc', (l: ClassifiedLine) => resolve(l.text.trim())));
-    await module.write(Buffer.from('\r\n+CREG: 2\r\n'));
+    await mod.module.write(Buffer.from('\r\n+CREG: 2\r\n'));
     expect(await next).toBe('+CREG: 2');
   });
 
   it('busy p... means "not taken": the command is sent again', async () => {
     let tries = 0;
-    handler = (_l, say) => say(++tries < 3 ? '\r\nbusy p...\r\n' : '\r\nOK\r\n');
+    mod.handler = (_l, say) => say(++tries < 3 ? '\r\nbusy p...\r\n' : '\r\nOK\r\n');
     const res = await channel.sendOk('AT+CIPSTATUS');
     expect(tries).toBe(3);
-    expect(seen).toEqual(['AT+CIPSTATUS', 'AT+CIPSTATUS', 'AT+CIPSTATUS']);
+    expect(mod.seen).toEqual(['AT+CIPSTATUS', 'AT+CIPSTATUS', 'AT+CIPSTATUS']);
     expect(res.lines.filter((l) => l.startsWith('busy'))).toHaveLength(2);
   });
 
   it('waits the settle time after a final, so a URC sent right after OK is heard before the next command goes out', async () => {
     const events: string[] = [];
     channel.on('urc', (l: ClassifiedLine) => events.push(`host heard ${l.text.trim()}`));
-    handler = (line, say) => {
+    mod.handler = (line, say) => {
       events.push(`module got ${line}`);
       say('\r\nOK\r\n');
       if (line === 'AT+FIRST') setTimeout(() => say('\r\nWIFI GOT IP\r\n'), 3);
@@ -195,12 +164,12 @@ describe('AtChannel over a real pty', () => {
 
   it.each([['> '], ['>']])('writes the data at the %j prompt and waits for SEND OK', async (prompt) => {
     let payload = '';
-    handler = (line, say) => {
+    mod.handler = (line, say) => {
       if (line.startsWith('AT+CIPSEND=')) {
-        rawSink = (chunk: Buffer) => {
+        mod.rawSink = (chunk: Buffer) => {
           payload += chunk.toString('latin1');
           if (payload.length >= 6) {
-            rawSink = undefined;
+            mod.rawSink = undefined;
             say('\r\nRecv 6 bytes\r\n\r\nSEND OK\r\n');
           }
         };
@@ -221,9 +190,9 @@ describe('AtChannel over a real pty', () => {
     const blocks: Buffer[] = [];
     channel.on('block', (b: { data: Buffer }) => blocks.push(b.data));
     const binary = Buffer.from([0x10, 0x0d, 0x0a, 0x4f, 0x4b, 0x0d, 0x0a, 0x00, 0xff]);
-    handler = (_l, say) => {
+    mod.handler = (_l, say) => {
       say('\r\n+IPD,9:');
-      void module.write(binary);
+      void mod.module.write(binary);
       say('\r\nOK\r\n');
     };
     await channel.sendOk('AT+CIPSTATUS');
@@ -233,7 +202,7 @@ describe('AtChannel over a real pty', () => {
 
   it('writes each command with the profile line ending: CR for SIM7600, CR LF for ESP-AT', async () => {
     const bytes: Buffer[] = [];
-    module.on('data', (c: Buffer) => bytes.push(c));
+    mod.module.on('data', (c: Buffer) => bytes.push(c));
     await channel.sendOk('AT+CWMODE?');
     rechannel('sim7600');
     await channel.sendOk('AT+CSQ');
@@ -243,7 +212,7 @@ describe('AtChannel over a real pty', () => {
   it('module errors are typed: ERROR, +CMS ERROR: n, NO CARRIER', async () => {
     rechannel('sim7600');
     const answers: Record<string, string> = { 'AT+A': 'ERROR', 'AT+CMGS=1': '+CMS ERROR: 500', ATD1: 'NO CARRIER' };
-    handler = (line, reply) => reply(`\r\n${answers[line]}\r\n`);
+    mod.handler = (line, reply) => reply(`\r\n${answers[line]}\r\n`);
     const plain = await channel.send('AT+A');
     expect(plain).toMatchObject({ ok: false, outcome: 'error', final: 'ERROR', error: { atCode: 'error', code: 'at-error' } });
     const cms = await channel.send('AT+CMGS=1');
@@ -256,10 +225,10 @@ describe('AtChannel over a real pty', () => {
 
   it('a URC glued to the echo of the command (+NETOPEN: 0AT+IPADDR) is split: URC to subscribers, echo removed', async () => {
     rechannel('sim7600');
-    echo = false;
+    mod.echo = false;
     const urcs: string[] = [];
     channel.on('urc', (l: ClassifiedLine) => urcs.push(l.text.trim()));
-    handler = (line, reply) => reply(`\r\n+NETOPEN: 0${line}\r\r\n+IPADDR: 10.17.51.118\r\n\r\nOK\r\n`);
+    mod.handler = (line, reply) => reply(`\r\n+NETOPEN: 0${line}\r\r\n+IPADDR: 10.17.51.118\r\n\r\nOK\r\n`);
     const res = await channel.sendOk('AT+IPADDR');
     expect(res.lines).toEqual(['+IPADDR: 10.17.51.118']);
     expect(urcs).toEqual(['+NETOPEN: 0']);
@@ -268,56 +237,56 @@ describe('AtChannel over a real pty', () => {
   it('waits for the result URC a command asks for (+NETOPEN after OK), before or after the OK', async () => {
     rechannel('sim7600');
     const awaitUrc = { pattern: /^\+NETOPEN: ?(?<err>\d+)$/, timeoutMs: 2000 };
-    handler = (_l, reply) => {
+    mod.handler = (_l, reply) => {
       reply('\r\nOK\r\n');
       setTimeout(() => reply('\r\n+NETOPEN: 0\r\n'), 40);
     };
     const after = await channel.sendOk('AT+NETOPEN', { awaitUrc });
     expect(after.urc).toEqual({ line: '+NETOPEN: 0', groups: { err: '0' } });
-    handler = (_l, reply) => reply('\r\n+NETOPEN: 1\r\n\r\nOK\r\n');
+    mod.handler = (_l, reply) => reply('\r\n+NETOPEN: 1\r\n\r\nOK\r\n');
     const before = await channel.sendOk('AT+NETOPEN', { awaitUrc });
     expect(before.urc?.groups).toEqual({ err: '1' });
-    handler = (_l, reply) => reply('\r\nOK\r\n');
+    mod.handler = (_l, reply) => reply('\r\nOK\r\n');
     await expect(channel.send('AT+NETOPEN', { awaitUrc: { ...awaitUrc, timeoutMs: 100 } })).rejects.toMatchObject({ atCode: 'urc-timeout' });
   });
 
   it('a busy module that stays busy fails with module-busy; with retryBusy off the command is written once', async () => {
     rechannel('esp-at', { busyRetryMs: 20, busyBudgetMs: 150 });
-    handler = (_l, reply) => reply('\r\nbusy p...\r\n');
+    mod.handler = (_l, reply) => reply('\r\nbusy p...\r\n');
     const err = await channel.send('AT+CIPSTART="TCP","10.0.0.1",1883').catch((e: unknown) => e);
     expect(err).toMatchObject({ atCode: 'module-busy', code: 'at-module-busy' });
-    expect(seen.length).toBeGreaterThan(2);
-    seen.length = 0;
-    handler = (_l, reply) => {
+    expect(mod.seen.length).toBeGreaterThan(2);
+    mod.seen.length = 0;
+    mod.handler = (_l, reply) => {
       reply('\r\nbusy p...\r\n');
       setTimeout(() => reply('\r\nERROR\r\n'), 80);
     };
     const res = await channel.send('AT+CWJAP?', { retryBusy: false });
-    expect(seen).toEqual(['AT+CWJAP?']);
+    expect(mod.seen).toEqual(['AT+CWJAP?']);
     expect(res).toMatchObject({ ok: false, lines: ['busy p...'] });
   });
 
   it('cancelling: a queued command leaves the queue unsent, a command in flight fails with aborted', async () => {
-    handler = (line, reply) => line !== 'AT+SLOW' && reply('\r\nOK\r\n');
+    mod.handler = (line, reply) => line !== 'AT+SLOW' && reply('\r\nOK\r\n');
     const inFlight = new AbortController();
     const queued = new AbortController();
     const first = channel.send('AT+SLOW', { signal: inFlight.signal, timeoutMs: 5000 }).catch((e: unknown) => e);
     const second = channel.send('AT+NEVER', { signal: queued.signal }).catch((e: unknown) => e);
     const third = channel.send('AT+THIRD');
-    await until(() => seen.includes('AT+SLOW'), 'AT+SLOW written');
+    await until(() => mod.seen.includes('AT+SLOW'), 'AT+SLOW written');
     queued.abort();
     expect(await second).toMatchObject({ atCode: 'aborted', command: 'AT+NEVER' });
     inFlight.abort();
     expect(await first).toMatchObject({ atCode: 'aborted', command: 'AT+SLOW' });
     expect((await third).ok).toBe(true);
-    expect(seen).toEqual(['AT+SLOW', 'AT', 'AT+THIRD']); // a resync: the module may still answer AT+SLOW
+    expect(mod.seen).toEqual(['AT+SLOW', 'AT', 'AT+THIRD']); // a resync: the module may still answer AT+SLOW
   });
 
   it('garbage from the module never hangs the queue: the command still ends at its final, the next one works', async () => {
     let seed = 3;
     const junk = Buffer.from(Array.from({ length: 3000 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24)));
-    handler = (line, reply) => {
-      if (line === 'AT+JUNK') void module.write(junk);
+    mod.handler = (line, reply) => {
+      if (line === 'AT+JUNK') void mod.module.write(junk);
       reply('\r\nOK\r\n');
     };
     expect((await channel.send('AT+JUNK', { timeoutMs: 3000 })).ok).toBe(true);
@@ -328,12 +297,12 @@ describe('AtChannel over a real pty', () => {
     rechannel('esp-at', { deadAfterTimeouts: 2 });
     const dead: number[] = [];
     channel.on('dead', (n: number) => dead.push(n));
-    handler = () => undefined;
+    mod.handler = () => undefined;
     await channel.send('AT', { timeoutMs: 60 }).catch(() => undefined);
     expect(channel.timeoutsInARow).toBe(1);
     await channel.send('AT', { timeoutMs: 60 }).catch(() => undefined);
     expect(dead).toEqual([2]);
-    handler = (_l, reply) => reply('\r\nOK\r\n');
+    mod.handler = (_l, reply) => reply('\r\nOK\r\n');
     await channel.sendOk('AT');
     expect(channel.timeoutsInARow).toBe(0);
   });
@@ -342,7 +311,7 @@ describe('AtChannel over a real pty', () => {
     rechannel('esp-at', { deadAfterTimeouts: 2 });
     const dead: number[] = [];
     channel.on('dead', (n: number) => dead.push(n));
-    handler = () => undefined;
+    mod.handler = () => undefined;
     for (let i = 0; i < 3; i++) await channel.send('AT', { timeoutMs: 40, resyncAfterTimeout: false }).catch(() => undefined);
     expect(channel.timeoutsInARow).toBe(0);
     expect(dead).toEqual([]);
@@ -352,29 +321,29 @@ describe('AtChannel over a real pty', () => {
     rechannel('esp-at', { deadAfterTimeouts: 2 });
     const dead: number[] = [];
     channel.on('dead', (n: number) => dead.push(n));
-    handler = (line, say) => line === 'AT' && say('\r\nOK\r\n');
+    mod.handler = (line, say) => line === 'AT' && say('\r\nOK\r\n');
     await expect(channel.send('AT+CIPSTATUS', { timeoutMs: 80 })).rejects.toMatchObject({ atCode: 'timeout' });
     await expect(channel.send('AT+CIPSTATUS', { timeoutMs: 80 })).rejects.toMatchObject({ atCode: 'timeout' });
-    expect(seen).toEqual(['AT+CIPSTATUS', 'AT', 'AT+CIPSTATUS']);
+    expect(mod.seen).toEqual(['AT+CIPSTATUS', 'AT', 'AT+CIPSTATUS']);
     expect(dead).toEqual([2]);
   });
 
   it('the link closing fails the command in flight and the queued ones with link-closed', async () => {
-    handler = () => undefined;
+    mod.handler = () => undefined;
     const first = channel.send('AT+WAIT', { timeoutMs: 5000 }).catch((e: unknown) => e);
     const second = channel.send('AT+NEXT').catch((e: unknown) => e);
-    await until(() => seen.includes('AT+WAIT'), 'AT+WAIT written');
-    await host.close();
+    await until(() => mod.seen.includes('AT+WAIT'), 'AT+WAIT written');
+    await mod.host.close();
     expect(await first).toMatchObject({ atCode: 'link-closed' });
     expect(await second).toMatchObject({ atCode: 'link-closed' });
     await expect(channel.send('AT')).rejects.toMatchObject({ atCode: 'link-closed' });
   });
 
   it('SEND FAIL ends the data phase as a typed send failure', async () => {
-    handler = (line, reply) => {
+    mod.handler = (line, reply) => {
       if (!line.startsWith('AT+CIPSEND=')) return;
-      rawSink = () => {
-        rawSink = undefined;
+      mod.rawSink = () => {
+        mod.rawSink = undefined;
         reply('\r\nRecv 3 bytes\r\n\r\nSEND FAIL\r\n');
       };
       reply('\r\nOK\r\n\r\n> ');
@@ -388,19 +357,19 @@ describe('AtChannel over a real pty', () => {
     const data: Buffer[] = [];
     channel.on('data', (c: Buffer) => data.push(c));
     const payload = Buffer.from([0x20, 0x02, 0x00, 0x00, 0x0d, 0x0a, 0x4f, 0x4b]);
-    handler = (_l, reply) => {
+    mod.handler = (_l, reply) => {
       reply('\r\nCONNECT 115200\r\n');
-      setTimeout(() => void module.write(payload), 20);
+      setTimeout(() => void mod.module.write(payload), 20);
     };
     const finals = getProfile('sim7600').command('socketOpenTransparent').finals!;
     const res = await channel.send('AT+CIPOPEN=0,"TCP","10.0.0.1",1883', { finals, enterDataMode: true });
     expect(res).toMatchObject({ ok: true, outcome: 'connect', groups: { rate: '115200' } });
     expect(channel.inDataMode).toBe(true);
-    handler = (_l, reply) => reply('\r\nOK\r\n');
+    mod.handler = (_l, reply) => reply('\r\nOK\r\n');
     const later = channel.send('AT+CSQ');
     await until(() => Buffer.concat(data).length >= payload.length, 'payload as data');
     expect(Buffer.concat(data).equals(payload)).toBe(true);
-    expect(seen).toEqual(['AT+CIPOPEN=0,"TCP","10.0.0.1",1883']);
+    expect(mod.seen).toEqual(['AT+CIPOPEN=0,"TCP","10.0.0.1",1883']);
     channel.leaveDataMode();
     expect((await later).ok).toBe(true);
   });
@@ -410,9 +379,9 @@ describe('AtChannel over a real pty', () => {
     const connack = Buffer.from([0x20, 0x02, 0x0d, 0x0a]);
     const pushed: unknown[] = [];
     channel.on('block', (b) => pushed.push(b));
-    handler = (_l, reply) => {
+    mod.handler = (_l, reply) => {
       reply('\r\n+CIPRXGET: 2,0,4,0\r\n');
-      void module.write(connack);
+      void mod.module.write(connack);
       reply('\r\nOK\r\n');
     };
     const res = await channel.sendOk('AT+CIPRXGET=2,0,4');

@@ -4,8 +4,7 @@ import { classifyLine } from '../../src/at/classify.js';
 import { garbleReason, looksLikeDamagedUrc, type GarbleReason } from '../../src/at/corruption.js';
 import { getProfile } from '../../src/profile/index.js';
 import { runCommand } from '../../src/modem/run-command.js';
-import { SerialLink } from '../../src/transport/serial-link.js';
-import { openPtyPair, type PtyPair } from '../helpers/pty.js';
+import { startScriptedModule, type ScriptedModule } from '../helpers/scripted-module.js';
 
 /**
  * Line noise as it reaches the AT layer: one flipped bit per damaged byte. A flipped CR or LF
@@ -53,49 +52,23 @@ describe('what counts as damage', () => {
   });
 });
 
-type Handler = (line: string, say: (text: string) => void) => void;
-
-let pty: PtyPair;
-let host: SerialLink;
-let module: SerialLink;
+let mod: ScriptedModule;
 let channel: AtChannel;
-let seen: string[];
-let handler: Handler;
-let rawSink: ((chunk: Buffer) => void) | undefined;
 
 beforeEach(async () => {
-  pty = await openPtyPair();
-  host = await SerialLink.open({ path: pty.a, baud: 115200 });
-  module = await SerialLink.open({ path: pty.b, baud: 115200 });
-  seen = [];
-  rawSink = undefined;
-  handler = (_line, say) => say('\r\nOK\r\n');
-  let buffer = '';
-  module.on('data', (chunk: Buffer) => {
-    if (rawSink) return rawSink(chunk);
-    buffer += chunk.toString('latin1');
-    let cr: number;
-    while ((cr = buffer.indexOf('\r')) !== -1) {
-      const line = buffer.slice(0, cr).replace(/^\n/, '');
-      buffer = buffer.slice(cr + 1);
-      seen.push(line);
-      handler(line, (text) => void module.write(Buffer.from(text, 'latin1')));
-    }
-  });
-  channel = new AtChannel(host, sim7600, { resyncQuietMs: 20 });
+  mod = await startScriptedModule();
+  channel = new AtChannel(mod.host, sim7600, { resyncQuietMs: 20 });
 });
 
 afterEach(async () => {
   channel.detach();
-  await host.close();
-  await module.close();
-  await pty.close();
+  await mod.close();
 });
 
 /** A module that answers `CSQ` with `first` once, then cleanly; every other line with OK. */
 function csqAnswers(first: string): void {
   let n = 0;
-  handler = (line, say) => {
+  mod.handler = (line, say) => {
     if (line !== 'AT+CSQ') return say('\r\nOK\r\n');
     say(n++ === 0 ? first : '\r\n+CSQ: 21,99\r\n\r\nOK\r\n');
   };
@@ -110,14 +83,14 @@ describe('AtChannel on a noisy line', () => {
     expect(garbled).toEqual(['final']);
     // A resync first, then the next command is answered by its own answer.
     expect((await channel.sendOk('AT+CSQ')).lines).toEqual(['+CSQ: 21,99']);
-    expect(seen).toEqual(['AT+CSQ', 'AT', 'AT+CSQ']);
+    expect(mod.seen).toEqual(['AT+CSQ', 'AT', 'AT+CSQ']);
   });
 
   it('the awaited URC with its LF flipped (\\r*+CIPSEND: …) fails the send at once, not after 120 s', async () => {
-    handler = (line, say) => {
+    mod.handler = (line, say) => {
       if (!line.startsWith('AT+CIPSEND=')) return say('\r\nOK\r\n');
-      rawSink = () => {
-        rawSink = undefined;
+      mod.rawSink = () => {
+        mod.rawSink = undefined;
         say('\r\nOK\r\n\r*+CIPSEND: 0,3,3\r\n');
       };
       say('\r\n>');
@@ -129,7 +102,7 @@ describe('AtChannel on a noisy line', () => {
   });
 
   it('a stray byte alone before the awaited URC does not end the command: the URC after it does', async () => {
-    handler = (_line, say) => say('\r\nOK\r\n-\n+NETOPEN: 0\r\n');
+    mod.handler = (_line, say) => say('\r\nOK\r\n-\n+NETOPEN: 0\r\n');
     const res = await channel.sendOk('AT+NETOPEN', { awaitUrc: { pattern: /^\+NETOPEN: ?(?<err>\d+)$/, timeoutMs: 60_000 } });
     expect(res.urc?.groups).toEqual({ err: '0' });
     expect(channel.lineHealth.byReason.stray).toBe(1);
@@ -137,11 +110,11 @@ describe('AtChannel on a noisy line', () => {
 
   it('a prompt one bit off (: for >) is the prompt: the data goes, and the send completes', async () => {
     const got: Buffer[] = [];
-    handler = (line, say) => {
+    mod.handler = (line, say) => {
       if (!line.startsWith('AT+CIPSEND=')) return say('\r\nOK\r\n');
-      rawSink = (chunk) => {
+      mod.rawSink = (chunk) => {
         got.push(chunk);
-        rawSink = undefined;
+        mod.rawSink = undefined;
         say('\r\nOK\r\n\r\n+CIPSEND: 0,3,3\r\n');
       };
       say('\r\n:');
@@ -155,7 +128,7 @@ describe('AtChannel on a noisy line', () => {
 
   it('a damaged echo: the module may have heard another command, so its answer fails as garbled; the next one is clean', async () => {
     let n = 0;
-    handler = (line, say) => line === 'AT+CSQ' && say(`${n++ === 0 ? 'AT+CSP' : 'AT+CSQ'}\r\r\n+CSQ: 21,99\r\n\r\nOK\r\n`);
+    mod.handler = (line, say) => line === 'AT+CSQ' && say(`${n++ === 0 ? 'AT+CSP' : 'AT+CSQ'}\r\r\n+CSQ: 21,99\r\n\r\nOK\r\n`);
     await expect(channel.send('AT+CSQ')).rejects.toMatchObject({ atCode: 'garbled' });
     expect(channel.lineHealth.byReason.echo).toBe(1);
     const res = await channel.sendOk('AT+CSQ');
@@ -163,12 +136,12 @@ describe('AtChannel on a noisy line', () => {
   });
 
   it('a timeout after silence on a clean line is a timeout; with damaged lines heard (then or lately) it is garbled', async () => {
-    handler = () => undefined;
+    mod.handler = () => undefined;
     await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'timeout' });
-    handler = (line, say) => line === 'AT+CSQ' && say('\r\n+CSQ: 2\xb1,99\r\n');
+    mod.handler = (line, say) => line === 'AT+CSQ' && say('\r\n+CSQ: 2\xb1,99\r\n');
     await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'garbled' });
     // Silence now, but the line was corrupting data a moment ago: the command's CR may have been hit.
-    handler = () => undefined;
+    mod.handler = () => undefined;
     await expect(channel.send('AT+CSQ', { timeoutMs: 150 })).rejects.toMatchObject({ atCode: 'garbled' });
   });
 });
@@ -178,18 +151,18 @@ describe('runCommand on a noisy line', () => {
     csqAnswers('\r\n+CSQ: 21,99\r\nOK-\n');
     const res = await runCommand(channel, sim7600, 'signal', {}, { garbledRetries: 2 });
     expect(res.groups.rssi).toBe('21');
-    expect(seen.filter((l) => l === 'AT+CSQ')).toHaveLength(2);
+    expect(mod.seen.filter((l) => l === 'AT+CSQ')).toHaveLength(2);
   });
 
   it('without retries asked for, or for a command that carries data, a damaged answer fails once', async () => {
     csqAnswers('\r\n+CSQ: 21,99\r\nOK-\n');
     await expect(runCommand(channel, sim7600, 'signal', {})).rejects.toMatchObject({ atCode: 'garbled' });
     let sends = 0;
-    handler = (line, say) => {
+    mod.handler = (line, say) => {
       if (!line.startsWith('AT+CIPSEND=')) return say('\r\nOK\r\n');
       sends++;
-      rawSink = () => {
-        rawSink = undefined;
+      mod.rawSink = () => {
+        mod.rawSink = undefined;
         say('\r\nOK-\n');
       };
       say('\r\n>');

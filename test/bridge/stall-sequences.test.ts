@@ -127,6 +127,22 @@ describe('stall sequences (issue 21), each with its own regression', () => {
     await pending;
   }, 40_000);
 
+  it('an open whose link digit flipped on the way (link 2 opened, not 0): that link is closed, the next open works', async () => {
+    // 75f190a, found by the TLS noise test: `AT+CIPOPEN=0,…` reached the module as `AT+CIPOPEN=2,…`;
+    // it opened link 2 and said `+CIPOPEN: 2,0`. The emulated SIM7600 has one socket: while link 2
+    // stayed open every open of link 0 was refused (`+CIPOPEN: 0,4`) until the broker dropped it.
+    const b = newBridge();
+    proxy.rewriteWhenHostSends(/AT\+CIPOPEN=0,/, 'AT+CIPOPEN=2,');
+    b.start();
+    await until(() => b.stats.linkState === 'up', 'bridge up', RESUME_MS);
+    expect(proxy.rewrites).toBe(1);
+    // The module heard the flipped open, then the close of the link it opened, then our open again.
+    const opens = proxy.hostText.slice(proxy.hostText.indexOf('AT+CIPOPEN=2,'));
+    expect(opens).toMatch(/^AT\+CIPOPEN=2,[^]*AT\+CIPCLOSE=2\r[^]*AT\+CIPOPEN=0,/);
+    expect(log.filter((l) => /open refused/.test(l))).toEqual([]);
+    await delivers('after-orphan-link');
+  }, 30_000);
+
   it('the device is refused for a while (unplugged), then back: the bridge reopens it', async () => {
     const b = newBridge();
     await startBridging(b, localPub, atRemote);

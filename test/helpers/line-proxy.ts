@@ -28,6 +28,15 @@ export interface LineProxy {
   resetMidPayload(prompt: RegExp, keep: number): void;
   /** Resets done by resetMidPayload so far. */
   readonly midPayloadResets: number;
+  /**
+   * The next time the host sends bytes matching `pattern`, the module gets them with the match
+   * replaced by `replacement` (once): a bit flipped on the way, at a chosen command.
+   */
+  rewriteWhenHostSends(pattern: RegExp, replacement: string): void;
+  /** Rewrites done by rewriteWhenHostSends so far. */
+  readonly rewrites: number;
+  /** What the host sent through the proxy (latin1, as the module got it; the last 64 KiB). */
+  readonly hostText: string;
   close(): Promise<void>;
 }
 
@@ -36,6 +45,13 @@ export async function startLineProxy(target: { host: string; port: number }): Pr
   let armed: { pattern: RegExp; then: (() => void) | undefined } | undefined;
   let midPayload: { prompt: RegExp; keep: number; prompted: boolean } | undefined;
   let midPayloadResets = 0;
+  let rewrite: { pattern: RegExp; replacement: string } | undefined;
+  let rewrites = 0;
+  let hostText = '';
+  const heard = (chunk: Buffer) => {
+    hostText = (hostText + chunk.toString('latin1')).slice(-65536);
+    return chunk;
+  };
   let connections = 0;
   let port = 0;
   const onConnection = (host: net.Socket) => {
@@ -63,7 +79,14 @@ export async function startLineProxy(target: { host: string; port: number }): Pr
         const { keep } = midPayload;
         midPayload = undefined;
         midPayloadResets++;
-        module.write(chunk.subarray(0, keep), () => resetAll());
+        module.write(heard(chunk.subarray(0, keep)), () => resetAll());
+        return;
+      }
+      if (rewrite && rewrite.pattern.test(chunk.toString('latin1'))) {
+        const { pattern, replacement } = rewrite;
+        rewrite = undefined;
+        rewrites++;
+        module.write(heard(Buffer.from(chunk.toString('latin1').replace(pattern, replacement), 'latin1')));
         return;
       }
       if (armed && armed.pattern.test(chunk.toString('latin1'))) {
@@ -73,7 +96,7 @@ export async function startLineProxy(target: { host: string; port: number }): Pr
         then?.();
         return;
       }
-      module.write(chunk);
+      module.write(heard(chunk));
     });
   };
   const resetAll = () => {
@@ -120,6 +143,15 @@ export async function startLineProxy(target: { host: string; port: number }): Pr
     },
     get midPayloadResets() {
       return midPayloadResets;
+    },
+    rewriteWhenHostSends(pattern, replacement) {
+      rewrite = { pattern, replacement };
+    },
+    get rewrites() {
+      return rewrites;
+    },
+    get hostText() {
+      return hostText;
     },
     async close() {
       resetAll();
