@@ -2,7 +2,8 @@ import type { ModuleProfile } from '../profile/module-profile.js';
 
 /** What the byte stream from a module is made of, before anyone interprets it. */
 export type Frame =
-  | { kind: 'line'; text: string; raw: Buffer }
+  /** `blockHeader`: the line (as it is, untrimmed) is a header whose data block follows (`+IPD5`). */
+  | { kind: 'line'; text: string; raw: Buffer; blockHeader?: true }
   | { kind: 'prompt'; raw: Buffer; damaged?: boolean }
   | { kind: 'block'; name: string; header: string; groups: Record<string, string>; purpose: 'push' | 'read'; data: Buffer; complete: boolean }
   | { kind: 'data'; data: Buffer };
@@ -186,7 +187,7 @@ export class AtFramer {
     const header = this.profile.matchLineBlock(text);
     if (header) {
       const len = Number(header.groups.len);
-      this.emit({ kind: 'line', text, raw });
+      this.emit({ kind: 'line', text, raw, blockHeader: true });
       if (Number.isSafeInteger(len) && len > 0 && len <= MAX_BLOCK) {
         this.block = { name: header.spec.name, header: text, groups: header.groups, purpose: header.spec.purpose, remaining: len, parts: [], skipLf: this.afterCr };
       }

@@ -72,12 +72,15 @@ export class RemoteLink {
     }
   }
 
-  /** Identity, signal, registration or AP of the module; {} when there is none (yet). */
+  /** Identity, signal, registration or AP of the module; {} when there is no session (yet). */
   async moduleStatus(): Promise<Record<string, unknown>> {
     const session = this.current;
     if (!session) return {};
-    const timeout = new Promise<Record<string, unknown>>((resolve) => setTimeout(() => resolve({}), STATUS_TIMEOUT_MS).unref());
-    return Promise.race([session.status().catch(() => ({})), timeout]);
+    // A status read that fails or outlasts its bound (a noisy line makes reads slow) still reports
+    // what is known without asking the module: the state and the line's damage counts.
+    const known = (): Record<string, unknown> => ({ state: session.modem.state, line: session.modem.lineFacts() });
+    const timeout = new Promise<Record<string, unknown>>((resolve) => setTimeout(() => resolve(known()), STATUS_TIMEOUT_MS).unref());
+    return Promise.race([session.status().catch(known), timeout]);
   }
 
   async close(): Promise<void> {

@@ -66,6 +66,8 @@ export class Conversation {
   private out: TimelineEntry[] = [];
   private readonly details: WeakMap<TimelineEntry, EntryDetail> | undefined;
   private nextIndex = 0;
+  /** Command lines seen, with their response prefix, masked text and send request (none is changed once made). */
+  private readonly commandsRead = new Map<string, { responsePrefix: string | undefined; shown: string; request: SendRequest | undefined }>();
   private current: { event: TraceEvent; index: number } | undefined;
 
   constructor(
@@ -198,10 +200,17 @@ export class Conversation {
 
   private startCommand(text: string, echoPending: boolean): void {
     this.openedOk = undefined;
-    this.context = { text, responsePrefix: responsePrefixFor(text), finals: [], echoPending };
-    this.shownCommand = redactCommandLine(text);
+    // A capture repeats the same few command lines: what each means is worked out once.
+    let read = this.commandsRead.get(text);
+    if (read === undefined) {
+      if (this.commandsRead.size >= 1024) this.commandsRead.clear();
+      read = { responsePrefix: responsePrefixFor(text), shown: redactCommandLine(text), request: sendRequestOf(text) };
+      this.commandsRead.set(text, read);
+    }
+    this.context = { text, responsePrefix: read.responsePrefix, finals: [], echoPending };
+    this.shownCommand = read.shown;
     this.commandT = this.current?.event.t;
-    this.request = sendRequestOf(text);
+    this.request = read.request;
   }
 
   // ---- module side -------------------------------------------------------------------------
@@ -239,10 +248,13 @@ export class Conversation {
       case 'data':
         this.onTransparentData(frame.data);
         return;
-      case 'line':
-        // A `+IPD5` header line is shown with its block.
-        if (frame.text.trim() !== '' && this.profile.matchLineBlock(frame.text.trim())) return;
+      case 'line': {
+        // A `+IPD5` header line is shown with its block. The framer matched the line as it is:
+        // only one with blanks around it needs matching again, trimmed.
+        const trimmed = frame.text.trim();
+        if (trimmed !== '' && (trimmed.length === frame.text.length ? frame.blockHeader : this.profile.matchLineBlock(trimmed))) return;
         this.onLine(frame.text);
+      }
     }
   }
 

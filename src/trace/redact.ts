@@ -74,14 +74,16 @@ function redactAtCommands(chunk: Buffer): Buffer {
   return redacted === text ? chunk : Buffer.from(redacted, 'latin1');
 }
 
+/** The protocol name of a CONNECT as it sits in the packet: length (2 bytes), then the name. */
+const PROTOCOL_MARKERS = ['MQTT', 'MQIsdp'].map((name) => Buffer.concat([Buffer.from([0, name.length]), Buffer.from(name, 'latin1')]));
+
 /**
  * Masks the password (and nothing else) of every MQTT CONNECT packet found in the chunk.
  * Finds the protocol name ("MQTT" or "MQIsdp") and walks back to the fixed header.
  */
 export function redactMqttConnect(chunk: Buffer): Buffer {
   let out: Buffer | undefined;
-  for (const name of ['MQTT', 'MQIsdp']) {
-    const marker = Buffer.concat([Buffer.from([0, name.length]), Buffer.from(name, 'latin1')]);
+  for (const marker of PROTOCOL_MARKERS) {
     let from = 0;
     for (;;) {
       const at = chunk.indexOf(marker, from);

@@ -13,6 +13,7 @@ const WORDS = z.object({
   connected: z.array(z.string()), connectResult: z.array(z.string()), connectResultTables: z.record(z.string(), z.string()),
   disconnected: z.array(z.string()), disconnectedAny: z.array(z.string()), connectionLost: z.array(z.string()), pingResult: z.array(z.string()),
   connectCommands: z.array(z.string()), clientCommands: z.array(z.string()),
+  pingTimeout: z.array(z.string()), connectedOnOk: z.array(z.string()),
 }).parse((JSON.parse(readFileSync(join(PROFILE_DIR, 'services', 'native-services.json'), 'utf8')) as { mqttClient: unknown }).mqttClient);
 const anyOf = (list: string[], flags = '') => (list.length === 0 ? /(?!)/ : new RegExp(list.map((p) => `(?:${p})`).join('|'), flags));
 const CONNECTED = anyOf(WORDS.connected);
@@ -24,10 +25,13 @@ const CONNECTION_LOST = anyOf(WORDS.connectionLost);
 const PING_RESULT = WORDS.pingResult.map((p) => new RegExp(p));
 const CONNECT_COMMAND = anyOf(WORDS.connectCommands, 'i');
 const CLIENT_COMMAND = anyOf(WORDS.clientCommands, 'i');
+const PING_TIMEOUT = anyOf(WORDS.pingTimeout);
+const CONNECTED_ON_OK = anyOf(WORDS.connectedOnOk, 'i');
 const codeIn = (list: RegExp[], text: string) => list.map((re) => re.exec(text)?.[1]).find((c) => c !== undefined);
 
 /**
- * MQTT trouble, from the module's native MQTT URCs (ESP-AT +MQTT…, SIM7600 +CMQTT…) and from
+ * MQTT trouble, from the module's native MQTT URCs (ESP-AT +MQTT…, SIMCom +CMQTT…, Quectel +QMT…,
+ * SIM7080 AT+SMCONN) and from
  * the MQTT packets decode found in socket data: mqtt-connect-refused, client-id-conflict, keepalive-timeout,
  * mqtt-service-failed (SIM7600's AT+CMQTTSTART answered with a non-zero code).
  */
@@ -78,9 +82,10 @@ export function mqttRule(): Rule {
         onLinkGone(e);
       }
       const ping = codeIn(PING_RESULT, text);
-      if (ping !== undefined && ping !== '0') lostPing.push(e);
+      if ((ping !== undefined && ping !== '0') || PING_TIMEOUT.test(text)) lostPing.push(e);
     },
     onExchange(ex) {
+      if (CONNECTED_ON_OK.test(ex.command) && finalOutcome(ex.final) === 'ok') connectedAt = { e: ex.final! };
       if (CONNECT_COMMAND.test(ex.command) && finalOutcome(ex.final) === 'error') {
         ex.explained = true;
         if (!refused.some((r) => ex.replies.includes(r))) refused.push(ex.final!);

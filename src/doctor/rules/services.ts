@@ -15,6 +15,9 @@ const ServicesSchema = z.object({
     table: z.string(), what: z.string(), onlyAfter: z.string().optional(),
     /** A fix for one code, instead of the finding's usual one. */
     fixes: z.record(z.string(), z.string()).optional(),
+    /** Codes another rule reports under its own id (Quectel's +QMTSTAT: 0,1 is the broker hanging up: peer-closed). */
+    reportedBy: z.record(z.string(), z.string()).optional(),
+    about: z.string().optional(),
   })),
   failsWithError: z.array(z.object({ service: Service, command: z.string(), what: z.string() })),
   tables: z.record(z.string(), z.record(z.string(), z.tuple([Kind, z.string()]))),
@@ -101,7 +104,7 @@ export function servicesRule(): Rule {
         if (!m) continue;
         if (r.after && !commandsSeen.some((c) => r.after!.test(c))) continue;
         const code = m[1]!;
-        if (r.ok?.includes(code) || (r.okBelow !== undefined && Number(code) < r.okBelow)) return;
+        if (r.ok?.includes(code) || (r.okBelow !== undefined && Number(code) < r.okBelow) || r.reportedBy?.[code] !== undefined) return;
         const [kind, meaning] = DATA.tables[r.table]?.[code] ?? (['service', `code ${code}`] as const);
         const id: FindingId = r.service === 'http' ? 'http-service-failed' : kind === 'refused' ? 'mqtt-connect-refused' : 'mqtt-service-failed';
         failures.push({ id, event: e, text: `${r.what} failed (${text}: ${meaning}; ${KIND_WORDS[kind]})`, fix: r.fixes?.[code] });
