@@ -62,6 +62,7 @@ export const ERROR_CODES = [
   'network-closed',
   'no-modem-control',
   'no-response',
+  'no-traffic',
   'not-registered',
   'port-missing',
   'port-open-failed',

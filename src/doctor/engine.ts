@@ -123,6 +123,8 @@ export class RuleEngine {
     }
     // Another capture pasted after the first: its start-up is expected, as after a host reset.
     if (event.dir === 'note' && event.fields?.newCapture === true) c.resetAtCommand = c.commands;
+    // Another person's post in a pasted thread: what follows answers no command of the post before.
+    if (event.dir === 'note' && event.fields?.newPost === true) this.closeExchange();
     // The host program saying it powers on or resets the module (`Initializing modem...` before
     // TinyGSM's restart, `### Turn on or reset.`, `Resetting ESP module`): its start-up is expected.
     if ((event.dir === 'note' || (event.dir === 'rx' && (event.kind === 'noise' || event.kind === 'info'))) && saysHostRestarts(event.text)) {

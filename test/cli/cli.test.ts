@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -99,7 +99,7 @@ describe('atbridge CLI', () => {
 });
 
 describe('atbridge decode input checks', () => {
-  const file = (name: string, text: string) => {
+  const file = (name: string, text: string | Buffer) => {
     const path = join(mkdtempSync(join(tmpdir(), 'atb-cli-')), name);
     writeFileSync(path, text);
     return path;
@@ -113,13 +113,40 @@ describe('atbridge decode input checks', () => {
   });
 
   it('an empty capture is one line saying so, with the bad-input exit code (23), for decode and doctor --log', async () => {
-    for (const path of [file('empty.txt', ''), file('blank.txt', '\n \n'), file('header-only.jsonl', '{"type":"atbridge-trace","version":1,"tool":"atbridge 0.1.0","start":"2026-11-23T00:00:00.000Z"}\n')]) {
+    for (const [path, format] of [[file('empty.txt', ''), 'transcript'], [file('blank.txt', '\n \n'), 'transcript'], [file('header-only.jsonl', '{"type":"atbridge-trace","version":1,"tool":"atbridge 0.1.0","start":"2026-11-23T00:00:00.000Z"}\n'), 'jsonl']] as const) {
       for (const args of [['decode', path], ['doctor', '--log', path]]) {
         const { code, stdout, stderr } = await atbridge(...args);
         expect(code).toBe(23);
         expect(stdout).toBe('');
-        expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^atbridge: ${path} is an empty capture \\(`))]);
+        expect(stderr.trim().split('\n')).toEqual([`atbridge: no AT traffic found in ${path} (read as ${format})`]);
       }
+    }
+  });
+
+  it('garbage, a JSONL whose header broke, a Markdown page and a program listing hold no AT traffic: one line, exit 23, for decode, doctor --log and replay (which writes nothing)', async () => {
+    const garbage = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + 13) % 251));
+    const cases = [
+      [file('garbage.bin', garbage), 'raw'],
+      [file('broken.jsonl', '{"type":"atbridge-trace","vers\n{"t":1,"dir":"tx","data":"AT\\r"}\n{"t":2,"dir":"rx","da\n'), 'transcript'],
+      [file('page.md', '# My project\n\nThis is the README of my project. It has no module traffic at all.\n\n## Install\n\n- run the installer\n- and then you are done\n'), 'transcript'],
+      [file('sketch.ino', 'void setup() {\n  SerialAT.begin(115200);\n  SerialAT.println("AT+CSQ");\n}\n'), 'transcript'],
+    ] as const;
+    for (const [path, format] of cases) {
+      for (const args of [['decode', path], ['doctor', '--log', path], ['replay', path, '--to', 'emu:sim7600']]) {
+        const { code, stdout, stderr } = await atbridge(...args);
+        expect(code, args.join(' ')).toBe(23);
+        expect(stdout).toBe('');
+        expect(stderr.trim().split('\n')).toEqual([`atbridge: no AT traffic found in ${path} (read as ${format})`]);
+      }
+      expect(existsSync(`${path}.replay.jsonl`), 'replay wrote no trace next to a refused input').toBe(false);
+    }
+  });
+
+  it('traffic after a library label or inside a post is still read (not refused)', async () => {
+    for (const text of ['9306.467 [GSM]:  => AT\n9306.468 [GSM]:     <= OK\n', 'I am stuck at:\n```\n06:37:04.740 > bgxx: >> AT+QMTOPEN=0,"broker",8883\n06:37:05.157 > bgxx: << +QMTOPEN: 0,-1\n```\n', 'AT\nOK\n']) {
+      const { code, stderr } = await atbridge('decode', file('log.txt', text));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
     }
   });
 

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scoreCorpus } from '../../src/doctor/score/run-corpus.js';
 import { splitOf } from '../../src/doctor/score/split.js';
@@ -29,5 +31,14 @@ describe('diagnosis score over the labelled corpus (fixtures/logs/labels.json)',
       expect(s.right, `${s.split}: logs fully right`).toBeGreaterThanOrEqual(floor.right);
       expect(s.healthyFlagged, `${s.split}: healthy logs with an error-level finding`).toBe(0);
     }
+  });
+
+  it('a labelled log with no AT traffic in it (exit 23 from the CLI) scores as no findings, not a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atb-score-'));
+    writeFileSync(join(dir, 'page.txt'), '# Notes\n\nThis page has no module traffic in it at all.\n');
+    writeFileSync(join(dir, 'labels.json'), JSON.stringify({ 'page.txt': { must: [], mustNot: ['no-response'], healthy: true, why: 'a page of prose' } }));
+    const score = await scoreCorpus(dir);
+    expect(score.verdicts).toEqual([expect.objectContaining({ file: 'page.txt', right: true, found: [] })]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/trace/import/index.js';
 import { detectFormat } from '../../src/trace/import/detect.js';
 import { importTranscript } from '../../src/trace/import/transcript.js';
+import { carriesTraffic } from '../../src/trace/import/line-kind.js';
 import { parseValue } from '../../src/trace/import/logic-csv.js';
 import { Readable } from 'node:stream';
 import type { TraceEvent } from '../../src/trace/events.js';
@@ -313,11 +314,34 @@ describe('bad input', () => {
     await expect(openCapture(path, { format: 'jsonl' })).rejects.toMatchObject({ code: 'bad-input' });
   });
 
-  it('an empty capture (no bytes, blank lines, a trace header alone) is bad input, exit code 23', async () => {
-    await expect(openCapture(tempFile('empty.log', ''))).rejects.toMatchObject({ code: 'bad-input', exitCode: 23, message: expect.stringMatching(/is an empty capture \(a 0-byte file\)$/) });
-    await expect(openCapture(tempFile('blank.txt', '\r\n\n  \n'))).rejects.toMatchObject({ exitCode: 23, message: expect.stringMatching(/only blank lines/) });
+  it('an empty capture (no bytes, blank lines, a trace header alone) holds no AT traffic: bad input, exit code 23', async () => {
+    await expect(openCapture(tempFile('empty.log', ''))).rejects.toMatchObject({ code: 'no-traffic', exitCode: 23, message: expect.stringMatching(/^no AT traffic found in .*empty\.log \(read as transcript\)$/) });
+    await expect(openCapture(tempFile('blank.txt', '\r\n\n  \n'))).rejects.toMatchObject({ code: 'no-traffic', exitCode: 23 });
     const header = '{"type":"atbridge-trace","version":1,"tool":"atbridge 0.1.0","start":"2026-11-23T00:00:00.000Z"}\n';
-    await expect(openCapture(tempFile('header.jsonl', header))).rejects.toMatchObject({ exitCode: 23, message: expect.stringMatching(/no serial data in it, read as jsonl/) });
+    await expect(openCapture(tempFile('header.jsonl', header))).rejects.toMatchObject({ exitCode: 23, message: expect.stringMatching(/no AT traffic found in .*header\.jsonl \(read as jsonl\)$/) });
+    // Our own trace with state-change notes and no byte to or from the module.
+    const notes = `${header}{"t":0,"dir":"note","data":"state closed -> detect-baud"}\n`;
+    await expect(openCapture(tempFile('notes.jsonl', notes))).rejects.toMatchObject({ code: 'no-traffic' });
+  });
+
+  it('traffic past the first 64 KiB of noise is found (a second read of the file), and the capture opens', async () => {
+    const noise = Buffer.alloc(300 * 1024, 0xfe);
+    const path = tempFile('late.raw', Buffer.concat([noise, Buffer.from('\r\nAT\r\r\nOK\r\n')]));
+    const capture = await openCapture(path, { format: 'raw' });
+    const text = Buffer.concat((await collect(capture.events)).map((e) => e.data)).toString('latin1');
+    expect(text.endsWith('OK\r\n')).toBe(true);
+    await expect(openCapture(tempFile('noise.raw', noise), { format: 'raw' })).rejects.toMatchObject({ code: 'no-traffic', message: expect.stringMatching(/\(read as raw\)$/) });
+  });
+
+  it('a line carries traffic by itself or after a label; a sentence or a code line does not', () => {
+    for (const line of ['AT+CSQ', '+CREG: 0,1', '9306.467 [GSM]:  => AT', 'bgxx: << +QMTOPEN: 0,-1', 'expect (OK)', "DEBUG -> Lines: ['+CREG: 0,0', 'OK']", '也就是换一行 +IPD,0,3:123']) {
+      expect(carriesTraffic(line), line).toBe(true);
+    }
+    for (const line of ['This is not a log', 'The module answers OK', 'hello there', 'Send AT+CSQ to check the signal']) {
+      expect(carriesTraffic(line), line).toBe(false);
+    }
+    expect(carriesTraffic('[00001062ms][INFO][CELL]: AT TX ( 2): AT', true)).toBe(true);
+    expect(carriesTraffic('then I send AT+CSQ', true)).toBe(false);
   });
 
   it('a raw direction other than rx, tx or merged is a usage error (exit code 2)', async () => {

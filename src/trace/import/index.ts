@@ -21,6 +21,7 @@ import { importRaw } from './raw.js';
 import { importSocat } from './socat.js';
 import { importTranscript } from './transcript.js';
 import { arrowsFlipped } from './transcript-markers.js';
+import { carriesTraffic } from './line-kind.js';
 import { CAPTURE_FORMATS, type CaptureFormat, type ImportOptions, type OpenedCapture, type ProfileGuess } from './types.js';
 
 export { CAPTURE_FORMATS, detectFormat, guessProfile };
@@ -43,6 +44,11 @@ export interface OpenCaptureOptions extends ImportOptions {
  * A missing file or a malformed one fails with one line (AtbridgeError, exit code badInput).
  */
 export async function openCapture(path: string, options: OpenCaptureOptions = {}): Promise<OpenedCapture> {
+  return open1(path, options, true);
+}
+
+/** `checkTraffic` false: the second, scanning read of a capture whose first part held no AT traffic. */
+async function open1(path: string, options: OpenCaptureOptions, checkTraffic: boolean): Promise<OpenedCapture> {
   const requested = options.format ?? 'auto';
   if (requested !== 'auto' && !(CAPTURE_FORMATS as readonly string[]).includes(requested)) {
     throw new AtbridgeError('bad-option', `--format must be auto or one of ${CAPTURE_FORMATS.join(', ')}, not "${String(requested)}"`, { exitCode: ExitCode.usage });
@@ -132,13 +138,14 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
   const named = header?.profile;
   const all = guarded(batches ?? singles(events!), path, format, () => stream.destroy());
   // Guess from decoded bytes, not the file: interceptty and CSV spell one byte per line.
-  const { sample, rest } = await peekEvents(all, SAMPLE_BYTES);
-  // Nothing to decode, diagnose or replay: say so, rather than an empty timeline and "no problems".
-  const blank = size <= head.length && /^\s*$/.test(head.toString('latin1'));
-  if (sample.length === 0 || blank) {
-    const why = size === 0 ? 'a 0-byte file' : blank ? 'only blank lines' : `no serial data in it, read as ${format}`;
+  const { sample, rest, ended } = await peekEvents(all, SAMPLE_BYTES);
+  // Nothing to decode, diagnose or replay (no bytes, blank lines, a trace header alone, garbage, a
+  // page of prose): say so, rather than an empty timeline and "no problems". The first part is
+  // enough almost always; past it, one more read of the file looks for a first line of traffic.
+  if (checkTraffic && !hasTraffic(sample) && (ended || !(await trafficLater(path, { ...options, format })))) {
     stream.destroy();
-    throw new AtbridgeError('bad-input', `${path} is an empty capture (${why})`, { exitCode: ExitCode.badInput });
+    await rest.return(undefined);
+    throw noTraffic(path, format);
   }
   const sampleText = Buffer.concat(sample.filter((e) => e.dir !== 'note').map((e) => e.data)).toString('latin1');
   // A trace recorded with --profile auto names the profile in the note where the module was identified.
@@ -175,6 +182,37 @@ async function* guarded(batches: AsyncGenerator<TraceEvent[]>, path: string, for
   }
 }
 
+/** The one line for a capture with no line of AT traffic in it (exit code 23). */
+export function noTraffic(path: string, format: CaptureFormat): AtbridgeError {
+  return new AtbridgeError('no-traffic', `no AT traffic found in ${path} (read as ${format})`, { exitCode: ExitCode.badInput });
+}
+
+/**
+ * True when a line of the host's or the module's data, or of a library's debug print, carries AT
+ * traffic (line-kind.ts decides), or the host program says the module did not answer (a verdict
+ * on AT traffic the doctor reports). A line read as prose counts by traffic after a label only;
+ * source code and our own state-change notes never count.
+ */
+export function hasTraffic(events: readonly TraceEvent[]): boolean {
+  return events.some((e) => {
+    if (e.dir === 'note' && e.fields?.noAnswer === true) return true;
+    const read = e.dir === 'note' ? e.fields?.read : 'traffic';
+    if (read !== 'traffic' && read !== 'debug' && read !== 'prose') return false;
+    return e.data.toString('latin1').split(/[\r\n]+/).some((line) => carriesTraffic(line, read === 'prose'));
+  });
+}
+
+/** Reads the capture again, past its first part, until a line of traffic (constant memory). */
+async function trafficLater(path: string, options: OpenCaptureOptions): Promise<boolean> {
+  const again = await open1(path, options, false);
+  try {
+    for await (const batch of again.batches) if (hasTraffic(batch)) return true;
+    return false;
+  } finally {
+    await again.batches.return(undefined);
+  }
+}
+
 function badFile(path: string, format: CaptureFormat, err: unknown): AtbridgeError {
   const why = err instanceof TraceFormatError || err instanceof Error ? err.message : String(err);
   return new AtbridgeError('bad-input', `${path} is not a valid ${format} capture: ${why}`, {
@@ -190,7 +228,7 @@ const SAMPLE_BYTES = 64 * 1024;
  * Reads events until `maxBytes` of data, and gives back a stream that replays them first (the
  * rest of the batch the sample ended in, then the batches after it).
  */
-async function peekEvents(batches: AsyncGenerator<TraceEvent[]>, maxBytes: number): Promise<{ sample: TraceEvent[]; rest: AsyncGenerator<TraceEvent[]> }> {
+async function peekEvents(batches: AsyncGenerator<TraceEvent[]>, maxBytes: number): Promise<{ sample: TraceEvent[]; rest: AsyncGenerator<TraceEvent[]>; ended: boolean }> {
   const sample: TraceEvent[] = [];
   let bytes = 0;
   let ended = false;
@@ -223,7 +261,7 @@ async function peekEvents(batches: AsyncGenerator<TraceEvent[]>, maxBytes: numbe
       await batches.return(undefined);
     }
   }
-  return { sample, rest: rest() };
+  return { sample, rest: rest(), ended: ended && left.length === 0 };
 }
 
 async function readHead(path: string): Promise<Buffer> {

@@ -23,6 +23,30 @@ export function isTraffic(text: string): boolean {
   return looksLikeCommand(t) || FINAL.test(t) || PREFIXED.test(t) || CAPS.test(t) || MODULE_WORDS.test(t);
 }
 
+/** Where traffic a label introduces starts: after `: `, `=> `, `>> `, `] `, `('` and the like. */
+const LABEL_END = /[:>\]\[('"|=]\s*(?=\S)|\s+(?=\S)/g;
+
+/**
+ * The line is, or ends in, AT traffic: the whole line reads as traffic, or what follows a label
+ * does (`[GSM]:  => AT+CREG?`, `bgxx: << +QMTOPEN: 0,-1`, `expect (OK)`, `Lines: ['+CREG: 0,0']`).
+ * After a plain space only a command or a `+NAME:` line counts (`… 换一行 +IPD,0,3:123`), so a
+ * sentence ending in "OK" is not traffic. `labelOnly`: a line read as prose counts only by what a
+ * label's punctuation introduces (`…][CELL]: AT TX ( 2): AT`), never by a word in a sentence.
+ * Decides whether a capture holds any AT traffic at all.
+ */
+export function carriesTraffic(text: string, labelOnly = false): boolean {
+  const t = text.trim();
+  if (t === '') return false;
+  if (!labelOnly && isTraffic(t)) return true;
+  for (const m of t.matchAll(LABEL_END)) {
+    const punctuated = /\S/.test(m[0]);
+    if (labelOnly && !punctuated) continue;
+    const rest = t.slice(m.index + m[0].length).replace(/["'`)\]]+[,.;]?$/, '').trim();
+    if (looksLikeCommand(rest) || PREFIXED.test(rest) || (punctuated && FINAL.test(rest))) return true;
+  }
+  return false;
+}
+
 /** Source code: statements, declarations, calls with string literals, comments, preprocessor lines. */
 const CODE = [
   /^\s*#\s*(?:include|define|ifn?def|endif|if|else|pragma)\b/,

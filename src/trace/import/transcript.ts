@@ -114,7 +114,9 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     const quotedLog = /^>(?: |$)/.test(text) && (quoteRun || looksQuoted(text.slice(2)));
     if (!quotedLog && quoteRun && options.fenced && !inFence) quoteRun = false;
     if (ISSUE_META.test(Buffer.from(text, 'latin1').toString('utf8'))) {
-      yield aside(withoutCr(raw), undefined, 'prose');
+      // Another person's post starts: nothing after it answers a command before it.
+      awaitingEcho = undefined;
+      yield aside(withoutCr(raw), undefined, 'prose', { newPost: true });
       continue;
     }
     // Outside the fences of a fenced post, a line is the log only when its content says so.
