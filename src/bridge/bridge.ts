@@ -273,6 +273,13 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
     from.client.on('packetreceive', (packet) => {
       if (packet.cmd === 'pubrel' && packet.messageId !== undefined) from.receipts.release(packet.messageId);
     });
+    // The client answered it and did not deliver it (MqttClient.noteReleased says why): say so.
+    from.client.on('qos2-resent-after-release', (packet) => {
+      (from === this.remote ? this.stats.in : this.stats.out).qos2Resent++;
+      this.options.log(
+        `${from.name}: the broker sent QoS 2 message ${packet.messageId ?? '?'} on "${packet.topic}" again after releasing it (MQTT 3.1.1 §4.3.3 forbids it; mosquitto 2.0.11 does it when it restarts); acknowledged, not forwarded twice`,
+      );
+    });
   }
 
   /** True for a QoS 2 message already taken in an earlier run (resent because our PUBREC was lost). */

@@ -7,13 +7,15 @@ export interface FlowCounters {
   bytes: number;
   /** QoS 0 messages lost while offline, or queued ones dropped by the size/age bound. */
   dropped: number;
+  /** QoS 2 messages the source broker sent again after releasing them (PUBREL): acknowledged, not forwarded twice. */
+  qos2Resent: number;
 }
 
 /** The running numbers of one bridge; turned into the status JSON and the Prometheus text. */
 export class BridgeStats {
   readonly startedAt = Date.now();
-  readonly out: FlowCounters = { messages: 0, bytes: 0, dropped: 0 };
-  readonly in: FlowCounters = { messages: 0, bytes: 0, dropped: 0 };
+  readonly out: FlowCounters = { messages: 0, bytes: 0, dropped: 0, qos2Resent: 0 };
+  readonly in: FlowCounters = { messages: 0, bytes: 0, dropped: 0, qos2Resent: 0 };
   /** Bytes on the remote connection itself (MQTT framing and TLS included). */
   readonly link = { rxBytes: 0, txBytes: 0, connects: 0 };
   linkState: LinkState = 'connecting';

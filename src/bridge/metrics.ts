@@ -23,6 +23,10 @@ export function renderMetrics(status: BridgeStatus): string {
     [dir('out'), status.out.dropped],
     [dir('in'), status.in.dropped],
   ]);
+  metric('atbridge_qos2_resent_total', 'counter', 'QoS 2 messages the source broker resent after releasing them (MQTT 3.1.1 4.3.3 forbids it), not forwarded again.', [
+    [dir('out'), status.out.qos2Resent],
+    [dir('in'), status.in.qos2Resent],
+  ]);
   metric('atbridge_queue_messages', 'gauge', 'Messages waiting in the durable queue.', [[dir('out'), status.queue.out.messages], [dir('in'), status.queue.in.messages]]);
   metric('atbridge_queue_bytes', 'gauge', 'Bytes waiting in the durable queue.', [[dir('out'), status.queue.out.bytes], [dir('in'), status.queue.in.bytes]]);
   const rssi = status.module.rssi;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type {
@@ -80,6 +81,11 @@ export interface ClientEvents {
   error: [error: AtbridgeError];
   packetsend: [packet: Packet];
   packetreceive: [packet: Packet];
+  /**
+   * A QoS 2 PUBLISH (DUP=1) the sender had already released, resent with the same id, topic and
+   * payload: acknowledged as the protocol asks, not delivered again (see `onPublish`).
+   */
+  'qos2-resent-after-release': [packet: IPublishPacket];
 }
 
 type State = 'idle' | 'connecting' | 'connected' | 'waiting' | 'ending' | 'closed';
@@ -96,6 +102,8 @@ interface Request {
 
 const SUSPECT_TAKEOVER_MS = 30_000;
 const QOS0_BACKLOG = 1000;
+/** Released incoming QoS 2 ids remembered per session for the resend guard (a digest each: ~100 bytes). */
+const RELEASED_QOS2_KEPT = 128;
 
 /**
  * An MQTT 3.1 / 3.1.1 / 5 client over any Duplex. It owns the MQTT session (packet ids, QoS flows,
@@ -128,8 +136,10 @@ export class MqttClient extends EventEmitter<ClientEvents> {
   private readonly publishWaiters = new Map<number, Pending<void>>();
   private readonly qos0Backlog: { packet: IPublishPacket; waiter: Pending<void> }[] = [];
   private readonly requests = new Map<number, Request>();
-  /** Incoming QoS 2 ids received and not yet released: a duplicate PUBLISH is not delivered twice. */
-  private readonly incomingQos2 = new Set<number>();
+  /** Incoming QoS 2 ids received and not yet released (→ digest of topic and payload): a duplicate PUBLISH is not delivered twice. */
+  private readonly incomingQos2 = new Map<number, string>();
+  /** The last RELEASED_QOS2_KEPT incoming QoS 2 ids released in this session (→ digest), oldest first. */
+  private readonly releasedQos2 = new Map<number, string>();
   /** Granted subscriptions, replayed when the broker lost the session. */
   readonly subscriptions = new Map<string, ISubscription>();
   private readonly ids: PacketIdAllocator;
@@ -402,7 +412,10 @@ export class MqttClient extends EventEmitter<ClientEvents> {
   private resumeSession(sessionPresent: boolean): void {
     this.outgoing.clear();
     this.storedIds.clear(); // from here on every stored id is either in `outgoing` or forgotten
-    if (!sessionPresent) this.incomingQos2.clear();
+    if (!sessionPresent) {
+      this.incomingQos2.clear();
+      this.releasedQos2.clear();
+    }
     for (const entry of this.queue.messages()) {
       if (entry.state === 'new' || entry.packetId === undefined) continue;
       if (!sessionPresent) {
@@ -478,7 +491,9 @@ export class MqttClient extends EventEmitter<ClientEvents> {
       }
       case 'pubrel': {
         const id = packet.messageId ?? 0;
+        const digest = this.incomingQos2.get(id);
         this.incomingQos2.delete(id);
+        if (digest !== undefined) this.noteReleased(id, digest);
         this.send({ cmd: 'pubcomp', messageId: id });
         return;
       }
@@ -510,14 +525,45 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     const id = packet.messageId ?? 0;
     if (packet.qos === 2) {
       if (!this.incomingQos2.has(id)) {
-        this.incomingQos2.add(id);
-        this.emit('message', packet.topic, payload, packet);
+        const digest = messageDigest(packet.topic, payload);
+        const resent = packet.dup && this.releasedQos2.get(id) === digest;
+        this.releasedQos2.delete(id); // the id is in use again: a later release notes it anew
+        this.incomingQos2.set(id, digest);
+        if (resent) this.emit('qos2-resent-after-release', packet);
+        else this.emit('message', packet.topic, payload, packet);
       }
       this.send({ cmd: 'pubrec', messageId: id });
       return;
     }
     this.emit('message', packet.topic, payload, packet);
     if (packet.qos === 1) this.send({ cmd: 'puback', messageId: id });
+  }
+
+  /**
+   * Remembers a released incoming QoS 2 id with its message's digest, for the guard in onPublish.
+   *
+   * MQTT 3.1.1 §4.3.3 (and 5.0 §4.3.3), the sender of a QoS 2 message "MUST NOT re-send the
+   * PUBLISH once it has sent the corresponding PUBREL packet" [MQTT-4.3.3-1]; it resends the PUBREL.
+   * mosquitto 2.0.11 breaks this when it restarts (persistence on, `max_inflight_messages 0`) after
+   * sending a PUBREL whose PUBCOMP it never got: it resends the PUBLISH, DUP=1, same id. The receiver
+   * rule, "After it has sent a PUBCOMP, the receiver MUST treat any subsequent PUBLISH packet that
+   * contains that Packet Identifier as being a new publication" [MQTT-4.3.3-2], then turns that
+   * resend into a second delivery of a message QoS 2 promises "exactly once".
+   *
+   * So a PUBLISH with DUP=1 (a re-delivery attempt, [MQTT-3.3.1-1]) whose id was released among the
+   * last RELEASED_QOS2_KEPT releases of this session and whose topic and payload are the released
+   * message's is taken for that resend: answered as any PUBLISH (PUBREC, then PUBCOMP for the
+   * PUBREL), but not delivered again. Anything else with that id is a new publication and
+   * delivered: DUP=0 (a first attempt), or other content, or after the session was lost. What this
+   * gives up: a new message that reuses the id right away (a broker that hands out the lowest free
+   * id), carries the very same topic and payload as the one before it, and whose first attempt was
+   * lost to a reconnect, would not be delivered. mosquitto counts its ids up, so an id comes back
+   * only after 65,535 others, far beyond the ids kept.
+   */
+  private noteReleased(id: number, digest: string): void {
+    this.releasedQos2.delete(id);
+    this.releasedQos2.set(id, digest);
+    if (this.releasedQos2.size > RELEASED_QOS2_KEPT) this.releasedQos2.delete(this.releasedQos2.keys().next().value!);
   }
 
   private finishFlow(messageId: number | undefined, reasonCode: number | undefined): void {
@@ -597,6 +643,11 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     this.publishWaiters.delete(entry.seq);
     waiter?.reject(new AtbridgeError('queue-dropped', `the outbound queue is full; a message to "${entry.topic}" was dropped`));
   };
+}
+
+/** Topic and payload, hashed: what tells a resent QoS 2 message from a new one with its id. */
+function messageDigest(topic: string, payload: Buffer): string {
+  return createHash('sha256').update(topic).update('\0').update(payload).digest('base64');
 }
 
 function closedError(): AtbridgeError {

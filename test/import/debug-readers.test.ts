@@ -72,6 +72,12 @@ describe('each debug-format reader, on a real excerpt from the corpus (test/impo
     expect(lines).toContain('note debug AT? >%n');
   });
 
+  it('bracket-trace: [SEND]/[RECV], the byte count, C escapes taken back to line ends', async () => {
+    const lines = await read('bracket-trace');
+    expect(lines).toContain('tx bracket-trace AT+QIDNSCFG=1');
+    expect(lines).toContain('rx bracket-trace ERROR');
+  });
+
   it('host-prefix: a label in another language before traffic; direction by content', async () => {
     const lines = await read('host-prefix');
     expect(lines).toContain('tx host-prefix AT+CPIN?');

@@ -74,9 +74,13 @@ export function signalRule(): Rule {
   let good = false;
   let registered = false;
   let unregistered = false;
+  let firstT: number | undefined;
+  /** A +CSQ: 99 read a minute or more after the log began: the module had time to measure. */
+  let lateNone = false;
   return {
     name: 'no-signal',
     onEvent(e) {
+      if (e.t !== undefined) firstT ??= e.t;
       if (e.dir !== 'rx') return;
       const reg = /^\+C(?:E|G)?REG: ?(?:\d,)?(\d)(?:,|$)/.exec(trimmed(e));
       if (reg) {
@@ -86,7 +90,10 @@ export function signalRule(): Rule {
       const m = /^\+CSQ: ?(\d+),\d+$/.exec(trimmed(e));
       if (!m) return;
       const rssi = Number(m[1]);
-      if (rssi === 99) none.push(e);
+      if (rssi === 99) {
+        none.push(e);
+        if (e.t !== undefined && firstT !== undefined && e.t - firstT >= LATE_MS) lateNone = true;
+      }
       else if (rssi <= 5) weak.push(e);
       else good = true;
     },
@@ -94,12 +101,16 @@ export function signalRule(): Rule {
       // One +CSQ: 99 alone is a module that has not measured yet (right after power-on, or an LTE-M
       // module between measurements); a fault is 99 again and again with nothing better, or 99 with
       // the module never registering.
-      const alone = none.length === 1 && unregistered && !registered;
+      // …or 99 read long after power-on (a module measures within seconds of its radio coming on).
+      const alone = none.length === 1 && (unregistered || lateNone) && !registered;
       if ((none.length >= 2 || alone) && !good) c.add('no-signal', `no signal: +CSQ: 99 (not detectable) ${none.length} time${none.length > 1 ? 's' : ''}`, none.slice(0, 4), { severity: weak.length > 0 ? 'warning' : 'error' });
       else if (weak.length > 0 && !good) c.add('no-signal', `very weak signal (${trimmed(weak[0]!)}, about ${-113 + 2 * Number(/\d+/.exec(trimmed(weak[0]!).slice(5))?.[0] ?? 0)} dBm)`, weak.slice(0, 4), { severity: 'warning' });
     },
   };
 }
+
+/** How long after the log's first line a +CSQ: 99 is no longer "not measured yet". */
+const LATE_MS = 60_000;
 
 /** 1 home, 5 roaming. 6 and 7 (TS 27.007: registered for SMS only, home / roaming) carry no data: not registered for a data session. */
 const REGISTERED = new Set(['1', '5']);

@@ -1,3 +1,4 @@
+import { bracketTraceReader } from './bracket-trace.js';
 import { espIdfReader } from './esp-idf.js';
 import { esphomeReader } from './esphome.js';
 import { hostPrefixReader } from './host-prefix.js';
@@ -10,14 +11,14 @@ import { zephyrReader } from './zephyr.js';
 export type { DebugReader, ReaderOut };
 
 /** The names of the debug-format readers, in the order they are tried. */
-export const READER_NAMES = ['esp-idf', 'esphome', 'mbed-trace', 'zephyr', 'tinygsm', 'mbed-athandler', 'host-prefix'] as const;
+export const READER_NAMES = ['esp-idf', 'esphome', 'mbed-trace', 'zephyr', 'tinygsm', 'mbed-athandler', 'bracket-trace', 'host-prefix'] as const;
 
 /**
  * Every debug-format reader, fresh state each call. A line is offered to each in turn; the first
  * that recognises it reads it (the host-prefix reader, the loosest, comes last).
  */
 export class DebugReaders {
-  private readonly readers: DebugReader[] = [espIdfReader(), esphomeReader(), mbedTraceReader(), zephyrReader(), tinygsmReader(), mbedAtHandlerReader()];
+  private readonly readers: DebugReader[] = [espIdfReader(), esphomeReader(), mbedTraceReader(), zephyrReader(), tinygsmReader(), mbedAtHandlerReader(), bracketTraceReader()];
   private readonly labelled = hostPrefixReader();
   private active: DebugReader | undefined;
   /** Lines each reader took, by name (what `decode` reports as the formats it met). */

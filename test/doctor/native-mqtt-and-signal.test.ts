@@ -50,3 +50,13 @@ describe('module-native MQTT of Quectel (AT+QMT*) and SIM7080 (AT+SM*)', () => {
     expect(failed.map((f) => f.id)).not.toContain('command-rejected');
   });
 });
+
+describe('+CSQ: 99 (TS 27.007 §8.5: not known or not detectable)', () => {
+  const at = (e: TraceEvent, t: number): TraceEvent => ({ ...e, t });
+  it('once right after power-on is a module that has not measured yet; once a minute or more into the log, no signal', async () => {
+    const early = [at(tx('AT+CSQ'), 0), at(rx('+CSQ: 99,99'), 10), at(rx('OK'), 11)];
+    expect((await found(early, 'sim7600')).map((f) => f.id)).not.toContain('no-signal');
+    const late = [at(tx('AT+CPIN?'), 0), at(rx('+CPIN: READY'), 10), at(rx('OK'), 11), at(tx('AT+CSQ'), 90_000), at(rx('+CSQ: 99,99'), 90_010), at(rx('OK'), 90_011)];
+    expect((await found(late, 'sim7600')).map((f) => f.id)).toContain('no-signal');
+  });
+});
