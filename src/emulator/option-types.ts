@@ -70,6 +70,8 @@ export interface EmulatorOptions {
   /** Registration: searching for this long after boot, then registered. */
   registerAfterMs: number;
   apn: string | undefined;
+  /** The only APN the emulated operator's network accepts (`networkapn=`): a module that sets its APN before it opens the network (SIM800's CSTT) fails the open without it. */
+  networkApn: string | undefined;
   accessPoints: AccessPoint[];
   /** Wi-Fi join time. */
   joinMs: number;
@@ -109,6 +111,7 @@ export const DEFAULT_OPTIONS: Omit<EmulatorOptions, 'profile'> = {
   pin: '1234',
   registerAfterMs: 0,
   apn: undefined,
+  networkApn: undefined,
   accessPoints: [{ ssid: 'atbridge-lab', password: 'correct horse', rssi: -52 }],
   joinMs: 20,
   joinTimeoutMs: 15_000,

@@ -34,6 +34,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
       case 'pin': options.pin = value; break;
       case 'register': options.registerAfterMs = int(key, value, 0, 3_600_000); break;
       case 'apn': options.apn = value; break;
+      case 'networkapn': options.networkApn = value; break;
       case 'ssid': ssid = value; break;
       case 'password': password = value; break;
       case 'ap': options.accessPoints.push(parseAccessPoint(value)); break;
@@ -74,7 +75,7 @@ export function parseEmulatorUrl(device: string): EmulatorOptions {
 
 /** Every `emu:` query option, for help text and errors. */
 export const URL_OPTIONS = [
-  'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'ssid', 'password', 'ap',
+  'baud', 'pacing', 'latency', 'rtt', 'boot', 'echo', 'sim', 'pin', 'register', 'apn', 'networkapn', 'ssid', 'password', 'ap',
   'unreachable', 'refuse', 'jointime', 'jointimeout', 'allow', 'firmware', 'autojoin', 'fault', 'every', 'times', 'dns',
   'imei', 'imsi', 'iccid', 'seed',
 ] as const;

@@ -33,10 +33,12 @@ export class Sim800Handler extends Cellular3gpp {
   private readonly rx = new RxStore(() => this.m.socket);
   private readonly closeOrder = new SendCloseOrder();
   private baud: number;
+  private readonly networkApn: string | undefined;
 
   constructor(m: VirtualModule, o: EmulatorOptions) {
     super(m, o);
     this.baud = o.baud;
+    this.networkApn = o.networkApn;
     // MAN800 AT+CMEE: factory value 0 (plain ERROR).
     this.defaultCmee = 0;
   }
@@ -143,6 +145,8 @@ export class Sim800Handler extends Cellular3gpp {
     if (up === 'AT+CIICR') {
       // MAN800 §8.2.11: only in IP START; brings the GPRS context up.
       if (this.state !== 'IP START' || !this.attached()) return ERROR;
+      // An operator that accepts one APN only: the context does not come up with another (or none).
+      if (this.networkApn !== undefined && this.apn !== this.networkApn) return ERROR;
       this.state = 'IP GPRSACT';
       return OK;
     }

@@ -136,12 +136,27 @@ async function openNetwork(ctx: StepContext, options: AttachOptions): Promise<vo
       if (err instanceof AtError && !isLinkClosed(err) && step === last) {
         throw new AtbridgeError('netopen-failed', `could not open the data network: ${err.message}`, {
           exitCode: ExitCode.networkFailed,
-          fix: 'check the APN (--apn) and that the plan has data; `atbridge doctor` shows the PDP state',
+          fix: netOpenFix(ctx, steps),
         });
       }
       throw err;
     }
   }
+}
+
+/**
+ * The fix for a failed network open. Where the profile's own open script sets the APN (a step sent
+ * only `when` an APN is given) and none was given, the module has no APN to open with: say to
+ * pass one, naming the command from the profile's data.
+ */
+function netOpenFix(ctx: StepContext, steps: readonly string[]): string {
+  const apnStep = steps.find((s) => ctx.profile.command(s).when === 'apn');
+  const given = ctx.vars.apn !== undefined && ctx.vars.apn !== '';
+  if (apnStep !== undefined && !given) {
+    const command = ctx.profile.command(apnStep).send.replace(/"\{apn\}"/, '"NAME"').replace(/\{apn\}/, 'NAME');
+    return `pass --apn NAME (your operator's APN): this module opens the data network only with an APN set (${command}), and none was given`;
+  }
+  return 'check the APN (--apn) and that the plan has data; `atbridge doctor` shows the PDP state';
 }
 
 function summaryOf(ctx: StepContext, states: Record<string, string>): string {

@@ -55,6 +55,18 @@ describe('atbridge CLI', () => {
     expect(lines.slice(0, error)).toEqual(expect.arrayContaining([expect.stringMatching(/^atbridge: no answer at 9600 baud; trying to leave transparent mode$/), expect.stringMatching(/^atbridge: no answer yet; trying once more in \d+\.\d s/)]));
   }, 60_000);
 
+  it('a network open that fails on a module whose profile sets the APN in its open script, with no --apn: the fix says to pass --apn NAME', async () => {
+    const { code, stderr } = await atbridge('nc', '--device', 'emu:sim800?pacing=0&networkapn=internet', '127.0.0.1', '7');
+    expect(code).toBe(19);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^atbridge: could not open the data network: /),
+      '  fix: pass --apn NAME (your operator\'s APN): this module opens the data network only with an APN set (AT+CSTT="NAME"), and none was given',
+    ]);
+    // With the operator's APN it opens (and then fails only to reach the port, not the network).
+    const given = await atbridge('nc', '--device', 'emu:sim800?pacing=0&networkapn=internet', '--apn', 'internet', '127.0.0.1', '7');
+    expect(given.stderr).not.toMatch(/could not open the data network/);
+  }, 60_000);
+
   it('an unknown firmware profile is a usage error (exit 2) naming the ones there are', async () => {
     const { code, stderr } = await atbridge('nc', '--device', '/dev/ttyATBRIDGE-NOPE', '--profile', 'nosuch', 'example.com', '80');
     expect(code).toBe(2);
