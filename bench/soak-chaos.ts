@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --seconds 150 --every 1.8 --families sim7600,esp-at|all --faults N --rate 10 --busy N --broker-inflight 0 --out FILE]`:
+ * `npm run soak [-- --faults 18 | --seconds 150, --every 1.8 --families all|sim7600,esp-at --faults N --rate 10 --busy N --broker-inflight 0 --connect-timeout S --out FILE]`:
  * the chaos soak of issue 21.
  *
  * For each emulated family: two mosquittos with persistence (the remote over TLS), the bridge as
@@ -18,7 +18,7 @@
  * Prints a table and writes bench/soak.json. Exit status 1 when a goal is missed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,8 @@ export interface SoakOptions {
    * bridge publishes meanwhile reaches the remote broker (the witness has it) and never the counter.
    */
   injectBrokerLoss?: number;
+  /** The bridge's --connect-timeout, seconds (default: the bridge's own, half the keepalive: 5 s here). */
+  connectTimeout?: number;
   log?: (line: string) => void;
 }
 
@@ -97,6 +99,11 @@ export interface FamilyResult {
   lostSamples: string[];
   /** Every QoS 2 message that arrived more than once, placed among the faults. */
   qos2DuplicateSamples: string[];
+  /**
+   * QoS 2 messages a broker sent the bridge again after releasing them (mosquitto 2.0.11 at a
+   * restart), which the bridge answered and did not forward twice (its log says each one).
+   */
+  qos2ResentSuppressed: { in: number; out: number };
   maxStallSeconds: number;
   /** The longest stall after each kind of fault (from the fault's start to the next delivery). */
   stallByKind: Record<FaultKind, number>;
@@ -116,7 +123,7 @@ export interface FamilyResult {
 export interface SoakResult {
   families: FamilyResult[];
   faults: Record<FaultKind, number>;
-  totals: { lost: number; brokerLost: number; corrupted: number; qos2Duplicated: number; qos1Duplicated: number; crashes: number; maxStallSeconds: number; faultErrors: number };
+  totals: { lost: number; brokerLost: number; corrupted: number; qos2Duplicated: number; qos1Duplicated: number; qos2ResentSuppressed: number; crashes: number; maxStallSeconds: number; faultErrors: number };
   capSeconds: number;
 }
 
@@ -240,6 +247,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     '--device', `tcp://${emulator.address}`, '--profile', profileOf(getDialect(family)), '--baud', '115200',
     '--queue-dir', queueDir, '--queue-fsync', 'interval', '--restart-timeout', options.restart.join(' '), '--keepalive-interval', '10',
     '--topic', 'soak/up/# out 2', '--topic', 'soak/down/# in 2', '--status-interval', '0',
+    ...(options.connectTimeout !== undefined ? ['--connect-timeout', String(options.connectTimeout)] : []),
     ...(process.env.SOAK_TRACE ? ['--trace', `${process.env.SOAK_TRACE}-${family}.jsonl`] : []),
     // What a user gives: the APN (SIM800 and SIM7000 need it before AT+CIICR), the access point.
     ...(cellular ? ['--apn', 'internet'] : ['--wifi-ssid', DEFAULT_OPTIONS.accessPoints[0]!.ssid, '--wifi-password', DEFAULT_OPTIONS.accessPoints[0]!.password]),
@@ -416,6 +424,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
       ...s.missingKeys().filter((k) => s.witnessed.has(k)).slice(0, 5),
     ].map((k) => placed(s, k))),
     qos2DuplicateSamples: [streams.outQ2, streams.inQ2].flatMap((s) => s.duplicatedKeys().map((k) => `${placed(s, k.replace(/ ×\d+$/, ''), false)}${k.slice(k.lastIndexOf(' '))}`)),
+    qos2ResentSuppressed: { in: 0, out: 0 },
     drained: Object.values(streams).every((s) => s.missing() === 0),
     timeline: timeline.map((f) => `${(f.at / 1000).toFixed(1)} s ${f.kind}`),
     ...(Object.values(streams).every((s) => s.missing() === 0) ? {} : { brokerLogs: { local: local.log().slice(-6000), remote: remote.log().slice(-6000) } }),
@@ -432,6 +441,11 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   await emulator.stop();
   await tap?.close();
   await new Promise((r) => bridgeLog.end(r));
+  for (const line of readFileSync(join(dir, 'bridge.log'), 'utf8').split('\n')) {
+    if (!/again after releasing it/.test(line)) continue;
+    if (/\bremote: /.test(line)) result.qos2ResentSuppressed.in++;
+    else result.qos2ResentSuppressed.out++;
+  }
   if (process.env.SOAK_KEEP) {
     writeFileSync(join(dir, 'local-broker.log'), local.log());
     writeFileSync(join(dir, 'remote-broker.log'), remote.log());
@@ -459,6 +473,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       corrupted: all.reduce((n, [, s]) => n + s.corrupted, 0),
       qos2Duplicated: all.filter(([k]) => k.endsWith('Q2')).reduce((n, [, s]) => n + s.duplicated, 0),
       qos1Duplicated: all.filter(([k]) => k.endsWith('Q1')).reduce((n, [, s]) => n + s.duplicated, 0),
+      qos2ResentSuppressed: families.reduce((n, f) => n + f.qos2ResentSuppressed.in + f.qos2ResentSuppressed.out, 0),
       crashes: families.reduce((n, f) => n + f.crashes, 0),
       maxStallSeconds: Math.max(...families.map((f) => f.maxStallSeconds)),
       faultErrors: families.reduce((n, f) => n + f.faultErrors.length + f.emulatorExits.length, 0),
@@ -479,12 +494,15 @@ function arg(name: string): string | undefined {
 async function main(): Promise<void> {
   const started = Date.now();
   const options: SoakOptions = {
-    families: arg('families') === 'all' ? dialectIds() : (arg('families') ?? 'sim7600,esp-at').split(','),
-    seconds: Number(arg('seconds') ?? 150),
+    // Every emulated family by default, 18 faults each (3 of each kind: 24 of each kind in all), one
+    // every 1.8 s. Longer per family: --families sim7600,esp-at --seconds 150 (time instead of a count).
+    families: (arg('families') ?? 'all') === 'all' ? dialectIds() : arg('families')!.split(','),
+    seconds: Number(arg('seconds') ?? 0),
     everySeconds: Number(arg('every') ?? 1.8),
     rate: Number(arg('rate') ?? 10),
-    ...(arg('faults') !== undefined ? { faultCount: Number(arg('faults')) } : {}),
+    ...(arg('faults') !== undefined ? { faultCount: Number(arg('faults')) } : arg('seconds') === undefined ? { faultCount: 18 } : {}),
     ...(arg('broker-inflight') !== undefined ? { brokerInflight: Number(arg('broker-inflight')) } : {}),
+    ...(arg('connect-timeout') !== undefined ? { connectTimeout: Number(arg('connect-timeout')) } : {}),
     restart: [0.2, 2],
     log: (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
   };
@@ -498,7 +516,7 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${rows.join('\n')}\n`);
   for (const f of result.families) {
-    process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; max stall ${f.maxStallSeconds} s (by fault: ${JSON.stringify(f.stallByKind)}); drained in ${f.drainSeconds} s\n`);
+    process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; max stall ${f.maxStallSeconds} s (by fault: ${JSON.stringify(f.stallByKind)}); drained in ${f.drainSeconds} s; QoS 2 resent after release, not forwarded twice: ${f.qos2ResentSuppressed.in} in, ${f.qos2ResentSuppressed.out} out\n`);
     for (const line of f.crashLines) process.stdout.write(`  crash: ${line}\n`);
     for (const line of [...f.faultErrors, ...f.emulatorExits]) process.stdout.write(`  fault not applied: ${line}\n`);
     for (const line of f.qos2DuplicateSamples) process.stdout.write(`  QoS 2 duplicate: ${line}\n`);

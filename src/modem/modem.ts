@@ -41,6 +41,8 @@ export interface ModemOptions {
   attempts?: number;
   backoff?: { baseMs: number; capMs: number };
   onProgress?: (message: string) => void;
+  /** The lines of a wait a person could take for a hang (the rate search, a silent module's retry); also progress. */
+  onWait?: (message: string) => void;
   signal?: AbortSignal;
 }
 
@@ -382,7 +384,9 @@ export class Modem extends EventEmitter implements ModemPort {
           continue;
         }
         const wait = backoff.next();
-        this.progress(`${errorMessage(err)}; trying again in ${(wait / 1000).toFixed(1)} s`);
+        // A silent module: the rates are named once, in the final error; here only that it goes again.
+        if (code === 'no-response') this.waitLine(`no answer yet; trying once more in ${(wait / 1000).toFixed(1)} s (a module still booting answers by then)`);
+        else this.progress(`${errorMessage(err)}; trying again in ${(wait / 1000).toFixed(1)} s`);
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
@@ -410,7 +414,7 @@ export class Modem extends EventEmitter implements ModemPort {
       baud: o.baud === 'auto' || stepped ? this.link.baud : o.baud,
       search: o.baud === 'auto' || stepped,
       note: (t) => this.note(t),
-      progress: (t) => this.progress(t),
+      progress: (t) => this.waitLine(t),
       ...(o.signal ? { signal: o.signal } : {}),
     });
     if (this.machine.is('detect-baud')) this.advance('sync', `OK at ${sync.baud} baud`);
@@ -497,6 +501,12 @@ export class Modem extends EventEmitter implements ModemPort {
   private progress(message: string): void {
     this.note(message);
     this.options.onProgress?.(message);
+  }
+
+  /** Progress that is shown even without --verbose: a wait that would otherwise look like a hang. */
+  private waitLine(message: string): void {
+    this.progress(message);
+    this.options.onWait?.(message);
   }
 
   private onLine(line: ClassifiedLine): void {

@@ -28,6 +28,12 @@ export interface ModemSessionOptions {
   secrets?: string[];
   /** Human progress lines (registration can take a minute). */
   onProgress?: (message: string) => void;
+  /**
+   * The few progress lines a person needs even when not asking for progress: each rate of a baud
+   * search and each retry of a silent module, so a silent module does not look like a hang. They
+   * also go to `onProgress`.
+   */
+  onWait?: (message: string) => void;
   signal?: AbortSignal;
 }
 

@@ -68,6 +68,7 @@ export async function openModemSession(
     ...(options.wifiSsid !== undefined ? { wifiSsid: options.wifiSsid } : {}),
     ...(options.wifiPassword !== undefined ? { wifiPassword: options.wifiPassword } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onWait ? { onWait: options.onWait } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...modemExtra,
   });

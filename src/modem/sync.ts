@@ -85,10 +85,12 @@ export async function syncModule(channel: AtChannel, profile: ModuleProfile, opt
     if (options.search && link.capabilities.baud) {
       const rates = [...new Set([...profile.data.serial.probeRates, ...COMMON_RATES])].filter((r) => r !== first);
       for (const baud of rates) {
-        options.progress?.(`probing ${baud} baud`);
+        options.progress?.(`trying ${baud} baud`);
         if (await tryRate(baud)) return { baud, recoveredFromTransparent: false, tried };
       }
     }
+    // Leave the port at the rate it started at, so a second scan starts where the first did.
+    if (link.capabilities.baud && link.baud !== first) await link.setBaud(first).catch(() => undefined);
     throw noResponse(link.description, tried, options.search && link.capabilities.baud);
   } finally {
     link.off('data', onData);
@@ -96,17 +98,17 @@ export async function syncModule(channel: AtChannel, profile: ModuleProfile, opt
 }
 
 function noResponse(device: string, tried: RateEvidence[], searched: boolean): AtbridgeError {
-  const noisy = tried.filter((t) => t.bytesHeard > 0);
-  const evidence = noisy.length > 0
-    ? `heard only unreadable bytes at ${noisy.map((t) => `${t.baud} (${t.bytesHeard} B)`).join(', ')}`
-    : 'heard nothing at all';
-  const rates = [...new Set(tried.map((t) => t.baud))].join(', ');
-  return new AtbridgeError('no-response', `no answer to AT on ${device} at ${rates} baud; ${evidence}`, {
+  // Each rate once, in the order tried, with what was heard there in all (a rate is probed twice
+  // when carriage returns were sent to complete a send left waiting).
+  const heard = new Map<number, number>();
+  for (const t of tried) heard.set(t.baud, (heard.get(t.baud) ?? 0) + t.bytesHeard);
+  const noisy = [...heard.values()].some((n) => n > 0);
+  const rates = [...heard].map(([baud, bytes]) => (bytes > 0 ? `${baud} (${bytes} unreadable bytes)` : `${baud}`)).join(', ');
+  const auto = searched ? '' : 'try --baud auto; ';
+  return new AtbridgeError('no-response', `no answer to AT on ${device} at ${rates} baud${noisy ? '' : '; heard nothing at all'}`, {
     exitCode: ExitCode.noResponse,
-    fix: noisy.length > 0
-      ? 'bytes arrive but never as OK: check the framing (8N1), the rate, and that TX/RX are not swapped; try `atbridge doctor`'
-      : searched
-        ? 'check power, wiring (TX↔RX, common ground) and that this is the AT port (`atbridge ports`)'
-        : 'try --baud auto, and check power, wiring and that this is the AT port (`atbridge ports`)',
+    fix: noisy
+      ? `${auto}bytes arrive but never as OK: check the framing (8N1), the rate, and that TX/RX are not swapped; try \`atbridge doctor\``
+      : `${auto}check power, wiring (TX↔RX, common ground) and that this is the AT port (\`atbridge ports\`)`,
   });
 }

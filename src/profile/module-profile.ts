@@ -352,11 +352,11 @@ function topLevelAlternation(source: string): boolean {
 const GROUP_NAMES = new WeakMap<RegExp, string[] | undefined>();
 
 /**
- * A match's named groups as a plain object, the same as `{ ...m.groups }` (keys in the pattern's
+ * @internal A match's named groups as a plain object, the same as `{ ...m.groups }` (keys in the pattern's
  * order, one left out of the match undefined) at a fifth of the cost: the spread of the
  * null-prototype groups object was the hottest line of decode.
  */
-function groupsOf(regex: RegExp, m: RegExpExecArray): Record<string, string> {
+export function groupsOf(regex: RegExp, m: RegExpExecArray): Record<string, string> {
   const g = m.groups;
   if (g === undefined) return {};
   let names = GROUP_NAMES.get(regex);

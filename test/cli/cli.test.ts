@@ -43,6 +43,18 @@ describe('atbridge CLI', () => {
     ]);
   });
 
+  it('a silent module at a fixed rate: each step on stderr while it waits, the rate named once, a --baud auto hint, exit 13', async () => {
+    const { code, stderr } = await atbridge('nc', '--device', 'emu:esp-at?pacing=0&fault=silent', '--baud', '9600', '127.0.0.1', '7');
+    expect(code).toBe(13);
+    const lines = stderr.trim().split('\n');
+    const error = lines.findIndex((l) => l.startsWith('atbridge: no answer to AT on'));
+    expect(lines[error]).toBe('atbridge: no answer to AT on emu:esp-at at 9600 baud; heard nothing at all');
+    expect(lines[error + 1]).toMatch(/^ {2}fix: try --baud auto; /);
+    expect(lines.length).toBe(error + 2);
+    // Before it, progress lines, so a run of some 20 s does not look like a hang.
+    expect(lines.slice(0, error)).toEqual(expect.arrayContaining([expect.stringMatching(/^atbridge: no answer at 9600 baud; trying to leave transparent mode$/), expect.stringMatching(/^atbridge: no answer yet; trying once more in \d+\.\d s/)]));
+  }, 60_000);
+
   it('an unknown firmware profile is a usage error (exit 2) naming the ones there are', async () => {
     const { code, stderr } = await atbridge('nc', '--device', '/dev/ttyATBRIDGE-NOPE', '--profile', 'nosuch', 'example.com', '80');
     expect(code).toBe(2);

@@ -22,7 +22,8 @@ export default function register(program: Command): void {
   addModemOptions(cmd).action(
     action(async (host: string, port: number, opts: NcOptions) => {
       const session = await openModemSession(
-        modemSessionOptions(opts, opts.verbose ? { onProgress: (m) => process.stderr.write(`${pc.dim(m)}\n`) } : {}),
+        // Without -v, still each step of a silent module's rate search and retries (tens of seconds, not a hang).
+        modemSessionOptions(opts, opts.verbose ? { onProgress: (m) => process.stderr.write(`${pc.dim(m)}\n`) } : { onWait: (m) => process.stderr.write(`atbridge: ${m}\n`) }),
       );
       try {
         const socket = await session.connect(host, port);
