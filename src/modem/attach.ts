@@ -153,7 +153,7 @@ function netOpenFix(ctx: StepContext, steps: readonly string[]): string {
   const apnStep = steps.find((s) => ctx.profile.command(s).when === 'apn');
   const given = ctx.vars.apn !== undefined && ctx.vars.apn !== '';
   if (apnStep !== undefined && !given) {
-    const command = ctx.profile.command(apnStep).send.replace(/"\{apn\}"/, '"NAME"').replace(/\{apn\}/, 'NAME');
+    const command = ctx.profile.fill(ctx.profile.command(apnStep).send, { ...ctx.vars, apn: 'NAME' });
     return `pass --apn NAME (your operator's APN): this module opens the data network only with an APN set (${command}), and none was given`;
   }
   return 'check the APN (--apn) and that the plan has data; `atbridge doctor` shows the PDP state';
