@@ -71,21 +71,18 @@ const PY_BYTES = /\bb'((?:[^'\\]|\\.)*)'|\bb"((?:[^"\\]|\\.)*)"/;
 export function pythonBytes(line: string): { before: string; bytes: Buffer } | undefined {
   const m = PY_BYTES.exec(line);
   if (!m) return undefined;
-  const body = m[1] ?? m[2] ?? '';
-  const out: number[] = [];
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (c !== '\\' || i + 1 >= body.length) {
-      out.push(c.charCodeAt(0) & 0xff);
-      continue;
-    }
-    const n = body[++i]!;
-    if (n === 'x' && /^[0-9a-f]{2}$/i.test(body.slice(i + 1, i + 3))) {
-      out.push(Number.parseInt(body.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else out.push(({ r: 0x0d, n: 0x0a, t: 0x09, '0': 0 } as Record<string, number>)[n] ?? n.charCodeAt(0));
-  }
-  return { before: line.slice(0, m.index), bytes: Buffer.from(out) };
+  return { before: line.slice(0, m.index), bytes: Buffer.from(unescapeC(m[1] ?? m[2] ?? ''), 'latin1') };
+}
+
+/**
+ * `\r`, `\n`, `\t`, `\0`, `\"`, `\'`, `\\`, `\xHH` back to the bytes (latin1 text), as Python's bytes
+ * repr and C printers write them; any other backslash stays as it is (Python's own rule).
+ */
+export function unescapeC(body: string): string {
+  return body.replace(/\\(x[0-9a-fA-F]{2}|[rnt0"'\\])/g, (_, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(Number.parseInt(e.slice(1), 16));
+    return ({ r: '\r', n: '\n', t: '\t', '0': '\0' } as Record<string, string>)[e] ?? e;
+  });
 }
 
 export const SENT_WORDS = new RegExp(`${u('发送')}|send|sent|tx|write`, 'i');

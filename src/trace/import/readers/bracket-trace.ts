@@ -1,3 +1,4 @@
+import { unescapeC } from '../transcript-markers.js';
 import type { DebugReader, ReaderOut } from './types.js';
 
 /**
@@ -6,14 +7,6 @@ import type { DebugReader, ReaderOut } from './types.js';
  * (Azure embedded-wireless-framework's modem trace; `[TX][AT\r]` / `[RX][..]` the same way).
  */
 const LINE = /^\[(SEND|SENT|TX|RECV|RCVD|RX)\]\s*(?:\[\s*\d+\s*\]\s*)?\[(.*)\]\s*$/i;
-
-/** `\r`, `\n`, `\t`, `\"`, `\\`, `\xHH` back to the bytes (latin1 text). */
-export function unescapeC(body: string): string {
-  return body.replace(/\\(x[0-9a-fA-F]{2}|[rnt0"'\\])/g, (_, e: string) => {
-    if (e[0] === 'x') return String.fromCharCode(Number.parseInt(e.slice(1), 16));
-    return ({ r: '\r', n: '\n', t: '\t', '0': '\0' } as Record<string, string>)[e] ?? e;
-  });
-}
 
 export function bracketTraceReader(): DebugReader {
   return {
