@@ -48,6 +48,12 @@ export interface MqttClientOptions extends ConnectSettings {
   queue?: OutboundQueue;
   /** Reconnect after a lost link with capped exponential backoff; default {baseMs: 1000, capMs: 60000}. */
   reconnect?: ReconnectOptions | false;
+  /**
+   * How long a released incoming QoS 2 message is remembered for the resend guard (see
+   * `noteReleased`), ms; default 30 min (mosquitto's default autosave_interval: the oldest state a
+   * restarted broker reloads). 0 turns the guard off.
+   */
+  releasedQos2KeepMs?: number;
 }
 
 /** Options of {@link MqttClient.publish}. */
@@ -102,8 +108,8 @@ interface Request {
 
 const SUSPECT_TAKEOVER_MS = 30_000;
 const QOS0_BACKLOG = 1000;
-/** Released incoming QoS 2 ids remembered per session for the resend guard (a digest each: ~100 bytes). */
-const RELEASED_QOS2_KEPT = 128;
+/** Default of `releasedQos2KeepMs`: mosquitto's default autosave_interval (1800 s). */
+const RELEASED_QOS2_KEEP_MS = 30 * 60_000;
 
 /**
  * An MQTT 3.1 / 3.1.1 / 5 client over any Duplex. It owns the MQTT session (packet ids, QoS flows,
@@ -137,9 +143,15 @@ export class MqttClient extends EventEmitter<ClientEvents> {
   private readonly qos0Backlog: { packet: IPublishPacket; waiter: Pending<void> }[] = [];
   private readonly requests = new Map<number, Request>();
   /** Incoming QoS 2 ids received and not yet released (→ digest of topic and payload): a duplicate PUBLISH is not delivered twice. */
-  private readonly incomingQos2 = new Map<number, string>();
-  /** The last RELEASED_QOS2_KEPT incoming QoS 2 ids released in this session (→ digest), oldest first. */
-  private readonly releasedQos2 = new Map<number, string>();
+  private readonly incomingQos2 = new Map<number, number>();
+  /**
+   * Incoming QoS 2 ids released in this session: a table indexed by packet id (1..65535) holding the
+   * message's digest and when it was released (0: none). Fixed size, 1 MiB, made at the first
+   * release; an entry is cleared when the id carries a new message or the broker lost the session,
+   * and counts for nothing after `releasedQos2KeepMs`.
+   */
+  private releasedQos2: { digest: Float64Array; at: Float64Array } | undefined;
+  private readonly releasedQos2KeepMs: number;
   /** Granted subscriptions, replayed when the broker lost the session. */
   readonly subscriptions = new Map<string, ISubscription>();
   private readonly ids: PacketIdAllocator;
@@ -154,6 +166,7 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     this.reconnectOptions = options.reconnect === undefined ? { baseMs: 1000, capMs: 60_000 } : options.reconnect;
     this.inflightLimit = Math.max(1, options.inflight ?? 20);
     this.keepaliveSeconds = options.keepalive ?? 60;
+    this.releasedQos2KeepMs = Math.max(0, options.releasedQos2KeepMs ?? RELEASED_QOS2_KEEP_MS);
     this.ids = new PacketIdAllocator((id) => this.outgoing.has(id) || this.requests.has(id) || this.storedIds.has(id));
     this.queue.on('drop', this.onQueueDrop);
     for (const entry of this.queue.messages()) if (entry.packetId !== undefined) this.storedIds.add(entry.packetId);
@@ -414,7 +427,7 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     this.storedIds.clear(); // from here on every stored id is either in `outgoing` or forgotten
     if (!sessionPresent) {
       this.incomingQos2.clear();
-      this.releasedQos2.clear();
+      this.releasedQos2?.at.fill(0);
     }
     for (const entry of this.queue.messages()) {
       if (entry.state === 'new' || entry.packetId === undefined) continue;
@@ -526,8 +539,10 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     if (packet.qos === 2) {
       if (!this.incomingQos2.has(id)) {
         const digest = messageDigest(packet.topic, payload);
-        const resent = packet.dup && this.releasedQos2.get(id) === digest;
-        this.releasedQos2.delete(id); // the id is in use again: a later release notes it anew
+        const released = this.releasedQos2;
+        const at = released?.at[id] ?? 0;
+        const resent = packet.dup && at > 0 && released!.digest[id] === digest && Date.now() - at <= this.releasedQos2KeepMs;
+        if (released) released.at[id] = 0; // the id is in use again: a later release notes it anew
         this.incomingQos2.set(id, digest);
         if (resent) this.emit('qos2-resent-after-release', packet);
         else this.emit('message', packet.topic, payload, packet);
@@ -550,20 +565,29 @@ export class MqttClient extends EventEmitter<ClientEvents> {
    * contains that Packet Identifier as being a new publication" [MQTT-4.3.3-2], then turns that
    * resend into a second delivery of a message QoS 2 promises "exactly once".
    *
-   * So a PUBLISH with DUP=1 (a re-delivery attempt, [MQTT-3.3.1-1]) whose id was released among the
-   * last RELEASED_QOS2_KEPT releases of this session and whose topic and payload are the released
-   * message's is taken for that resend: answered as any PUBLISH (PUBREC, then PUBCOMP for the
-   * PUBREL), but not delivered again. Anything else with that id is a new publication and
-   * delivered: DUP=0 (a first attempt), or other content, or after the session was lost. What this
-   * gives up: a new message that reuses the id right away (a broker that hands out the lowest free
-   * id), carries the very same topic and payload as the one before it, and whose first attempt was
-   * lost to a reconnect, would not be delivered. mosquitto counts its ids up, so an id comes back
-   * only after 65,535 others, far beyond the ids kept.
+   * It resends every such message its session holds, and on a slow module link that can be many: a
+   * soak run on the emulated ESP8266 had 131 at once, where this guard, then kept to the last 128
+   * releases, held back 128 and let 3 through twice.
+   *
+   * So a PUBLISH with DUP=1 (a re-delivery attempt, [MQTT-3.3.1-1]) whose id was released in this
+   * session and whose topic and payload are the released message's is taken for that resend:
+   * answered as any PUBLISH (PUBREC, then PUBCOMP for the PUBREL), but not delivered again. Every
+   * released id is kept, not a window of the last N: the broker resends whatever its session still
+   * holds, however many that is, and packet ids (1..65535) bound the table. An entry leaves when the
+   * broker can no longer resend it: the id carries a new message (the broker reused it, so it
+   * forgot the old one), the broker lost the session (CONNACK without session present), or
+   * `releasedQos2KeepMs` passed (by then a restarted mosquitto reloads a state saved after our
+   * PUBCOMP). Anything else with that id is a new publication and delivered: DUP=0 (a first
+   * attempt), or other content, or after the session was lost. What this gives up: a new message
+   * that reuses the id (a broker that hands out the lowest free id), carries the very same topic and
+   * payload as the one before it, and whose first attempt was lost to a reconnect, would not be
+   * delivered. mosquitto counts its ids up, so an id comes back only after 65,535 others.
    */
-  private noteReleased(id: number, digest: string): void {
-    this.releasedQos2.delete(id);
-    this.releasedQos2.set(id, digest);
-    if (this.releasedQos2.size > RELEASED_QOS2_KEPT) this.releasedQos2.delete(this.releasedQos2.keys().next().value!);
+  private noteReleased(id: number, digest: number): void {
+    if (this.releasedQos2KeepMs === 0 || id < 1 || id > 65535) return;
+    this.releasedQos2 ??= { digest: new Float64Array(65536), at: new Float64Array(65536) };
+    this.releasedQos2.digest[id] = digest;
+    this.releasedQos2.at[id] = Date.now();
   }
 
   private finishFlow(messageId: number | undefined, reasonCode: number | undefined): void {
@@ -645,9 +669,9 @@ export class MqttClient extends EventEmitter<ClientEvents> {
   };
 }
 
-/** Topic and payload, hashed: what tells a resent QoS 2 message from a new one with its id. */
-function messageDigest(topic: string, payload: Buffer): string {
-  return createHash('sha256').update(topic).update('\0').update(payload).digest('base64');
+/** Topic and payload, hashed (48 bits of a SHA-256, an exact number): what tells a resent QoS 2 message from a new one with its id. */
+function messageDigest(topic: string, payload: Buffer): number {
+  return createHash('sha256').update(topic).update('\0').update(payload).digest().readUIntBE(0, 6);
 }
 
 function closedError(): AtbridgeError {
