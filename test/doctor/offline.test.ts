@@ -40,6 +40,14 @@ describe('doctor --log rules over trace events', () => {
     expect(await ids([...poll('0,4', '0,2'), ...poll('0,4', '0,2')], 'sim7080')).toEqual(['not-registered:error']);
   });
 
+  it('one command sent three times in a row mid-log, each met by silence: no-response (a warning); AT retried so is a wake probe', async () => {
+    const ok = [tx('AT\r'), rx('\r\nOK\r\n')];
+    const silent = (cmd: string) => [tx(`${cmd}\r`), tx(`${cmd}\r`), tx(`${cmd}\r`)];
+    expect(await ids([...ok, ...silent('AT+GMR'), ...ok], 'esp-at')).toEqual(['no-response:warning']);
+    expect(await ids([...ok, ...silent('AT'), ...ok], 'esp-at')).toEqual([]);
+    expect(await ids([...ok, tx('AT+GMR\r'), tx('AT+CWMODE?\r'), tx('AT+CIFSR\r'), ...ok], 'esp-at')).toEqual([]);
+  });
+
   it('another family\'s identification probe rejected is no finding; the profile\'s own command rejected still is', async () => {
     const scan = [tx('ATI\r\n'), rx('\r\nERROR\r\n'), tx('AT+CGMR\r\n'), rx('\r\nERROR\r\n')];
     expect(await ids(scan, 'esp-at')).toEqual([]);
