@@ -104,7 +104,25 @@ export function isFindingId(value: unknown): value is FindingId {
 
 /** A finding; its summary may quote the module, so it is made fit for a terminal here, once for all. */
 export function finding(id: FindingId, summary: string, evidence: Evidence[] = [], options: { severity?: Severity; fix?: string } = {}): Finding {
-  return { id, severity: options.severity ?? DEFAULT_SEVERITY[id], summary: forPerson(summary), evidence, fix: options.fix ?? DEFAULT_FIX[id] };
+  return { id, severity: options.severity ?? DEFAULT_SEVERITY[id], summary: withoutRepeats(forPerson(summary)), evidence, fix: options.fix ?? DEFAULT_FIX[id] };
+}
+
+/** A part of a message: the text after `: ` or `(`, up to the next `:`, `(`, `)`, `;` or `,`. */
+const REPEATED_DETAIL = /(^|: |\()([^:();,]+?)(?:: \2(?=$|[);,]| \()| \(\2\))/gi;
+
+/**
+ * A message with no detail that only repeats what it follows: a verbose CME answer's meaning is
+ * its own text, so `+CME ERROR: no network service: no network service` is
+ * `+CME ERROR: no network service`, and `SIM not inserted (SIM not inserted)` is `SIM not inserted`.
+ * Compared without regard to case; a detail that adds anything stays.
+ */
+export function withoutRepeats(text: string): string {
+  let out = text;
+  for (let last = ''; last !== out; ) {
+    last = out;
+    out = out.replace(REPEATED_DETAIL, '$1$2');
+  }
+  return out;
 }
 
 const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

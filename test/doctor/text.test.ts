@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { forPerson } from '../../src/doctor/findings.js';
+import { analyzeEvents } from '../../src/doctor/analyze.js';
+import { forPerson, withoutRepeats } from '../../src/doctor/findings.js';
+import { loadCapture } from '../../src/doctor/load-capture.js';
 import { isGarbage } from '../../src/doctor/rules/text.js';
 
 /** Line noise vs a person's words: the text rule's two sides, on bytes read as latin1. */
@@ -22,5 +24,23 @@ describe('forPerson: what a finding shows of a raw line', () => {
     expect(forPerson(latin1('busy inet…'))).toBe('busy inet…');
     expect(forPerson('\x02OK\x9b[2J')).toBe('\\x02OK\\x9b[2J');
     expect(forPerson('\xffAT\xfe')).toBe('ÿATþ');
+  });
+});
+
+describe('withoutRepeats: a detail that only repeats what it follows is not printed', () => {
+  it('a verbose CME answer and its meaning (the same words) are said once; a numeric code keeps its meaning', () => {
+    expect(withoutRepeats('AT+COPS was rejected (+CME ERROR: no network service: no network service)')).toBe('AT+COPS was rejected (+CME ERROR: no network service)');
+    expect(withoutRepeats('AT+CPIN? → +CME ERROR: SIM not inserted (SIM not inserted)')).toBe('AT+CPIN? → +CME ERROR: SIM not inserted');
+    expect(withoutRepeats('no network service: No Network Service')).toBe('no network service');
+    expect(withoutRepeats('AT+COPS was rejected (+CME ERROR: 30: no network service)')).toBe('AT+COPS was rejected (+CME ERROR: 30: no network service)');
+    expect(withoutRepeats('joining Wi-Fi "a" failed: +CWJAP:1 (timeout)')).toBe('joining Wi-Fi "a" failed: +CWJAP:1 (timeout)');
+    expect(withoutRepeats('busy: busy p...')).toBe('busy: busy p...');
+  });
+
+  it('doctor --log on a real log with a verbose +CME ERROR prints its words once', async () => {
+    const capture = await loadCapture(new URL('../../fixtures/logs/a76xx_108_a7670e-code-fence-then-cme-sim-not-inserted.txt', import.meta.url).pathname);
+    const { findings } = await analyzeEvents(capture.events, { perLine: capture.perLine, ...(capture.profile ? { profile: capture.profile } : {}) });
+    const rejected = findings.find((f) => f.id === 'command-rejected');
+    expect(rejected?.summary).toBe('AT+COPS was rejected (+CME ERROR: no network service)');
   });
 });

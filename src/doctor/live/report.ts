@@ -1,4 +1,4 @@
-import { forPerson, type Evidence, type Finding } from '../findings.js';
+import { forPerson, withoutRepeats, type Evidence, type Finding } from '../findings.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -45,7 +45,7 @@ export class CheckReporter {
 
   private push(check: CheckResult): void {
     // Details quote the module: a garbled answer must not put control bytes on the terminal.
-    check.detail = forPerson(check.detail);
+    check.detail = withoutRepeats(forPerson(check.detail));
     this.checks.push(check);
     this.onCheck(check);
   }
