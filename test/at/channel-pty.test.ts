@@ -88,7 +88,9 @@ describe('AtChannel over a real pty', () => {
   });
 
   it('the quiet after a resync lasts while the module keeps talking: a slow second OK is not the next answer', async () => {
-    rechannel('esp-at', { resyncQuietMs: 300 }); // wide margins: the module's gaps below are 200 ms
+    // The module's gaps (500 ms) are well inside the quiet (900 ms), a margin a loaded machine's timers keep;
+    // the whole reply (1 s) outlasts one quiet, so a quiet that is not extended fails; all under the 2 s cap.
+    rechannel('esp-at', { resyncQuietMs: 900 });
     mod.echo = false;
     let late = false;
     /** The module answers in order: nothing new before it has finished the resync. */
@@ -97,11 +99,11 @@ describe('AtChannel over a real pty', () => {
       if (line === 'AT+SLOW') return void (late = true);
       if (line === 'AT' && late) {
         late = false;
-        // AT+SLOW's late OK at once, then the resync's own echo and OK, 200 ms apart (a slow module).
+        // AT+SLOW's late OK at once, then the resync's own echo and OK, 500 ms apart (a slow module).
         say('\r\nOK\r\n');
-        setTimeout(() => say('AT\r'), 200);
-        setTimeout(() => say('\r\nOK\r\n'), 400);
-        busyUntil = performance.now() + 410;
+        setTimeout(() => say('AT\r'), 500);
+        setTimeout(() => say('\r\nOK\r\n'), 1000);
+        busyUntil = performance.now() + 1010;
         return;
       }
       const answer = line === 'AT+CSQ' ? '\r\n+CSQ: 20,99\r\n\r\nOK\r\n' : '\r\nOK\r\n';
