@@ -1,12 +1,19 @@
 /**
  * Secrets never reach a trace or a log: Wi-Fi and MQTT passwords, SIM PINs, APN passwords.
- * Masks keep the byte count (each secret byte becomes '*') so lengths in a redacted trace
- * still add up (AT+CIPSEND=<len> and the MQTT remaining length stay right).
+ * - In an AT command line a secret argument becomes a mask of fixed length ({@link SECRET_MASK},
+ *   the quotes kept), so the trace does not tell how long the password is. Nothing counts the
+ *   bytes of a command line, so the line may change length.
+ * - Inside data (an MQTT CONNECT's password in socket payload, a known secret wherever it
+ *   appears) each secret byte becomes '*': the byte count stays, so AT+CIPSEND=<len>, the MQTT
+ *   remaining length and the field lengths still add up and the packet still decodes.
  */
 
 import { shippedSecretCommands, splitArgs } from '../profile/secrets.js';
 
 const STAR = 0x2a;
+
+/** What a secret argument of an AT command line becomes, whatever its length. */
+export const SECRET_MASK = '********';
 
 /**
  * Commands whose arguments at these positions (0-based) are secrets: read off the profiles'
@@ -46,11 +53,23 @@ export function redactCommandLine(line: string): string {
   return out;
 }
 
+/**
+ * One secret argument as a fixed mask. Keeps the quotes; an argument cut short (its line not
+ * finished yet) has only the opening one. The mask of a cut argument is a prefix of the mask
+ * of the whole (an empty quoted argument is masked too, an empty unquoted one stays empty), so
+ * a line written in pieces comes out as the whole line would.
+ */
 function maskArg(arg: string): string {
-  if (!arg.startsWith('"')) return '*'.repeat(arg.length);
-  // Keep the quotes; an argument cut short (its line not finished yet) has only the opening one.
-  const closed = arg.length >= 2 && arg.endsWith('"');
-  return `"${'*'.repeat(arg.length - (closed ? 2 : 1))}${closed ? '"' : ''}`;
+  if (!arg.startsWith('"')) return arg.length === 0 ? '' : SECRET_MASK;
+  return `"${SECRET_MASK}${closesQuote(arg) ? '"' : ''}`;
+}
+
+/** A quoted argument that ends in its closing quote (not in an escaped `\"`). */
+function closesQuote(arg: string): boolean {
+  if (arg.length < 2 || !arg.endsWith('"')) return false;
+  let backslashes = 0;
+  for (let i = arg.length - 2; i >= 1 && arg[i] === '\\'; i--) backslashes++;
+  return backslashes % 2 === 0;
 }
 
 /** Where an unfinished line ends in what may become a sensitive command (`AT+CWJ`), or -1. */
@@ -218,10 +237,12 @@ const MAX_HELD_LINE = 600;
 
 /**
  * Per-direction redaction that keeps back the bytes a secret could still be split across.
- * Each byte comes out exactly once, in order, with the same length (masks keep byte counts):
+ * Each byte comes out exactly once, in order; data keeps its length, a secret argument of a
+ * command line becomes the fixed mask:
  * - an unfinished sensitive AT command line is held until its line end; if it has to be
- *   written before that (flush on a timer, a very long line), the rest of the line is still
- *   masked when it arrives, so a password cut anywhere never reaches the trace;
+ *   written before that (flush on a timer, a very long line), what was written is the mask of
+ *   the line so far, and the rest is written as what the whole line's mask adds to it, so a
+ *   password cut anywhere never reaches the trace and the pieces join into the whole line's mask;
  * - MQTT CONNECT packets are followed field by field across chunks, so the password is masked
  *   however the packet is cut (AT+CIPSEND pieces with command lines between them included).
  */
@@ -231,9 +252,25 @@ export class StreamRedactor {
   private openLine = '';
   private readonly mqtt = new MqttConnectMasker();
 
+  /** Leading bytes of the last push's output that came from bytes held back before it. */
+  private fromHeld = 0;
+  /** Whether the last push wrote out every byte that was held back before it. */
+  private releasedAll = true;
+
   constructor(private readonly redactor: Redactor) {}
 
   push(chunk: Buffer): Buffer {
+    const heldBefore = this.pending;
+    const lineBefore = this.openLine;
+    const out = this.pushRedacted(chunk);
+    // The bytes held now are the tail of (held before + chunk); those of them from before stay held.
+    const stillHeld = Math.max(0, this.pending.length - chunk.length);
+    this.releasedAll = stillHeld === 0;
+    this.fromHeld = Math.min(out.length, this.maskedLength(lineBefore, heldBefore.subarray(0, heldBefore.length - stillHeld)));
+    return out;
+  }
+
+  private pushRedacted(chunk: Buffer): Buffer {
     let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = Buffer.alloc(0);
     const parts: Buffer[] = [];
@@ -263,9 +300,19 @@ export class StreamRedactor {
     return this.pending.length > 0;
   }
 
-  /** Bytes held back so far; the next push's output starts with exactly these (masks keep lengths). */
+  /** Bytes held back so far (as received). */
   get pendingLength(): number {
     return this.pending.length;
+  }
+
+  /** How many leading bytes of the last push's output are what was held back before it. */
+  get heldOutput(): number {
+    return this.fromHeld;
+  }
+
+  /** Whether the last push wrote out all that was held back before it. */
+  get releasedHeld(): boolean {
+    return this.releasedAll;
   }
 
   flush(): Buffer {
@@ -281,12 +328,24 @@ export class StreamRedactor {
     return this.mqtt.process(out);
   }
 
-  /** Masks the next part of a sensitive line whose start is already out, as if whole. */
+  /**
+   * Masks the next part of a sensitive line whose start is already out: what the mask of the
+   * line so far, extended by `part`, adds to the mask already written (a prefix of it, see maskArg).
+   */
   private continueLine(part: Buffer, ends: boolean): Buffer {
     const start = Buffer.from(this.openLine, 'latin1');
+    const shown = this.redactor.redact(start).length;
     const whole = this.redactor.redact(Buffer.concat([start, part]));
     this.openLine = ends ? '' : this.openLine + part.toString('latin1');
-    return Buffer.from(whole.subarray(start.length));
+    return Buffer.from(whole.subarray(shown));
+  }
+
+  /** Length of `bytes` once masked, written after an open sensitive line `line` (or none). */
+  private maskedLength(line: string, bytes: Buffer): number {
+    if (bytes.length === 0) return 0;
+    if (!line) return this.redactor.redact(bytes).length;
+    const start = Buffer.from(line, 'latin1');
+    return this.redactor.redact(Buffer.concat([start, bytes])).length - this.redactor.redact(start).length;
   }
 
   /** Remembers the start (as sent, unmasked) of a sensitive command line left unfinished in `raw`. */

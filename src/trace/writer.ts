@@ -124,11 +124,11 @@ export class TraceWriter implements Tap {
     const ready = redactor.push(data);
     // The held tail belongs to the earlier chunk: its own event with its own time, never joined
     // with this chunk (a payload's last bytes and the next AT+CIPSEND are two events, as sent).
-    const split = Math.min(held, ready.length);
+    const split = redactor.heldOutput;
     if (split > 0) this.write({ t: heldAt, dir, data: Buffer.from(ready.subarray(0, split)) });
     if (ready.length > split) this.write({ t, dir, data: split > 0 ? Buffer.from(ready.subarray(split)) : ready });
     // Bytes still held that came (in part) from this chunk carry this chunk's time.
-    if (redactor.pendingLength > 0 && (held === 0 || ready.length >= held)) this.heldAt[dir] = t;
+    if (redactor.pendingLength > 0 && (held === 0 || redactor.releasedHeld)) this.heldAt[dir] = t;
     clearTimeout(this.holdTimers[dir]);
     if (redactor.hasPending) {
       this.holdTimers[dir] = setTimeout(() => this.flushHeld(dir), HOLD_FLUSH_MS);

@@ -2,8 +2,44 @@ import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 
 export interface PortHolder {
   pid: number;
+  /** What a person calls the program: `atbridge bridge`, `ModemManager`, `minicom` (see {@link programName}). */
   name: string;
   cmdline: string;
+}
+
+/** Programs that run a script named by their first argument: the script is the program. */
+const INTERPRETER = /^(?:node|nodejs|bun|python[\d.]*|perl|ruby|bash|sh|dash)$/;
+/** A script's extension is not part of its name (`atbridge.mjs` is atbridge). */
+const SCRIPT_EXT = /\.(?:mjs|cjs|js|ts|py|pl|rb|sh)$/;
+/** A subcommand: a plain word (not an option, a path, a number or a setting). */
+const SUBCOMMAND = /^[a-z][a-z0-9-]*$/i;
+
+/**
+ * The program a command line runs, as a person would name it: the basename of argv[0]; for an
+ * interpreter, the script it runs (`node dist/bin/atbridge.mjs bridge …` is `atbridge bridge`,
+ * `python3 -m serial.tools.miniterm …` is `serial.tools.miniterm`), followed by a subcommand
+ * when the next argument is a plain word. `fallback` (the kernel's short name, /proc/PID/comm)
+ * when the command line is empty (a kernel thread, a zombie).
+ */
+export function programName(argv: string[], fallback = '?'): string {
+  const args = argv.filter((a) => a.length > 0);
+  if (args.length === 0) return fallback;
+  const base = (arg: string) => arg.slice(arg.lastIndexOf('/') + 1);
+  let name = base(args[0]!);
+  let next = 1;
+  if (INTERPRETER.test(name)) {
+    let i = 1;
+    while (i < args.length && args[i]!.startsWith('-') && args[i] !== '-m' && args[i] !== '-c') i++;
+    if (args[i] === '-m' && args[i + 1]) {
+      name = args[i + 1]!;
+      next = i + 2;
+    } else if (args[i] !== undefined && args[i] !== '-c') {
+      name = base(args[i]!).replace(SCRIPT_EXT, '');
+      next = i + 1;
+    } else next = args.length; // `sh -c '…'`: the shell itself
+  }
+  const sub = args[next];
+  return sub !== undefined && SUBCOMMAND.test(sub) ? `${name} ${sub}` : name;
 }
 
 /**
@@ -52,9 +88,9 @@ export async function findPortHolders(path: string, exceptPid = process.pid): Pr
       }
     }
     if (holds && !ownsMaster) {
-      const name = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim();
-      holders.push({ pid, name, cmdline });
+      const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      holders.push({ pid, name: programName(argv, comm), cmdline: argv.join(' ').trim() });
     }
   }
   return holders;

@@ -34,6 +34,20 @@ describe('doctor --log rules over trace events', () => {
     expect(found).toEqual(['netopen-failed:error']);
   });
 
+  it('LTE-M: +CGREG: 0,4 while +CEREG: 0,1 is registered (the best of CREG/CGREG/CEREG); all three unregistered is not', async () => {
+    const poll = (cgreg: string, cereg: string) => [tx('AT+CGREG?\r'), rx(`\r\n+CGREG: ${cgreg}\r\n\r\nOK\r\n`), tx('AT+CEREG?\r'), rx(`\r\n+CEREG: ${cereg}\r\n\r\nOK\r\n`)];
+    expect(await ids([...poll('0,4', '0,1'), ...poll('0,4', '0,5')], 'sim7080')).toEqual([]);
+    expect(await ids([...poll('0,4', '0,2'), ...poll('0,4', '0,2')], 'sim7080')).toEqual(['not-registered:error']);
+  });
+
+  it('one command sent three times in a row mid-log, each met by silence: no-response (a warning); AT retried so is a wake probe', async () => {
+    const ok = [tx('AT\r'), rx('\r\nOK\r\n')];
+    const silent = (cmd: string) => [tx(`${cmd}\r`), tx(`${cmd}\r`), tx(`${cmd}\r`)];
+    expect(await ids([...ok, ...silent('AT+GMR'), ...ok], 'esp-at')).toEqual(['no-response:warning']);
+    expect(await ids([...ok, ...silent('AT'), ...ok], 'esp-at')).toEqual([]);
+    expect(await ids([...ok, tx('AT+GMR\r'), tx('AT+CWMODE?\r'), tx('AT+CIFSR\r'), ...ok], 'esp-at')).toEqual([]);
+  });
+
   it('another family\'s identification probe rejected is no finding; the profile\'s own command rejected still is', async () => {
     const scan = [tx('ATI\r\n'), rx('\r\nERROR\r\n'), tx('AT+CGMR\r\n'), rx('\r\nERROR\r\n')];
     expect(await ids(scan, 'esp-at')).toEqual([]);
@@ -194,7 +208,8 @@ const EXPECTED: Record<string, string[]> = {
   'sim7600_16_a7670g-sim-failure-then-ready-cgreg-0-0-forever.txt': ['sim-failure', 'not-registered'],
   'sim7600_18_sim800-cpin-error-then-cme-sim-not-inserted.txt': ['sim-missing'],
   'sim7600_20_sim7000-garbled-output-unknown-cause.txt': ['baud-mismatch'],
-  'sim7600_22_sim7000-nbiot-creg-0-0-cgreg-cereg-registered.txt': ['not-registered'],
+  // +CREG: 0,0 while +CGREG/+CEREG say registered: registered (the best of the three domains).
+  'sim7600_22_sim7000-nbiot-creg-0-0-cgreg-cereg-registered.txt': [],
   'sim7600_23_sim7600e-netopen-ok-multiple-pdp-contexts.txt': [],
   'sim7600_24_sim800-ciprxget-manual-read-flow.txt': [],
   'espat_01_send-fail-then-send-ok.txt': ['send-failed'],

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readTrace, TraceFormatError } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
 import type { TraceEvent } from '../../src/trace/events.js';
@@ -55,8 +55,9 @@ describe('trace writer and reader', () => {
     });
     expect(text).not.toMatch(/wifi-secret-pw|4321|mqtt-secret-pw/);
     const sent = Buffer.concat(events.filter((e) => e.dir === 'tx').map((e) => e.data));
-    expect(sent.length).toBe(Buffer.byteLength('AT+CWJAP="home","wifi-secret-pw"\r\nAT+CPIN="4321"\r') + connect.length);
-    expect(sent.toString('latin1')).toContain('AT+CWJAP="home","');
+    // Command lines get the fixed mask; the CONNECT keeps its byte count (it still decodes).
+    expect(sent.toString('latin1').startsWith('AT+CWJAP="home","********"\r\nAT+CPIN="********"\r')).toBe(true);
+    expect(sent.length).toBe(Buffer.byteLength('AT+CWJAP="home","********"\r\nAT+CPIN="********"\r') + connect.length);
   });
 
   it('writes a held-back tail as its own tx event with its own time, never joined with the next chunk', async () => {
@@ -174,7 +175,9 @@ describe('trace writer and reader', () => {
 });
 
 describe('redaction, however the bytes are cut', () => {
+  /** A known secret inside data keeps its byte count; a secret argument of a command line does not. */
   const mask = (s: string) => '*'.repeat(s.length);
+  const MASK = '********';
 
   /** What a writer makes of `parts`: tx bytes as written (read back from the trace). */
   async function redactedTx(parts: Buffer[], dir: 'tx' | 'rx' = 'tx', secrets: string[] = []): Promise<Buffer> {
@@ -186,7 +189,7 @@ describe('redaction, however the bytes are cut', () => {
 
   it('AT+CWJAP password, cut at every byte, in both directions (command and its echo)', async () => {
     const line = 'AT+CWJAP="home","wifi-secret-pw","aa:bb:cc:dd:ee:ff"\r\n';
-    const want = `AT+CWJAP="home","${mask('wifi-secret-pw')}","aa:bb:cc:dd:ee:ff"\r\n`;
+    const want = `AT+CWJAP="home","${MASK}","aa:bb:cc:dd:ee:ff"\r\n`;
     for (let cut = 1; cut < line.length; cut++) {
       for (const dir of ['tx', 'rx'] as const) {
         const got = await redactedTx([Buffer.from(line.slice(0, cut)), Buffer.from(line.slice(cut))], dir);
@@ -206,13 +209,58 @@ describe('redaction, however the bytes are cut', () => {
     const parts: Buffer[] = [];
     for await (const e of events) parts.push(e.data);
     // "\r\n" at once, the held start of the line on the timer, then the rest: masked throughout.
-    expect(parts.map((p) => p.toString())).toEqual(['\r\n', 'AT+CWJAP_CUR="ssid","********', '******"\r\n\r\nOK\r\n']);
-    expect(Buffer.concat(parts).toString()).toBe(`\r\nAT+CWJAP_CUR="ssid","${mask('wifi-secret-pw')}"\r\n\r\nOK\r\n`);
+    expect(parts.map((p) => p.toString())).toEqual(['\r\n', `AT+CWJAP_CUR="ssid","${MASK}`, '"\r\n\r\nOK\r\n']);
+    expect(Buffer.concat(parts).toString()).toBe(`\r\nAT+CWJAP_CUR="ssid","${MASK}"\r\n\r\nOK\r\n`);
+  });
+
+  it('a secret argument of a command line becomes the same mask whatever its length (ESP-AT, SIMCom, Quectel MQTT, PIN)', async () => {
+    const lines = (pw: string) => [
+      `AT+CWJAP="home","${pw}"\r\n`,
+      `AT+MQTTUSERCFG=0,1,"id","user","${pw}",0,0,""\r\n`,
+      `AT+CMQTTCONNECT=0,"tcp://h:1883",60,1,"user","${pw}"\r`,
+      `AT+QMTCONN=0,"id","user","${pw}"\r`,
+      `AT+CPIN=${pw}\r`,
+    ];
+    const short = await redactedTx(lines('ab1').map((l) => Buffer.from(l)));
+    const long = await redactedTx(lines('a-much-longer-pass\\"word').map((l) => Buffer.from(l)));
+    expect(long.toString()).toBe(short.toString());
+    expect(short.toString()).toBe(lines(MASK).join(''));
+    expect(short.toString()).not.toContain('ab1');
+  });
+
+  it('a command line cut anywhere and flushed by the hold timer between the pieces joins into the whole line\'s mask', async () => {
+    vi.useFakeTimers();
+    try {
+      for (const [line, secret] of [
+        ['AT+CWJAP="home","wifi-secret-pw","aa:bb:cc:dd:ee:ff"\r\n', 'wifi-secret-pw'],
+        ['AT+QMTCONN=0,"id","user","q\\"uoted,pw"\r', 'q\\"uoted,pw'],
+        ['AT+CPIN=87654321\r', '87654321'],
+      ] as const) {
+        const want = line.replace(secret, MASK);
+        for (let cut = 1; cut < line.length; cut++) {
+          const path = join(tmp(), 't.jsonl');
+          const writer = new TraceWriter(path);
+          writer.tx(Buffer.from(line.slice(0, cut)));
+          vi.advanceTimersByTime(60); // past the writer's hold timer: the first piece is written alone
+          writer.tx(Buffer.from(line.slice(cut)));
+          await writer.close();
+          vi.useRealTimers();
+          const { events } = await readTrace(path);
+          const parts: string[] = [];
+          for await (const e of events) parts.push(e.data.toString('latin1'));
+          vi.useFakeTimers();
+          expect(parts.join(''), `cut at ${cut}`).toBe(want);
+          for (const part of parts) for (let k = 0; k + 4 <= secret.length; k++) expect(part, `cut at ${cut}`).not.toContain(secret.slice(k, k + 4));
+        }
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('AT+CPIN, AT+CPIN with a new PIN, and the known secrets given to the writer', async () => {
-    expect((await redactedTx([Buffer.from('AT+CPIN="4321"\rAT+CPIN?\r')])).toString()).toBe('AT+CPIN="****"\rAT+CPIN?\r');
-    expect((await redactedTx([Buffer.from('AT+CPIN="12345678","1111"\r')])).toString()).toBe('AT+CPIN="********","****"\r');
+    expect((await redactedTx([Buffer.from('AT+CPIN="4321"\rAT+CPIN?\r')])).toString()).toBe(`AT+CPIN="${MASK}"\rAT+CPIN?\r`);
+    expect((await redactedTx([Buffer.from('AT+CPIN="12345678","1111"\r')])).toString()).toBe(`AT+CPIN="${MASK}","${MASK}"\r`);
     const got = await redactedTx([Buffer.from('+MQTTUSERCFG:0,1,"id","user","hunter'), Buffer.from('2-long",0,0,""\r\n')], 'rx', ['hunter2-long']);
     expect(got.toString()).toBe(`+MQTTUSERCFG:0,1,"id","user","${mask('hunter2-long')}",0,0,""\r\n`);
   });

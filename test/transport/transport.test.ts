@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,7 @@ import { explainOpenError, SerialLink } from '../../src/transport/serial-link.js
 import { TappedLink } from '../../src/transport/tap.js';
 import { TcpLink } from '../../src/transport/tcp-link.js';
 import { garble, Pacer } from '../../src/transport/pacer.js';
-import { findPortHolders } from '../../src/transport/port-holders.js';
+import { findPortHolders, programName } from '../../src/transport/port-holders.js';
 import { eventually, readBytes, startEchoServer } from '../helpers/echo-server.js';
 import { openPtyPair, type PtyPair } from '../helpers/pty.js';
 
@@ -100,6 +100,52 @@ describe('SerialLink over a real pty', () => {
     expect(err.exitCode).toBe(ExitCode.portBusy);
     expect(err.message).toMatch(new RegExp(`sleep|bash`));
     expect(err.message).toContain(String(holder.pid));
+  });
+});
+
+describe('who holds a port, named from its command line', () => {
+  it.each([
+    [['node', '/opt/app/dist/bin/atbridge.mjs', 'bridge', '--device', '/dev/ttyUSB2'], 'atbridge bridge'],
+    [['/usr/bin/node', '--enable-source-maps', '/usr/lib/node_modules/atbridge/dist/bin/atbridge.mjs', 'doctor', '/dev/ttyUSB2'], 'atbridge doctor'],
+    [['/usr/sbin/ModemManager'], 'ModemManager'],
+    [['/usr/sbin/ModemManager', '--filter-policy=strict'], 'ModemManager'],
+    [['minicom', '-D', '/dev/ttyUSB2', '-b', '115200'], 'minicom'],
+    [['screen', '/dev/ttyUSB0', '115200'], 'screen'],
+    [['/usr/bin/python3', '-m', 'serial.tools.miniterm', '/dev/ttyUSB0', '115200'], 'serial.tools.miniterm'],
+    [['/usr/bin/python3', '/usr/local/bin/esptool.py', '--port', '/dev/ttyUSB0', 'read_mac'], 'esptool'],
+    [['socat', '-d', 'pty,raw,echo=0', '/dev/ttyUSB0,raw'], 'socat'],
+    [['sh', '-c', 'cat /dev/ttyUSB0'], 'sh'],
+  ])('%j is %s', (argv, name) => {
+    expect(programName([...argv, ''])).toBe(name); // /proc/PID/cmdline ends in a NUL
+  });
+
+  it('an empty command line (a kernel thread) falls back to the short name', () => {
+    expect(programName([''], 'kworker/0:1')).toBe('kworker/0:1');
+  });
+
+  it('a real `node …/dist/bin/atbridge.mjs bridge` holding a pty is reported as "atbridge bridge"', async () => {
+    const p = await pty();
+    const bin = join(mkdtempSync(join(tmpdir(), 'atb-holder-')), 'dist', 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'atbridge.mjs'), "import { openSync } from 'node:fs';\nopenSync(process.argv[4], 'r+');\nconsole.log('held');\nsetTimeout(() => undefined, 30_000);\n");
+    const holder = spawn(process.execPath, [join(bin, 'atbridge.mjs'), 'bridge', '--device', p.a], { stdio: ['ignore', 'pipe', 'ignore'] });
+    cleanup.push(async () => holder.kill('SIGKILL'));
+    await new Promise((r) => holder.stdout.once('data', r));
+    expect(await findPortHolders(p.a)).toEqual([expect.objectContaining({ pid: holder.pid, name: 'atbridge bridge' })]);
+    const err = (await SerialLink.open({ path: p.a, baud: 115200 }).catch((e: unknown) => e)) as AtbridgeError;
+    expect(err.code).toBe('port-busy');
+    expect(err.message).toContain(`held by atbridge bridge (pid ${holder.pid})`);
+  });
+
+  it('a process whose command line is ModemManager (its short name is not) is ModemManager, with the udev fix', async () => {
+    const p = await pty();
+    // bash opens the pty, then becomes `sleep` under the argv[0] ModemManager's unit starts it with.
+    const holder = spawn('bash', ['-c', `exec 3<>"${p.a}"; exec -a /usr/sbin/ModemManager sleep 30`], { stdio: 'ignore' });
+    cleanup.push(async () => holder.kill('SIGKILL'));
+    await eventually(async () => (await findPortHolders(p.a)).some((h) => h.name === 'ModemManager'), 5000, 'the holder to become ModemManager');
+    const err = (await SerialLink.open({ path: p.a, baud: 115200 }).catch((e: unknown) => e)) as AtbridgeError;
+    expect(err.message).toContain(`ModemManager (pid ${holder.pid})`);
+    expect(err.fix).toMatch(/ID_MM_DEVICE_IGNORE/);
   });
 });
 

@@ -147,11 +147,10 @@ export function registrationRule(): Rule {
       if (never.length === 0) return;
       const evidence = never.flatMap(([, v]) => v.readings).sort((a, b) => a.index - b.index);
       const describe = never.map(([k, v]) => `${k} ${v.stats.at(-1)} (${c.explain(v.stats.at(-1), 'creg') ?? '?'})`).join(', ');
-      if (registered.length > 0) {
-        c.add('not-registered', `${describe} while ${registered.join('/')} registered: normal for data-only (LTE/NB-IoT) SIMs; check the registration that matches the network`,
-          evidence.slice(0, 4), { severity: 'info', fix: 'on LTE/NB-IoT use AT+CEREG? (or AT+CGREG?) to check registration, not AT+CREG?' });
-        return;
-      }
+      // Registration is the best of the three domains (TS 27.007 §7.2 +CREG circuit-switched,
+      // §10.1.20 +CGREG GPRS, §10.1.19 +CEREG EPS): an LTE-M/NB-IoT module registered on EPS
+      // reports +CREG/+CGREG 0 or 4 by design, and is registered.
+      if (registered.length > 0) return;
       const polls = evidence.length;
       c.add('not-registered', `never registered: ${describe}${polls > 1 ? ` on all ${polls} polls` : ''}`, evidence.slice(0, 6), { severity: polls >= 2 ? 'error' : 'warning' });
     },

@@ -10,12 +10,26 @@ import { isShippedUrc, shippedClosedLines } from '../../profile/shipped.js';
  * saying so itself (`esp_modem_sync failed`, `Failed to connect to the modem!`, `Waiting SYNC`)
  * counts too when no answer follows it.
  */
+/** The same command met by silence this many times in a row mid-log: the host retrying after its timeout. */
+const RETRIES = 3;
+
 export function noResponseRule(): Rule {
   let run: Exchange[] = [];
   let beforeFirstAnswer = 0;
   let firstRun: Exchange[] = [];
   /** The host's own "no answer" lines since the module's last final result. */
   let hostSays: ClassifiedEvent[] = [];
+  /**
+   * The host sending one command again and again, each met by silence, then the module answering
+   * something else: the host gave up waiting each time (its timeout), so those got no answer. A
+   * bare `AT` is left out: hosts send it until a sleeping or autobauding module wakes.
+   */
+  let retried: Exchange[] = [];
+  const retriedNow = (): Exchange[] => {
+    let k = run.length;
+    while (k > 0 && run[k - 1]!.command.toUpperCase() === run.at(-1)!.command.toUpperCase()) k--;
+    return run.slice(k);
+  };
   return {
     name: 'no-response',
     onEvent(e) {
@@ -28,6 +42,8 @@ export function noResponseRule(): Rule {
         run.push(ex);
         return;
       }
+      const same = run.length > 0 ? retriedNow() : [];
+      if (same.length >= RETRIES && same.length > retried.length && !/^AT$/i.test(same[0]!.command) && c.commands - run.length > 1) retried = same;
       if (beforeFirstAnswer === 0 && run.length > 0 && firstRun.length === 0 && c.commands - run.length <= 1) {
         beforeFirstAnswer = run.length;
         firstRun = run;
@@ -45,6 +61,9 @@ export function noResponseRule(): Rule {
         const never = !c.answeredAny;
         c.add('no-response', `${run.length} command${run.length > 1 ? 's' : ''} got no answer at all${never ? ' (the module never answered)' : ` (last: ${run.at(-1)!.command})`}`,
           run.slice(0, 6).map((e) => e.start), { severity: never || run.length >= 3 ? 'error' : 'warning' });
+      } else if (retried.length > 0) {
+        c.add('no-response', `${retried[0]!.command} got no answer ${retried.length} times in a row (the host sent it again each time), then the module answered again`,
+          retried.slice(0, 6).map((e) => e.start), { severity: 'warning' });
       } else if (beforeFirstAnswer >= 3) {
         c.add('no-response', `the first ${beforeFirstAnswer} commands got no answer, then the module answered (it was still booting or asleep)`,
           firstRun.slice(0, 6).map((e) => e.start), { severity: 'info', fix: 'wait for the boot banner (RDY / ready) or retry AT until OK before the first real command' });
