@@ -41,8 +41,12 @@ export interface SoakOptions {
   families: string[];
   /** Seconds of faults per family. */
   seconds: number;
-  /** Seconds between faults. */
+  /** Seconds from one fault's recovery (every stream delivering again) to the next fault. */
   everySeconds: number;
+  /** Longest wait for every stream to deliver again after a fault clears, seconds (default 30); longer is a stall. */
+  resumeWaitSeconds?: number;
+  /** Families run at once by runSoak (default 1). */
+  parallel?: number;
   /** Stop after this many faults instead of after `seconds` (the short variant: one of each kind). */
   faultCount?: number;
   /** Messages per second, per stream (4 streams). */
@@ -104,9 +108,22 @@ export interface FamilyResult {
    * restart), which the bridge answered and did not forward twice (its log says each one).
    */
   qos2ResentSuppressed: { in: number; out: number };
+  /** The longest time with load on and no arrival on any stream (a fault's own duration included). */
   maxStallSeconds: number;
-  /** The longest stall after each kind of fault (from the fault's start to the next delivery). */
+  /**
+   * The longest stall after each kind of fault: from the moment the fault cleared (the module
+   * rebooted, the bridge restarted, the broker back, the line plugged in again, the corruption or
+   * busy time over) to the moment every stream had delivered again.
+   */
   stallByKind: Record<FaultKind, number>;
+  /** The same per fault as applied (`broker-restart remote`, `emulator-fault drop-final:1`, …). */
+  stallByFault: Record<string, number>;
+  /** The longest stall after a fault cleared, and the fault. */
+  maxResumeSeconds: number;
+  /** The slowest recoveries, placed among the faults (`12.3 s power-loss: resumed 3.4 s after it cleared (inQ2 last)`). */
+  slowest: string[];
+  /** Faults after which some stream had not delivered within resumeWaitSeconds. */
+  unresumed: string[];
   drainSeconds: number;
   /** Everything accepted had arrived when counting (false: the drain wait ran out). */
   drained: boolean;
@@ -123,7 +140,7 @@ export interface FamilyResult {
 export interface SoakResult {
   families: FamilyResult[];
   faults: Record<FaultKind, number>;
-  totals: { lost: number; brokerLost: number; corrupted: number; qos2Duplicated: number; qos1Duplicated: number; qos2ResentSuppressed: number; crashes: number; maxStallSeconds: number; faultErrors: number };
+  totals: { lost: number; brokerLost: number; corrupted: number; qos2Duplicated: number; qos1Duplicated: number; qos2ResentSuppressed: number; crashes: number; maxStallSeconds: number; maxResumeSeconds: number; unresumed: number; faultErrors: number };
   capSeconds: number;
 }
 
@@ -138,6 +155,9 @@ class Stream {
   lastArrival = Date.now();
   /** A warm-up message arrived: the bridge's subscriptions for this stream are in place. */
   warmedUp = false;
+  /** When a fault cleared (ms, Date.now()), and the first arrival at or after it. */
+  private clearedAt: number | undefined;
+  resumedAt: number | undefined;
   private n = 0;
   constructor(
     readonly name: string,
@@ -152,8 +172,14 @@ class Stream {
     this.sent.add(`${this.topic} ${payload}`);
     this.sentAt.set(`${this.topic} ${payload}`, at);
   }
+  /** A fault cleared now: the next arrival is this stream's resumption. */
+  markCleared(at: number): void {
+    this.clearedAt = at;
+    this.resumedAt = undefined;
+  }
   arrived(topic: string, payload: Buffer): void {
     this.lastArrival = Date.now();
+    if (this.clearedAt !== undefined && this.resumedAt === undefined && this.lastArrival >= this.clearedAt) this.resumedAt = this.lastArrival;
     if (payload.toString('latin1').startsWith('warm-')) {
       this.warmedUp = true;
       return;
@@ -310,16 +336,18 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     }
   }, 1000 / options.rate);
 
-  // Stall: the longest time with load on and no arrival on any stream, and the fault it followed.
+  // The longest time with load on and no arrival on any stream (a fault's own time included).
   let maxStall = 0;
-  let lastKind: FaultKind | undefined;
-  const stallByKind: Record<FaultKind, number> = { 'power-loss': 0, 'kill-9': 0, 'broker-restart': 0, unplug: 0, 'emulator-fault': 0, corruption: 0 };
   const stallTimer = setInterval(() => {
     const last = Math.max(...Object.values(streams).map((s) => s.lastArrival));
-    const gap = (Date.now() - last) / 1000;
-    maxStall = Math.max(maxStall, gap);
-    if (lastKind) stallByKind[lastKind] = Math.max(stallByKind[lastKind], Math.round(gap * 10) / 10);
+    maxStall = Math.max(maxStall, (Date.now() - last) / 1000);
   }, 100);
+  // The stall that counts: from a fault's clearing to every stream delivering again.
+  const stallByKind: Record<FaultKind, number> = { 'power-loss': 0, 'kill-9': 0, 'broker-restart': 0, unplug: 0, 'emulator-fault': 0, corruption: 0 };
+  const stallByFault: Record<string, number> = {};
+  const recoveries: { at: number; what: string; seconds: number; last: string }[] = [];
+  const unresumed: string[] = [];
+  const resumeWaitMs = (options.resumeWaitSeconds ?? 30) * 1000;
 
   for (const s of Object.values(streams)) s.lastArrival = Date.now();
   maxStall = 0;
@@ -364,9 +392,11 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
   while (options.faultCount !== undefined ? i < options.faultCount : Date.now() < end) {
     const kind = FAULT_KINDS[i % FAULT_KINDS.length]!;
     faults[kind]++;
-    lastKind = kind;
-    timeline.push({ at: Date.now() - t0, kind });
+    const startedAt = Date.now();
+    timeline.push({ at: startedAt - t0, kind });
     if (options.injectBrokerLoss && i === 0) await injectBrokerLoss(options.injectBrokerLoss);
+    /** The fault as applied, for the per-fault stalls. */
+    let what: string = kind;
     switch (kind) {
       case 'power-loss':
         await ctl('reboot');
@@ -377,25 +407,45 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
         if (options.injectLoss && faults[kind] === 1) await injectLoss(options.injectLoss);
         startBridge();
         break;
-      case 'broker-restart':
-        await (faults[kind] % 2 === 0 ? local : remote).restart();
+      case 'broker-restart': {
+        const which = faults[kind] % 2 === 0 ? 'local' : 'remote';
+        what = `${kind} ${which}`;
+        await (which === 'local' ? local : remote).restart();
         break;
+      }
       case 'unplug':
         // The TCP line drops and new connections are closed at once for 1 s.
         await ctl('unplug:1000');
         await sleep(1000);
         break;
-      case 'emulator-fault':
-        await ctl(LIVE_FAULTS[faults[kind] % LIVE_FAULTS.length]!);
+      case 'emulator-fault': {
+        const fault = LIVE_FAULTS[faults[kind] % LIVE_FAULTS.length]!;
+        what = `${kind} ${fault}`;
+        await ctl(fault);
+        // busy:MS lasts MS: it clears then.
+        const busy = /^busy:(\d+)$/.exec(fault);
+        if (busy) await sleep(Number(busy[1]));
         break;
+      }
       case 'corruption':
         await ctl('corrupt:0.0005');
         await sleep(2000);
         await ctl('corrupt:0');
         break;
     }
+    // The fault is over: from now, every stream must deliver again.
+    const clearedAt = Date.now();
+    for (const s of Object.values(streams)) s.markCleared(clearedAt);
+    while (Object.values(streams).some((s) => s.resumedAt === undefined) && Date.now() - clearedAt < resumeWaitMs) await sleep(20);
+    const late = Object.values(streams).filter((s) => s.resumedAt === undefined);
+    const lastToResume = late[0] ?? Object.values(streams).reduce((a, b) => (b.resumedAt! > a.resumedAt! ? b : a));
+    const seconds = Math.round(((late.length > 0 ? Date.now() : lastToResume.resumedAt!) - clearedAt) / 100) / 10;
+    if (late.length > 0) unresumed.push(`${((startedAt - t0) / 1000).toFixed(1)} s ${what}: ${late.map((s) => s.name).join(', ')} not delivering ${seconds} s after it cleared`);
+    stallByKind[kind] = Math.max(stallByKind[kind], seconds);
+    stallByFault[what] = Math.max(stallByFault[what] ?? 0, seconds);
+    recoveries.push({ at: startedAt - t0, what, seconds, last: lastToResume.name });
     i++;
-    log(`${family}: fault ${i} ${kind}; ${Object.values(streams).map((s) => `${s.name} ${s.seen.size}/${s.sent.size}`).join(', ')}`);
+    log(`${family}: fault ${i} ${what} (${((clearedAt - startedAt) / 1000).toFixed(1)} s), delivering again ${seconds} s after; ${Object.values(streams).map((s) => `${s.name} ${s.seen.size}/${s.sent.size}`).join(', ')}`);
     await sleep(options.everySeconds * 1000);
   }
   // Faults over: load stops, then the queues drain.
@@ -430,6 +480,13 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     ...(Object.values(streams).every((s) => s.missing() === 0) ? {} : { brokerLogs: { local: local.log().slice(-6000), remote: remote.log().slice(-6000) } }),
     maxStallSeconds: Math.round(maxStall * 10) / 10,
     stallByKind,
+    stallByFault,
+    maxResumeSeconds: Math.max(0, ...recoveries.map((r) => r.seconds)),
+    slowest: [...recoveries]
+      .sort((a, b) => b.seconds - a.seconds)
+      .slice(0, 5)
+      .map((r) => `${(r.at / 1000).toFixed(1)} s ${r.what}: delivering again ${r.seconds} s after it cleared (${r.last} last)`),
+    unresumed,
     drainSeconds: Math.round(drainSeconds * 10) / 10,
     faultErrors,
     emulatorExits: [...emulator.exits],
@@ -460,8 +517,16 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
-  const families: FamilyResult[] = [];
-  for (const family of options.families) families.push(await runFamily(family, options));
+  // `parallel` families at a time, each with its own brokers, emulator and bridge; results in the given order.
+  const families: FamilyResult[] = new Array(options.families.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < options.families.length) {
+      const k = next++;
+      families[k] = await runFamily(options.families[k]!, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, options.families.length)) }, worker));
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, families.reduce((n, f) => n + f.faults[k], 0)])) as Record<FaultKind, number>;
   const all = families.flatMap((f) => Object.entries(f.streams));
   return {
@@ -476,6 +541,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       qos2ResentSuppressed: families.reduce((n, f) => n + f.qos2ResentSuppressed.in + f.qos2ResentSuppressed.out, 0),
       crashes: families.reduce((n, f) => n + f.crashes, 0),
       maxStallSeconds: Math.max(...families.map((f) => f.maxStallSeconds)),
+      maxResumeSeconds: Math.max(...families.map((f) => f.maxResumeSeconds)),
+      unresumed: families.reduce((n, f) => n + f.unresumed.length, 0),
       faultErrors: families.reduce((n, f) => n + f.faultErrors.length + f.emulatorExits.length, 0),
     },
     capSeconds: options.restart[1],
@@ -498,7 +565,9 @@ async function main(): Promise<void> {
     // every 1.8 s. Longer per family: --families sim7600,esp-at --seconds 150 (time instead of a count).
     families: (arg('families') ?? 'all') === 'all' ? dialectIds() : arg('families')!.split(','),
     seconds: Number(arg('seconds') ?? 0),
-    everySeconds: Number(arg('every') ?? 1.8),
+    everySeconds: Number(arg('every') ?? 0.5),
+    parallel: Number(arg('parallel') ?? 2),
+    ...(arg('resume-wait') !== undefined ? { resumeWaitSeconds: Number(arg('resume-wait')) } : {}),
     rate: Number(arg('rate') ?? 10),
     ...(arg('faults') !== undefined ? { faultCount: Number(arg('faults')) } : arg('seconds') === undefined ? { faultCount: 18 } : {}),
     ...(arg('broker-inflight') !== undefined ? { brokerInflight: Number(arg('broker-inflight')) } : {}),
@@ -516,7 +585,9 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${rows.join('\n')}\n`);
   for (const f of result.families) {
-    process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; max stall ${f.maxStallSeconds} s (by fault: ${JSON.stringify(f.stallByKind)}); drained in ${f.drainSeconds} s; QoS 2 resent after release, not forwarded twice: ${f.qos2ResentSuppressed.in} in, ${f.qos2ResentSuppressed.out} out\n`);
+    process.stdout.write(`${f.family}: faults ${JSON.stringify(f.faults)}; crashes ${f.crashes}; longest stall after a fault cleared ${f.maxResumeSeconds} s (by kind: ${JSON.stringify(f.stallByKind)}; by fault: ${JSON.stringify(f.stallByFault)}), longest gap in delivery ${f.maxStallSeconds} s; drained in ${f.drainSeconds} s; QoS 2 resent after release, not forwarded twice: ${f.qos2ResentSuppressed.in} in, ${f.qos2ResentSuppressed.out} out\n`);
+    for (const line of f.slowest) process.stdout.write(`  slowest: ${line}\n`);
+    for (const line of f.unresumed) process.stdout.write(`  stalled: ${line}\n`);
     for (const line of f.crashLines) process.stdout.write(`  crash: ${line}\n`);
     for (const line of [...f.faultErrors, ...f.emulatorExits]) process.stdout.write(`  fault not applied: ${line}\n`);
     for (const line of f.qos2DuplicateSamples) process.stdout.write(`  QoS 2 duplicate: ${line}\n`);

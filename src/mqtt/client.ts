@@ -403,7 +403,12 @@ export class MqttClient extends EventEmitter<ClientEvents> {
         keepalive * 1000,
         this.options.pingTimeoutMs ?? defaultPingTimeoutMs(keepalive),
         () => this.send({ cmd: 'pingreq' }),
-        () => this.dropConnection(new AtbridgeError('keepalive-timeout', 'no PINGRESP from the broker in time: the link is dead')),
+        (what) =>
+          this.dropConnection(
+            what === 'ping'
+              ? new AtbridgeError('keepalive-timeout', 'no PINGRESP from the broker in time: the link is dead')
+              : new AtbridgeError('keepalive-timeout', `nothing from the broker for ${Math.round(this.options.pingTimeoutMs ?? defaultPingTimeoutMs(keepalive)) / 1000} s while it owed an answer: the link is dead`),
+          ),
         () => this.link?.receiving === true,
       );
       this.keepAlive.start();
@@ -480,6 +485,7 @@ export class MqttClient extends EventEmitter<ClientEvents> {
   // --- packets in ---
 
   private onPacket(packet: Packet): void {
+    this.keepAlive?.received(ANSWERS.has(packet.cmd));
     switch (packet.cmd) {
       case 'connack':
         this.onConnack(packet);
@@ -659,7 +665,15 @@ export class MqttClient extends EventEmitter<ClientEvents> {
   }
 
   private send(packet: Packet, written?: () => void): void {
-    if (this.link?.send(packet, written)) this.emit('packetsend', packet);
+    // A packet the broker must answer starts the keepalive's answer wait once it is written.
+    const keepAlive = owesAnswer(packet) ? this.keepAlive : undefined;
+    const done = keepAlive
+      ? () => {
+          keepAlive.written();
+          written?.();
+        }
+      : written;
+    if (this.link?.send(packet, done)) this.emit('packetsend', packet);
   }
 
   private readonly onQueueDrop = (entry: QueuedMessage) => {
@@ -667,6 +681,24 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     this.publishWaiters.delete(entry.seq);
     waiter?.reject(new AtbridgeError('queue-dropped', `the outbound queue is full; a message to "${entry.topic}" was dropped`));
   };
+}
+
+/** Packets from the broker that answer one of ours. */
+const ANSWERS: ReadonlySet<Packet['cmd']> = new Set(['puback', 'pubrec', 'pubrel', 'pubcomp', 'suback', 'unsuback']);
+
+/** Packets the broker must answer (PINGREQ has its own deadline). */
+function owesAnswer(packet: Packet): boolean {
+  switch (packet.cmd) {
+    case 'publish':
+      return packet.qos > 0;
+    case 'pubrec':
+    case 'pubrel':
+    case 'subscribe':
+    case 'unsubscribe':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Topic and payload, hashed (48 bits of a SHA-256, an exact number): what tells a resent QoS 2 message from a new one with its id. */

@@ -1,13 +1,15 @@
 import net from 'node:net';
+import { packetSize } from '../../src/mqtt/frame-reader.js';
 
 /** MQTT control packet types (the high nibble of the first byte). */
+export const PUBREL = 6;
 export const PUBCOMP = 7;
 
 /**
- * A raw TCP hop in front of a real broker that cuts the client's byte stream into MQTT packets
- * (fixed header and remaining length only; the bytes are passed on untouched) and can withhold the
- * client's packets of one type: a PUBCOMP that never reaches a broker stopped right after its
- * PUBREL, without timing. Everything else passes both ways as it came.
+ * A raw TCP hop in front of a real broker that cuts both byte streams into MQTT packets (fixed
+ * header and remaining length only; the bytes are passed on untouched), counts what passes, and
+ * can withhold the client's packets of one type: a PUBCOMP that never reaches a broker stopped
+ * right after its PUBREL, without timing. Everything else passes both ways as it came.
  */
 export interface MqttHop {
   port: number;
@@ -15,12 +17,20 @@ export interface MqttHop {
   withhold(type: number | undefined): void;
   /** Packets withheld so far. */
   readonly withheld: number;
+  /** Packets of this type passed on so far: `toBroker` from the client, `toClient` from the broker. */
+  passed(direction: 'toBroker' | 'toClient', type: number): number;
   close(): void;
+}
+
+/** True once every PUBREL the broker sent has had its PUBCOMP passed on: no QoS 2 flow half done. */
+export function qos2Settled(hop: MqttHop): boolean {
+  return hop.passed('toBroker', PUBCOMP) === hop.passed('toClient', PUBREL);
 }
 
 export async function startMqttHop(target: { host?: string; port: number }): Promise<MqttHop> {
   let withholding: number | undefined;
   let withheld = 0;
+  const counts = { toBroker: new Array<number>(16).fill(0), toClient: new Array<number>(16).fill(0) };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const broker = net.connect(target.port, target.host ?? '127.0.0.1');
@@ -35,19 +45,27 @@ export async function startMqttHop(target: { host?: string; port: number }): Pro
       s.on('error', drop);
       s.on('close', drop);
     }
-    broker.on('data', (chunk: Buffer) => client.write(chunk));
-    let pending = Buffer.alloc(0);
-    client.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      for (;;) {
-        const length = packetLength(pending);
-        if (length === undefined) break;
-        const packet = pending.subarray(0, length);
-        pending = pending.subarray(length);
-        if (withholding !== undefined && packet[0]! >> 4 === withholding) withheld++;
-        else broker.write(packet);
-      }
-    });
+    const cut = (from: net.Socket, to: net.Socket, direction: 'toBroker' | 'toClient') => {
+      let pending = Buffer.alloc(0);
+      from.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        for (;;) {
+          const length = packetSize(pending);
+          if (length === undefined || pending.length < length) break;
+          const packet = pending.subarray(0, length);
+          pending = pending.subarray(length);
+          const type = packet[0]! >> 4;
+          if (direction === 'toBroker' && withholding !== undefined && type === withholding) {
+            withheld++;
+            continue;
+          }
+          to.write(packet);
+          counts[direction][type] = counts[direction][type]! + 1;
+        }
+      });
+    };
+    cut(client, broker, 'toBroker');
+    cut(broker, client, 'toClient');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
@@ -58,25 +76,12 @@ export async function startMqttHop(target: { host?: string; port: number }): Pro
     get withheld() {
       return withheld;
     },
+    passed(direction, type) {
+      return counts[direction][type]!;
+    },
     close() {
       for (const s of sockets) s.destroy();
       server.close();
     },
   };
-}
-
-/** Bytes of the first whole packet in `buffer`, or undefined while it is incomplete. */
-function packetLength(buffer: Buffer): number | undefined {
-  let remaining = 0;
-  let multiplier = 1;
-  for (let i = 1; i < 5 && i < buffer.length; i++) {
-    const byte = buffer[i]!;
-    remaining += (byte & 0x7f) * multiplier;
-    multiplier *= 128;
-    if ((byte & 0x80) === 0) {
-      const total = i + 1 + remaining;
-      return buffer.length >= total ? total : undefined;
-    }
-  }
-  return undefined;
 }

@@ -57,6 +57,22 @@ describe('transcript that lost its line breaks', () => {
   });
 });
 
+describe('issue-template text', () => {
+  it('the "Expected result" section is what the reporter wanted, not traffic; the next heading ends it', async () => {
+    const lines = await transcript('### Expected result\n+CAOPEN: 0,0\nOK\n### Actual result\nAT+CAOPEN=0,0,"TCP","h",1\n+CAOPEN: 0,1\n');
+    expect(lines.map((l) => `${l.dir} ${l.text.trim()}`)).toEqual([
+      'note ### Expected result', 'note +CAOPEN: 0,0', 'note OK', 'note ### Actual result', 'tx AT+CAOPEN=0,0,"TCP","h",1', 'rx +CAOPEN: 0,1',
+    ]);
+    const bare = await transcript('Expected Results\n+HTTPACTION: 1,200,0\nActual Results\n+HTTPACTION: 1,716,0\n');
+    expect(bare.map((l) => l.dir)).toEqual(['note', 'note', 'note', 'rx']);
+  });
+
+  it('a label with nothing after its colon and a sentence with contractions are a person\'s words', async () => {
+    const lines = await transcript('AT\nbut giving only:\nresp:\nAt\nNo, I\'ve provided everything above.\n');
+    expect(lines.map((l) => l.dir)).toEqual(['tx', 'note', 'note', 'rx', 'note']);
+  });
+});
+
 describe('format detection', () => {
   it.each([
     ['socat-v-sim7600-mqtt.log', 'socat'],

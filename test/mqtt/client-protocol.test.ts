@@ -79,6 +79,57 @@ describe('keepalive on a slow or half-dead link', () => {
     await client.end();
   });
 
+  it('a PUBLISH owed an answer and nothing from the broker: the link is dead after the ping timeout, not a keepalive later', async () => {
+    // A broker (or a TLS record damaged on the line) that goes silent: no PUBACK, nothing else.
+    // Before, only the next PINGREQ (here 60 s away) could find it: keepalive + ping timeout.
+    const broker = await fakeBroker((packet, connection) => {
+      if (packet.cmd === 'connect') connection.send({ cmd: 'connack', returnCode: 0, sessionPresent: false });
+      if (packet.cmd === 'pingreq') connection.send({ cmd: 'pingresp' });
+    });
+    cleanups.push(() => broker.close());
+    const client = new MqttClient({ connect: tcp(broker.port), clientId: 'owed', keepalive: 60, pingTimeoutMs: 400, reconnect: false });
+    const offline = new Promise<AtbridgeError | undefined>((resolve) => client.once('offline', resolve));
+    await client.start();
+    const started = Date.now();
+    client.publish('t/owed', 'x', { qos: 1 }).catch(() => undefined);
+    const reason = await Promise.race([offline, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+    expect(reason?.code).toBe('keepalive-timeout');
+    expect(reason?.message).toMatch(/nothing from the broker for 0.4 s while it owed an answer/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(broker.connections[0]?.packets.some((p) => p.cmd === 'pingreq')).toBe(false);
+    await client.end(true);
+  });
+
+  it('an answer queued behind messages to us: a broker that sends anything is not given up on', async () => {
+    // The PUBACK comes 1.2 s late, behind QoS 0 traffic every 50 ms: the link carries; no timeout at 0.3 s.
+    let feeder: NodeJS.Timeout | undefined;
+    const broker = await fakeBroker((packet, connection) => {
+      if (packet.cmd === 'connect') connection.send({ cmd: 'connack', returnCode: 0, sessionPresent: false });
+      if (packet.cmd === 'publish' && packet.qos === 1) {
+        let n = 0;
+        feeder = setInterval(() => connection.send({ cmd: 'publish', topic: 'backlog', payload: Buffer.from(String(n++)), qos: 0, retain: false, dup: false }), 50);
+        setTimeout(() => {
+          clearInterval(feeder);
+          connection.send({ cmd: 'puback', messageId: packet.messageId! });
+        }, 1200);
+      }
+    });
+    cleanups.push(async () => {
+      clearInterval(feeder);
+      await broker.close();
+    });
+    const client = new MqttClient({ connect: tcp(broker.port), clientId: 'late', keepalive: 60, pingTimeoutMs: 300, reconnect: false });
+    const offline: string[] = [];
+    client.on('offline', (reason) => offline.push(reason?.code ?? 'closed'));
+    await client.start();
+    await client.publish('t/late', 'x', { qos: 1 });
+    // Answered: nothing owed, so silence after it ends nothing either.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(offline).toEqual([]);
+    expect(client.connected).toBe(true);
+    await client.end();
+  });
+
   it('stays up when PINGRESP comes back', async () => {
     const broker = await fakeBroker((packet, connection) => {
       if (packet.cmd === 'connect') connection.send({ cmd: 'connack', returnCode: 0, sessionPresent: false });

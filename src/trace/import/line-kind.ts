@@ -82,12 +82,16 @@ export function isProse(text: string): boolean {
   const t = text.trim();
   if (t === '' || isTraffic(t)) return false;
   if (/^#{1,6} \S/.test(t) || /^\*\*[^*]+\*\*:?$/.test(t)) return true;
+  // A label with nothing after it (`resp:`, `but giving only:`, `Serial monitor view:`): a person's or
+  // the host program's words introducing what follows; a module's line after a colon has a value.
+  if (/^[A-Za-z][a-z' ]{0,40}:$/.test(t)) return true;
   const other = t.match(OTHER_SCRIPT)?.length ?? 0;
   if (other >= 2 && other * 3 >= t.replace(/\s/g, '').length) return true;
   const words = t.split(/\s+/);
   if (words.length < 4) return false;
   const plain = words.map((w) => w.toLowerCase().replace(/^[("'*_`[]+|[)"'*_`\].,:;!?]+$/g, ''));
-  const small = plain.filter((w) => FUNCTION_WORDS.has(w)).length;
+  // Contractions count by their first word: `i've`, `don't`, `it's`.
+  const small = plain.filter((w) => FUNCTION_WORDS.has(w) || FUNCTION_WORDS.has(w.replace(/n't$|'(?:ve|m|s|re|ll|d)$/, ''))).length;
   const lettered = plain.filter((w) => /^[a-z][a-z'-]*$/.test(w)).length;
   return small >= 2 && lettered * 2 >= words.length;
 }

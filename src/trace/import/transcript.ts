@@ -25,6 +25,13 @@ const DEBUG_HINT = /^(?:>\s)?(?:[EWIDV] \(\d+\) |\[[DIWEVC]\]\[|\[(?:INFO|DBG|WA
 /** Lines a GitHub issue export puts around the log: `owner/repo · issue #1 · open`, `user · comment · date`. */
 const ISSUE_META = /^\S.{0,80} \u00b7 (?:issue|pull request|description|comment|answer)\b/;
 const FENCE = /^\s*(?:```+|~~~+)\s*([\w+-]*)\s*$/;
+/**
+ * The "Expected result" / "Expected behaviour" section of an issue template (TinyGSM's, MicroPython's,
+ * ESP-IDF's and esp-at's issue forms): what the reporter wanted to see, not what the module sent. It
+ * runs to the next heading (`### Actual result`, `**Actual result**`, a bare `Actual Results`).
+ */
+const EXPECTED_HEAD = /^\s*(?:#{1,6}\s*|\*\*)?\s*expected\s+(?:results?|behaviou?rs?|outputs?|responses?)\s*(?:\*\*)?\s*:?\s*(?:\*\*)?\s*$/i;
+const SECTION_HEAD = /^\s*#{1,6}\s+\S|^\s*\*\*[^*]+\*\*\s*:?\s*$|^\s*(?:actual|observed|current)\s+(?:results?|behaviou?rs?|outputs?)\s*:?\s*$/i;
 const INLINE_FENCE = /^\s*```+\s*(.*?)\s*```+\s*$/;
 /**
  * After a '>' prompt the host sends payload; these commands ask for one: any send command, and
@@ -53,6 +60,8 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
   let lineNo = 0;
   let inFence = false;
   let quoteRun = false;
+  /** Inside an issue template's "Expected result" section. */
+  let expectedSection = false;
   /** The host's last command, while no module line has followed it (an equal line is its echo). */
   let awaitingEcho: string | undefined;
   /** When that command was sent, if the transcript has times. */
@@ -116,7 +125,22 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     if (ISSUE_META.test(Buffer.from(text, 'latin1').toString('utf8'))) {
       // Another person's post starts: nothing after it answers a command before it.
       awaitingEcho = undefined;
+      expectedSection = false;
       yield aside(withoutCr(raw), undefined, 'prose', { newPost: true });
+      continue;
+    }
+    if (!inFence && EXPECTED_HEAD.test(text)) {
+      expectedSection = true;
+      yield aside(withoutCr(raw), undefined, 'prose', { expected: true });
+      continue;
+    }
+    if (expectedSection && !inFence && SECTION_HEAD.test(text)) {
+      expectedSection = false;
+      yield aside(withoutCr(raw), undefined, 'prose');
+      continue;
+    }
+    if (expectedSection) {
+      yield aside(withoutCr(raw), undefined, 'prose', { expected: true });
       continue;
     }
     // Outside the fences of a fenced post, a line is the log only when its content says so.
