@@ -40,9 +40,24 @@ export function socketRule(): Rule {
   /** `commands` when a close is expected (the host closed, or an open just failed). */
   let expectCloseAt = -100;
   let saidGoodbye = false;
+  /** A module ERROR that answers no command in the log (the host sent one it does not print), and when. */
+  let unseenError: { e: ClassifiedEvent; at: number } | undefined;
+  /** Such an ERROR, and the host's words that it was a send. */
+  const saidFailed = new Map<ClassifiedEvent, string>();
+  let events = 0;
   return {
     name: 'socket',
     onEvent(e, c) {
+      events++;
+      // The host program's own verdict that a send or publish failed, right after an ERROR whose
+      // command the log does not show (Adafruit FONA's MQTT functions send the link's send command
+      // unprinted and print only the reply): that ERROR refused the send.
+      if (unseenError && events - unseenError.at <= 3 && (e.dir === 'note' || e.kind === 'noise' || e.kind === 'info') && saysSendFailed(trimmed(e))) {
+        sendFailed.push(unseenError.e);
+        saidFailed.set(unseenError.e, trimmed(e));
+        unseenError = undefined;
+      }
+      if (e.dir === 'rx' && e.kind === 'final' && !c.current && finalOutcome(e) === 'error') unseenError = { e, at: events };
       // After our MQTT DISCONNECT the broker closes the connection: that close is the goodbye, not a fault.
       if (e.dir === 'tx' && e.mqtt && e.mqtt.length > 0) saidGoodbye = e.mqtt.at(-1)!.type === 'DISCONNECT';
       if (e.dir !== 'rx') return;
@@ -130,11 +145,21 @@ export function socketRule(): Rule {
         const mixed = sendOkSeen && sendFailed.every((e) => /SEND FAIL/.test(e.text));
         c.add('send-failed', mixed
           ? `the module reported SEND FAIL ${sendFailed.length} time${sendFailed.length > 1 ? 's' : ''} next to SEND OK for the same data: the outcome of that send is unknown`
-          : `a send failed ${sendFailed.length} time${sendFailed.length > 1 ? 's' : ''} (${trimmed(sendFailed[0]!)})`,
+          : `a send failed ${sendFailed.length} time${sendFailed.length > 1 ? 's' : ''} (${trimmed(sendFailed[0]!)}${saidFailed.has(sendFailed[0]!) ? ` to a command the log does not show; the host printed "${saidFailed.get(sendFailed[0]!)}"` : ''})`,
         sendFailed.slice(0, 4), { severity: mixed ? 'warning' : 'error' });
       }
     },
   };
+}
+
+/**
+ * A host program's print that its send or publish failed: `Failed to publish data!`, `publish failed`,
+ * `Send failed`, `could not send`. Short; a sentence about it is a person's words.
+ */
+const SEND_FAILED_SAID = /^[\W_]*(?:\[[^\]]*\]\s*:?\s*)*(?:fail(?:ed|ure)? (?:to )?(?:publish|send)\w*|(?:publish|send)(?:ing)?\b.{0,30}\b(?:failed|error)|(?:could not|couldn't|cannot|can't|unable to) (?:publish|send))\b.{0,40}$/i;
+
+export function saysSendFailed(text: string): boolean {
+  return text.length <= 80 && SEND_FAILED_SAID.test(text.trim());
 }
 
 /** The meaning of a result URC's code in the profile's own table (SIMCom +CIPOPEN: 0,4 → "network failure"). */

@@ -113,3 +113,22 @@ const NO_ANSWER = /^[\W_]*(?:failed to connect to (?:the )?modem|esp_modem_sync 
 export function saysNoAnswer(text: string): boolean {
   return text.length <= 160 && NO_ANSWER.test(text.trim());
 }
+
+/**
+ * A module's final result word and, on the same line, the host program's own print after it:
+ * `SEND OK Publishing GPS data: Mydata`, `ERROR Failed to publish data!`. A final result is a whole
+ * line on the wire (V.250: the code, then CR LF), so words after it that do not read as traffic
+ * are another print that lost its line break. The longest final that leaves such words wins; a
+ * final with its own parameter (`CONNECT 115200`) reads as traffic whole and is never split.
+ */
+export function finalThenWords(text: string): { final: string; rest: string } | undefined {
+  const t = text.trim();
+  if (isTraffic(t)) return undefined;
+  const words = t.split(/\s+/);
+  for (let k = Math.min(4, words.length - 1); k >= 1; k--) {
+    const final = words.slice(0, k).join(' ');
+    const rest = words.slice(k).join(' ');
+    if (FINAL.test(final) && /^[A-Za-z]/.test(rest) && !isTraffic(rest) && !/^[A-Z0-9_]+$/.test(words[k]!)) return { final, rest };
+  }
+  return undefined;
+}

@@ -44,7 +44,8 @@ export function markedDirection(line: string): MarkedLine | undefined {
     return { dir: verdict === 'sent' ? 'tx' : 'rx', rest: text, marker: 'esp>' };
   }
   if (LIBRARY_NOTE.test(line)) return { dir: 'note', rest: line, marker: '' };
-  for (const attempt of [line, line.replace(TAGS, '')]) {
+  // FONA prints a tab before its arrows (`\t---> AT`): leading blanks are no part of the marker.
+  for (const attempt of [line, line.replace(TAGS, ''), line.trimStart()]) {
     for (const p of PREFIXES) {
       const m = p.re.exec(attempt);
       if (m) return { dir: p.dir, rest: attempt.slice(m[0].length), marker: m[0].trim() };
@@ -102,4 +103,28 @@ export function arrowsFlipped(head: string): boolean {
     else flipped++;
   }
   return flipped > usual * 2 && flipped >= 3;
+}
+
+/** A long arrow inside a line, after a space: `--->` / `<---` (Adafruit FONA, ESP_ATcontrol) and `-->` / `<--`. */
+const INNER_ARROW = /(?<=\S)\s+(?=(?:--->|<---|-->|<--)\s)/g;
+
+/**
+ * A paste that lost its line breaks joins the debug lines of a library that marks each line with a
+ * long arrow (`\t---> ` sent, `\t<--- ` received: Adafruit's FONA library prints one per line):
+ * `---> AT+CIPCLOSE <--- CLOSE OK`, or the '>' prompt then the payload sent, `> ---> 84 84 3`. Each
+ * arrow starts a line again. Only when the line starts with such an arrow or with traffic, and every
+ * piece after an arrow holds something: otherwise the line is returned whole.
+ */
+export function splitMarkedPieces(line: string): string[] {
+  INNER_ARROW.lastIndex = 0;
+  if (!INNER_ARROW.test(line)) return [line];
+  const pieces = line.split(INNER_ARROW);
+  const first = pieces[0]!.trim();
+  const rests = pieces.slice(1).map((p) => p.replace(/^(?:--->|<---|-->|<--)/, '').trim());
+  if (rests.some((r) => r === '')) return [line];
+  if (/^(?:--->|<---|-->|<--)(?:\s|$)/.test(first)) return pieces;
+  // `> ---> 84 84 3`: the prompt, then what the host sent after it. (`> ---> AT+CSQ` is a Markdown
+  // quote of a sent line: a command is never the payload after a prompt.)
+  if (first === '>' && pieces.length === 2 && /^\s*--?->/.test(pieces[1]!) && !/^AT/i.test(rests[0]!)) return pieces;
+  return [line];
 }

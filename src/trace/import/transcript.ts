@@ -2,10 +2,10 @@ import type { Readable } from 'node:stream';
 import { looksLikeCommand } from '../../at/classify.js';
 import type { TraceEvent } from '../events.js';
 import { readByteLines, withoutCr } from './byte-lines.js';
-import { isTraffic, readLine, saysNoAnswer, type LineRead } from './line-kind.js';
+import { finalThenWords, isTraffic, readLine, saysNoAnswer, type LineRead } from './line-kind.js';
 import { DebugReaders, type ReaderOut } from './readers/index.js';
 import { labelledTraffic } from './readers/host-prefix.js';
-import { hasLineEndMarkers, markedDirection, pythonBytes, replaceLineEndMarkers, SENT_WORDS } from './transcript-markers.js';
+import { hasLineEndMarkers, markedDirection, pythonBytes, replaceLineEndMarkers, SENT_WORDS, splitMarkedPieces } from './transcript-markers.js';
 import { RelativeClock, stripTimestamp } from './transcript-time.js';
 import { shippedPayloadCommands } from '../../profile/send-commands.js';
 
@@ -101,14 +101,14 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     }
   };
 
-  for await (const raw of readByteLines(stream)) {
-    lineNo++;
-    let text = withoutCr(raw).toString('latin1');
+  /** One line of the paste (or one piece of a line that lost its breaks): what it holds, as events. */
+  const readOne = function* (raw: Buffer): Generator<TraceEvent> {
+    let text = raw.toString('latin1');
     if (lineNo <= 2 && /^(?:source|what): /.test(text)) {
       yield event('note', withoutCr(raw), undefined);
-      continue;
+      return;
     }
-    if (/^\s*$/.test(text)) continue;
+    if (/^\s*$/.test(text)) return;
     const inline = INLINE_FENCE.exec(text);
     if (inline && inline[1]) text = inline[1];
     else if (FENCE.test(text)) {
@@ -117,7 +117,7 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
       // A new code block after traffic is another capture pasted into the same post: start-up
       // lines in it are a power-on, not a restart in the middle of the first one.
       if (inFence && trafficSeen) yield event('note', 'a new code block: another capture', undefined, { read: 'prose', newCapture: true });
-      continue;
+      return;
     }
     // A log quoted with Markdown '>' outside the fences is still a log.
     const quotedLog = /^>(?: |$)/.test(text) && (quoteRun || looksQuoted(text.slice(2)));
@@ -127,21 +127,21 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
       awaitingEcho = undefined;
       expectedSection = false;
       yield aside(withoutCr(raw), undefined, 'prose', { newPost: true });
-      continue;
+      return;
     }
     if (!inFence && EXPECTED_HEAD.test(text)) {
       expectedSection = true;
       yield aside(withoutCr(raw), undefined, 'prose', { expected: true });
-      continue;
+      return;
     }
     if (expectedSection && !inFence && SECTION_HEAD.test(text)) {
       expectedSection = false;
       yield aside(withoutCr(raw), undefined, 'prose');
-      continue;
+      return;
     }
     if (expectedSection) {
       yield aside(withoutCr(raw), undefined, 'prose', { expected: true });
-      continue;
+      return;
     }
     // Outside the fences of a fenced post, a line is the log only when its content says so.
     if (options.fenced && !inFence && !inline && !quotedLog) {
@@ -152,7 +152,7 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
       const traffic = isTraffic(probe) || DEBUG_HINT.test(probe) || (marked !== undefined && marked.dir !== 'note' && isTraffic(marked.rest)) || labelled;
       if (!traffic || (!labelled && readLine(probe) === 'prose')) {
         yield aside(withoutCr(raw), undefined, readLine(probe) ?? 'prose');
-        continue;
+        return;
       }
     }
     // Inline-code backticks around a pasted line.
@@ -170,7 +170,7 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
     if (byReader) {
       if (FRAMING_READERS.has(byReader.reader) && byReader.out.some((o) => o.dir !== 'note')) framedBy = byReader.reader;
       yield* fromReader(byReader.reader, byReader.out, t);
-      continue;
+      return;
     }
 
     const py = pythonBytes(text);
@@ -184,7 +184,7 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
         }
       } else awaitingEcho = undefined;
       yield event(dir, py.bytes, t);
-      continue;
+      return;
     }
 
     // A Markdown quote (`> AT+CGREG?`) around a log, unless it is the module's '>' prompt.
@@ -207,32 +207,40 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
       const paren = /^\((.*)\)$/.exec(text.trim());
       if (paren && isTraffic(paren[1]!)) text = paren[1]!;
       if (dir !== 'note' && /^[\d:.\s]*$/.test(text) && text.trim() !== '') dir = 'note';
+      // `<--- SEND OK Publishing GPS data: Mydata`: the module's final, then the host's own print.
+      const trailed = dir === 'rx' ? finalThenWords(text) : undefined;
+      if (trailed) {
+        awaitingEcho = undefined;
+        yield event('rx', `${trailed.final}\r\n`, t);
+        yield aside(Buffer.from(trailed.rest, 'latin1'), t, 'debug');
+        return;
+      }
     }
     if (dir === 'note') {
       yield aside(Buffer.from(text, 'latin1'), t, 'debug');
-      continue;
+      return;
     }
     if (dir === undefined) {
       const labelled = readers.readLabelled(text);
       if (labelled) {
         yield* fromReader(labelled.reader, labelled.out, t);
-        continue;
+        return;
       }
       // Where a library logs every exchange itself, its program's other prints are not traffic.
       if (framedBy !== undefined && !isTraffic(stripComment(text.trim()))) {
         yield aside(Buffer.from(text, 'latin1'), t, 'debug', { reader: framedBy });
-        continue;
+        return;
       }
       // The host program saying the module is silent (`Trying baud rate 9600`, `Cannot send AT command`).
       if (saysNoAnswer(text)) {
         yield aside(Buffer.from(text, 'latin1'), t, 'debug');
-        continue;
+        return;
       }
       // Source code and a person's words are not traffic, whatever AT text they hold.
       const read = afterPrompt ? undefined : readLine(stripComment(text.trim()));
       if (read === 'code' || read === 'prose') {
         yield aside(Buffer.from(text, 'latin1'), t, read);
-        continue;
+        return;
       }
     }
 
@@ -248,13 +256,13 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
       afterPrompt = false;
       yield event('rx', '> ', t);
       yield event('tx', promptPayload[1]!, t);
-      continue;
+      return;
     }
     // The payload typed on the line after a bare '>' prompt.
     if (dir === undefined && afterPrompt && body.trim() !== '' && !looksLikeCommand(command)) {
       afterPrompt = false;
       yield event('tx', body, t);
-      continue;
+      return;
     }
     afterPrompt = PAYLOAD_COMMANDS.test(lastCommand) && /^>\s*$/.test(body);
     // `+++` typed to leave transparent mode, often with a comment after it.
@@ -268,7 +276,7 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
         sentAt = t;
         yield event('tx', `${after}\r\n`, t);
       }
-      continue;
+      return;
     }
 
     // A copy that lost its line breaks: `AT+CWMODE? +CWMODE:1 OK` is a command and its answers.
@@ -280,7 +288,7 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
       awaitingEcho = undefined;
       yield event(echo ? 'rx' : 'tx', `${flat.command}\r\n`, t);
       for (const answer of flat.answers) yield event('rx', `${answer}\r\n`, t);
-      continue;
+      return;
     }
     if (dir === undefined) {
       if (looksLikeCommand(command)) {
@@ -296,10 +304,16 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
         lastCommand = command;
         yield event('tx', explicitEnds ? text.replace(body, command) : `${command}\r\n`, t);
       } else yield event('tx', explicitEnds ? text : body, t);
-      continue;
+      return;
     }
     awaitingEcho = undefined;
     yield event('rx', explicitEnds ? text : `${body}\r\n`, t);
+  };
+
+  for await (const whole of readByteLines(stream)) {
+    lineNo++;
+    const line = withoutCr(whole);
+    for (const piece of splitMarkedPieces(line.toString('latin1'))) yield* readOne(Buffer.from(piece, 'latin1'));
   }
   yield* fromReader('end', readers.flush(), undefined);
 }

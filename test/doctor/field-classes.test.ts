@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { analyzeEvents } from '../../src/doctor/analyze.js';
+import { profileForFamily } from '../../src/decode/family.js';
+import { loadCapture } from '../../src/doctor/load-capture.js';
+import { saysSendFailed } from '../../src/doctor/rules/socket.js';
+import { finalThenWords } from '../../src/trace/import/line-kind.js';
+import { splitMarkedPieces } from '../../src/trace/import/transcript-markers.js';
+import type { TraceEvent } from '../../src/trace/events.js';
+import { tempFile } from '../decode/helpers.js';
+
+let n = 0;
+/** A pasted log as a file, read the way `doctor --log` reads it: its events and its finding ids. */
+async function doctorText(text: string): Promise<{ ids: string[]; events: string[]; severities: Record<string, string> }> {
+  const path = tempFile(`field-class-${process.pid}-${n++}.txt`, text);
+  const capture = await loadCapture(path);
+  const seen: TraceEvent[] = [];
+  const events = (async function* () {
+    for await (const e of capture.events as AsyncIterable<TraceEvent>) {
+      seen.push(e);
+      yield e;
+    }
+  })();
+  const a = await analyzeEvents(events, { perLine: capture.perLine, ...(capture.family ? { moduleProfile: profileForFamily(capture.family) } : {}) });
+  return {
+    ids: a.findings.map((f) => f.id),
+    events: seen.filter((e) => e.dir !== 'note' || e.fields?.read === 'debug').map((e) => `${e.dir} ${e.data.toString('latin1').trim()}`),
+    severities: Object.fromEntries(a.findings.map((f) => [f.id, f.severity])),
+  };
+}
+
+/** Real excerpt: botletics/SIM7000-LTE-Shield issue #30 (SIM808, the FONA library's IoT_Example), as pasted. */
+const FONA_PUBLISH = [
+  'AT+CIPSTART="TCP","test.mosquitto.org","1883" ',
+  '<--- OK ',
+  '<--- CONNECT OK ',
+  '<--- ',
+  '> ---> 84 84 3 194 0 15 0 7 68 101 118 105 99 101 49 0 36 97 116 111 ',
+  '<--- SEND OK Publishing GPS data: Mydata ',
+  '<--- ERROR Failed to publish data! ',
+  '---> AT+CIPCLOSE <--- CLOSE OK',
+];
+
+describe('a debug print that lost its line breaks (Adafruit FONA: `\\t---> ` sent, `\\t<--- ` received, one per line)', () => {
+  it('each long arrow inside a line starts a line again; the prompt before a sent payload is its own line', () => {
+    expect(splitMarkedPieces('---> AT+CIPCLOSE <--- CLOSE OK')).toEqual(['---> AT+CIPCLOSE', '<--- CLOSE OK']);
+    expect(splitMarkedPieces('> ---> 84 84 3 194')).toEqual(['>', '---> 84 84 3 194']);
+    // A Markdown quote of a sent command, a prose arrow, an arrow with nothing after it: one line.
+    expect(splitMarkedPieces('> ---> AT+CSQ')).toEqual(['> ---> AT+CSQ']);
+    expect(splitMarkedPieces('the reply goes --> here')).toEqual(['the reply goes --> here']);
+    expect(splitMarkedPieces('---> AT <--- ')).toEqual(['---> AT <--- ']);
+  });
+
+  it('a final result word then the host\'s own print: the module said the final, the rest is the program', () => {
+    expect(finalThenWords('SEND OK Publishing GPS data: Mydata')).toEqual({ final: 'SEND OK', rest: 'Publishing GPS data: Mydata' });
+    expect(finalThenWords('ERROR Failed to publish data!')).toEqual({ final: 'ERROR', rest: 'Failed to publish data!' });
+    expect(finalThenWords('OK')).toBeUndefined();
+    expect(finalThenWords('CONNECT 115200')).toBeUndefined();
+    expect(finalThenWords('SEND OK')).toBeUndefined();
+    // Upper-case words after it may be the module's own line (`CONNECT OK`, `NO CARRIER`): not split.
+    expect(finalThenWords('CONNECT OK')).toBeUndefined();
+    expect(finalThenWords('OK CLOSED')).toBeUndefined();
+  });
+
+  it('the host\'s verdict that a send or publish failed, in the ways programs print it', () => {
+    for (const t of ['Failed to publish data!', 'publish failed', 'Send failed.', '[MQTT] publish to a/b failed', 'Could not send data', 'failed to send packet', 'Publishing error'])
+      expect(saysSendFailed(t), t).toBe(true);
+    for (const t of ['SEND OK', 'Failed to connect to TCP/IP!', 'I tried to publish but the broker never got it, what is wrong with my sketch here?', 'publish ok'])
+      expect(saysSendFailed(t), t).toBe(false);
+  });
+
+  it('the real log: ERROR to a send the library does not print, and the sketch says the publish failed: send-failed, not a close or open failure', async () => {
+    const r = await doctorText(`${FONA_PUBLISH.join('\n')}\n`);
+    expect(r.events).toContain('rx SEND OK');
+    expect(r.events).toContain('rx ERROR');
+    expect(r.events).toContain('note Failed to publish data!');
+    expect(r.events).toContain('tx AT+CIPCLOSE');
+    expect(r.events).toContain('rx CLOSE OK');
+    expect(r.ids).toContain('send-failed');
+    expect(r.ids).not.toContain('socket-close-failed');
+    expect(r.ids).not.toContain('socket-open-failed');
+  });
+
+  it('the same log with a healthy publish (SEND OK twice, no verdict) has no send-failed', async () => {
+    const healthy = FONA_PUBLISH.slice(0, 6).concat(['<--- SEND OK Published!', '---> AT+CIPCLOSE <--- CLOSE OK']);
+    const r = await doctorText(`${healthy.join('\n')}\n`);
+    expect(r.ids).not.toContain('send-failed');
+  });
+
+  it('an ERROR with no verdict of a send next to it is no send-failed (the unprinted command could be anything)', async () => {
+    const other = FONA_PUBLISH.slice(0, 6).concat(['<--- ERROR Checking the battery...', '---> AT+CIPCLOSE <--- CLOSE OK']);
+    expect((await doctorText(`${other.join('\n')}\n`)).ids).not.toContain('send-failed');
+  });
+
+  it('holds with CRLF, timestamps, tabs before the arrows and the breaks kept or lost (fast-check, fixed seed)', async () => {
+    const variant = fc.record({
+      crlf: fc.boolean(),
+      stamps: fc.boolean(),
+      tab: fc.boolean(),
+      joinClose: fc.boolean(),
+      verdict: fc.constantFrom('Failed to publish data!', 'publish failed', 'Send failed'),
+    });
+    const samples = fc.sample(variant, { numRuns: 12, seed: 20 });
+    for (const v of samples) {
+      const lines = [...FONA_PUBLISH.slice(0, 6), `<--- ERROR ${v.verdict}`, ...(v.joinClose ? ['---> AT+CIPCLOSE <--- CLOSE OK'] : ['---> AT+CIPCLOSE', '<--- CLOSE OK'])]
+        .map((l) => (v.tab && /^(?:<---|--->)/.test(l) ? `\t${l}` : l))
+        .map((l, k) => (v.stamps ? `[12:00:${String(10 + k).padStart(2, '0')}.000] ${l}` : l));
+      const r = await doctorText(lines.join(v.crlf ? '\r\n' : '\n') + (v.crlf ? '\r\n' : '\n'));
+      expect(r.ids, JSON.stringify(v)).toContain('send-failed');
+      expect(r.ids, JSON.stringify(v)).not.toContain('socket-close-failed');
+    }
+  });
+});
