@@ -111,3 +111,41 @@ describe('a debug print that lost its line breaks (Adafruit FONA: `\\t---> ` sen
     }
   });
 });
+
+/** Real excerpt: phillipdavidstearns/simcom_wwan-setup issue #2 (Waveshare SIM7600X HAT, the vendor's Python SMS demo). */
+const SEND_AT_SILENT = ['SIM7600X is ready', 'Setting SMS mode...', 'AT+CMGF=1 ERROR', 'AT+CMGF=1 back:\t', 'Sending Short Message', 'AT+CMGS="<phone_number>" ERROR', 'AT+CMGS="<phone_number>" back:\t', 'error0'];
+
+describe('Waveshare\'s send_at helper: its verdict and the reply it printed', () => {
+  it('the real excerpt: nothing came back to any command: no-response, and the script\'s ERROR is no rejection', async () => {
+    const r = await doctorText(`${SEND_AT_SILENT.join('\n')}\n`);
+    expect(r.ids).toContain('no-response');
+    expect(r.ids).not.toContain('command-rejected');
+  });
+
+  it('a reply after `back:` is the module\'s: the echo on that line, its lines after it (a real rejection stays one)', async () => {
+    const r = await doctorText(['AT+CPIN? ERROR', 'AT+CPIN? back:\tAT+CPIN?', '+CME ERROR: SIM not inserted', '', 'AT+CSQ ERROR', 'AT+CSQ back:\tAT+CSQ', '+CSQ: 99,99', '', 'OK', ''].join('\n'));
+    expect(r.events).toContain('tx AT+CPIN?');
+    expect(r.events).toContain('rx +CME ERROR: SIM not inserted');
+    expect(r.ids).toContain('sim-missing');
+    expect(r.ids).not.toContain('no-response');
+  });
+
+  it('copies that print `CMD no responce`, or `CMD back:` on every reply (the Pico demos), read the same way', async () => {
+    const none = await doctorText(['AT no responce', 'AT+CPIN? no responce', 'AT+CSQ no responce', ''].join('\n'));
+    expect(none.ids).toContain('no-response');
+    const pico = await doctorText(['AT+CSQ back:AT+CSQ', '+CSQ: 20,99', '', 'OK', 'AT+CGREG? back:AT+CGREG?', '+CGREG: 0,1', '', 'OK', ''].join('\n'));
+    expect(pico.events).toContain('tx AT+CSQ');
+    expect(pico.events).toContain('rx OK');
+    expect(pico.ids).toEqual([]);
+  });
+
+  it('holds with CRLF, timestamps and the tab kept or lost (fast-check, fixed seed)', async () => {
+    const samples = fc.sample(fc.record({ crlf: fc.boolean(), stamps: fc.boolean(), tab: fc.boolean() }), { numRuns: 8, seed: 111 });
+    for (const v of samples) {
+      const lines = SEND_AT_SILENT.map((l) => (v.tab ? l : l.replace(/\t$/, ''))).map((l, k) => (v.stamps ? `12:00:${String(10 + k).padStart(2, '0')}.000 -> ${l}` : l));
+      const r = await doctorText(lines.join(v.crlf ? '\r\n' : '\n') + '\n');
+      expect(r.ids, JSON.stringify(v)).toContain('no-response');
+      expect(r.ids, JSON.stringify(v)).not.toContain('command-rejected');
+    }
+  });
+});

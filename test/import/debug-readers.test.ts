@@ -72,6 +72,15 @@ describe('each debug-format reader, on a real excerpt from the corpus (test/impo
     expect(lines).toContain('note debug AT? >%n');
   });
 
+  it('send-at: Waveshare\'s `CMD ERROR` is the script\'s verdict, `CMD back:` with nothing after it says nothing came; the script\'s own prints are notes', async () => {
+    const lines = await read('send-at');
+    expect(lines).toContain('tx send-at AT+CMGF=1');
+    expect(lines).toContain('tx send-at AT+CMGS="<phone_number>"');
+    expect(lines.filter((l) => /^rx /.test(l))).toEqual([]);
+    expect(lines.some((l) => /^note debug AT\+CMGF=1 back: \(nothing came back\)$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^note debug error0$/.test(l))).toBe(true);
+  });
+
   it('bracket-trace: [SEND]/[RECV], the byte count, C escapes taken back to line ends', async () => {
     const lines = await read('bracket-trace');
     expect(lines).toContain('tx bracket-trace AT+QIDNSCFG=1');

@@ -25,6 +25,12 @@ export function noResponseRule(): Rule {
    * bare `AT` is left out: hosts send it until a sleeping or autobauding module wakes.
    */
   let retried: Exchange[] = [];
+  /**
+   * Commands the log itself says got nothing back, before any answer came: a script's print of the
+   * empty reply (`AT+CMGF=1 back:` with nothing after it, `… no responce`), a person's note on the
+   * command's line (`AT+CIPSEND=48 - hangs with no > data prompt`). With the note that says so.
+   */
+  const saidSilent: { ex: Exchange; note: ClassifiedEvent }[] = [];
   const retriedNow = (): Exchange[] => {
     let k = run.length;
     while (k > 0 && run[k - 1]!.command.toUpperCase() === run.at(-1)!.command.toUpperCase()) k--;
@@ -32,9 +38,11 @@ export function noResponseRule(): Rule {
   };
   return {
     name: 'no-response',
-    onEvent(e) {
+    onEvent(e, c) {
       if (e.dir === 'note' && e.fields?.noAnswer === true) hostSays.push(e);
       else if (e.kind === 'final') hostSays = [];
+      const ex = c.current;
+      if (e.dir === 'note' && e.fields?.silent === true && ex && !saidSilent.some((s) => s.ex === ex) && ex.replies.every((r) => r.kind === 'echo')) saidSilent.push({ ex, note: e });
     },
     onExchange(ex, c) {
       if (ex.start.dir === 'note') return;
@@ -64,6 +72,11 @@ export function noResponseRule(): Rule {
       } else if (retried.length > 0) {
         c.add('no-response', `${retried[0]!.command} got no answer ${retried.length} times in a row (the host sent it again each time), then the module answered again`,
           retried.slice(0, 6).map((e) => e.start), { severity: 'warning' });
+      } else if (saidSilent.some((s) => s.ex.replies.every((r) => r.kind === 'echo') || s.ex.replies[0]!.index > s.note.index)) {
+        const said = saidSilent.filter((s) => s.ex.replies.every((r) => r.kind === 'echo') || s.ex.replies[0]!.index > s.note.index);
+        const first = said[0]!;
+        c.add('no-response', `${said.length} command${said.length > 1 ? 's' : ''} got nothing back, as the log itself says (${first.ex.command}: "${trimmed(first.note)}")`,
+          said.slice(0, 6).flatMap((s) => [s.ex.start, s.note]), { severity: !c.answeredAny || said.length >= 3 ? 'error' : 'warning' });
       } else if (beforeFirstAnswer >= 3) {
         c.add('no-response', `the first ${beforeFirstAnswer} commands got no answer, then the module answered (it was still booting or asleep)`,
           firstRun.slice(0, 6).map((e) => e.start), { severity: 'info', fix: 'wait for the boot banner (RDY / ready) or retry AT until OK before the first real command' });

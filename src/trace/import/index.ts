@@ -21,6 +21,7 @@ import { importRaw } from './raw.js';
 import { importSocat } from './socat.js';
 import { importTranscript } from './transcript.js';
 import { arrowsFlipped } from './transcript-markers.js';
+import { hasSendAtPrints } from './readers/send-at.js';
 import { carriesTraffic } from './line-kind.js';
 import { CAPTURE_FORMATS, type CaptureFormat, type ImportOptions, type OpenedCapture, type ProfileGuess } from './types.js';
 
@@ -132,7 +133,11 @@ async function open1(path: string, options: OpenCaptureOptions, checkTraffic: bo
       break;
     }
     case 'transcript':
-      events = importTranscript(stream, { fenced: /^\s*(?:```|~~~)/m.test(head.toString('latin1')), arrowsFlipped: arrowsFlipped(head.toString('latin1')) });
+      events = importTranscript(stream, {
+        fenced: /^\s*(?:```|~~~)/m.test(head.toString('latin1')),
+        arrowsFlipped: arrowsFlipped(head.toString('latin1')),
+        sendAt: hasSendAtPrints(head.toString('latin1')),
+      });
       break;
   }
   const named = header?.profile;

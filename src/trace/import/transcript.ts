@@ -14,10 +14,12 @@ export interface TranscriptOptions {
   fenced?: boolean;
   /** `<-` / `->` mean sent / received in this file (the opposite of the usual arrows), seen in its first part. */
   arrowsFlipped?: boolean;
+  /** The file holds the prints of Waveshare's Python `send_at` helper (`AT+CMGF=1 back:\t…`), seen in its first part. */
+  sendAt?: boolean;
 }
 
 /** Readers whose library logs every command and answer: with them, other unmarked lines are the program's prints. */
-const FRAMING_READERS = new Set(['esp-idf', 'esphome', 'mbed-trace', 'zephyr', 'mbed-athandler']);
+const FRAMING_READERS = new Set(['esp-idf', 'esphome', 'mbed-trace', 'zephyr', 'mbed-athandler', 'send-at']);
 
 /** Markers of a library's debug line: outside a fence these are still the log. */
 const DEBUG_HINT = /^(?:>\s)?(?:[EWIDV] \(\d+\) |\[[DIWEVC]\]\[|\[(?:INFO|DBG|WARN|ERR|TRACE)\s*\]|(?:\[[\d:.,]+\]\s*)?(?:\x1b\[[\d;]*m|\\0?33\[[\d;]*m)?<(?:dbg|inf|wrn|err)> |(?:\[\d+\]\s*)?### Unhandled|AT[<>?!](?: |$)|AT\(Timeout\))/;
@@ -68,9 +70,11 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
   let sentAt: number | undefined;
   let lastCommand = '';
   let afterPrompt = false;
-  const readers = new DebugReaders();
+  const readers = new DebugReaders({ sendAt: options.sendAt ?? false });
   /** A reader that carries all the traffic of this file (its library logs every command and answer). */
-  let framedBy: string | undefined;
+  // Waveshare's send_at prints the module's replies and the script's own lines: from the start, a line
+  // that does not read as traffic is the script's.
+  let framedBy: string | undefined = options.sendAt ? 'send-at' : undefined;
 
   let trafficSeen = false;
   const event = (dir: TraceEvent['dir'], data: Buffer | string, t: number | undefined, fields?: Record<string, unknown>): TraceEvent => {
@@ -88,7 +92,7 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
   const fromReader = function* (reader: string, out: ReaderOut[], t: number | undefined): Generator<TraceEvent> {
     for (const o of out) {
       if (o.dir === 'note') {
-        yield aside(Buffer.from(o.text, 'latin1'), t, 'debug', { reader, ...(o.noAnswer ? { noAnswer: true } : {}) });
+        yield aside(Buffer.from(o.text, 'latin1'), t, 'debug', { reader, ...(o.noAnswer ? { noAnswer: true } : {}), ...(o.silent ? { silent: true } : {}) });
         continue;
       }
       const cmd = o.text.trim();

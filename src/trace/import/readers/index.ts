@@ -4,6 +4,7 @@ import { esphomeReader } from './esphome.js';
 import { hostPrefixReader } from './host-prefix.js';
 import { mbedAtHandlerReader } from './mbed-athandler.js';
 import { mbedTraceReader } from './mbed-trace.js';
+import { sendAtReader } from './send-at.js';
 import type { DebugReader, ReaderOut } from './types.js';
 import { tinygsmReader } from './tinygsm.js';
 import { zephyrReader } from './zephyr.js';
@@ -11,14 +12,21 @@ import { zephyrReader } from './zephyr.js';
 export type { DebugReader, ReaderOut };
 
 /** The names of the debug-format readers, in the order they are tried. */
-export const READER_NAMES = ['esp-idf', 'esphome', 'mbed-trace', 'zephyr', 'tinygsm', 'mbed-athandler', 'bracket-trace', 'host-prefix'] as const;
+export const READER_NAMES = ['esp-idf', 'esphome', 'mbed-trace', 'zephyr', 'tinygsm', 'mbed-athandler', 'bracket-trace', 'send-at', 'host-prefix'] as const;
 
 /**
  * Every debug-format reader, fresh state each call. A line is offered to each in turn; the first
  * that recognises it reads it (the host-prefix reader, the loosest, comes last).
  */
 export class DebugReaders {
-  private readonly readers: DebugReader[] = [espIdfReader(), esphomeReader(), mbedTraceReader(), zephyrReader(), tinygsmReader(), mbedAtHandlerReader(), bracketTraceReader()];
+  private readonly readers: DebugReader[];
+
+  /** `sendAt`: the file holds the prints of Waveshare's `send_at` helper (seen in its first part). */
+  constructor(options: { sendAt?: boolean } = {}) {
+    this.readers = [espIdfReader(), esphomeReader(), mbedTraceReader(), zephyrReader(), tinygsmReader(), mbedAtHandlerReader(), bracketTraceReader()];
+    if (options.sendAt) this.readers.push(sendAtReader());
+  }
+
   private readonly labelled = hostPrefixReader();
   private active: DebugReader | undefined;
   /** Lines each reader took, by name (what `decode` reports as the formats it met). */

@@ -3,7 +3,13 @@ export type ReaderOut =
   /** One line of traffic, without its line end. */
   | { dir: 'tx' | 'rx'; text: string }
   /** The library talking about itself; `noAnswer` when it says the module stayed silent. */
-  | { dir: 'note'; text: string; noAnswer?: boolean };
+  | {
+      dir: 'note';
+      text: string;
+      noAnswer?: boolean;
+      /** It says the command just sent got nothing back (that command, not the module in general). */
+      silent?: boolean;
+    };
 
 /**
  * A named, auto-detected reader of one debug format. `read` gets a line (its timestamp already
