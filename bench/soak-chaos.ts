@@ -120,6 +120,8 @@ export interface FamilyResult {
   stallByFault: Record<string, number>;
   /** The longest stall after a fault cleared, and the fault. */
   maxResumeSeconds: number;
+  /** Every fault as applied with its stall from its clearing, in order (for medians). */
+  recoveries: { at: number; what: string; seconds: number }[];
   /** The slowest recoveries, placed among the faults (`12.3 s power-loss: resumed 3.4 s after it cleared (inQ2 last)`). */
   slowest: string[];
   /** Faults after which some stream had not delivered within resumeWaitSeconds. */
@@ -141,7 +143,25 @@ export interface SoakResult {
   families: FamilyResult[];
   faults: Record<FaultKind, number>;
   totals: { lost: number; brokerLost: number; corrupted: number; qos2Duplicated: number; qos1Duplicated: number; qos2ResentSuppressed: number; crashes: number; maxStallSeconds: number; maxResumeSeconds: number; unresumed: number; faultErrors: number };
+  /** The stall from each fault's clearing over all families: per kind, and per fault as applied. */
+  stalls: { byKind: Record<string, StallFigures>; byFault: Record<string, StallFigures> };
   capSeconds: number;
+}
+
+/** How many faults, and the median and longest stall after them, seconds. */
+export interface StallFigures {
+  n: number;
+  median: number;
+  max: number;
+  /** Faults whose stall was longer than the backoff cap. */
+  overCap: number;
+}
+
+export function stallFigures(seconds: number[], capSeconds: number): StallFigures {
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median = sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { n: sorted.length, median: Math.round(median * 10) / 10, max: sorted.at(-1) ?? 0, overCap: sorted.filter((s) => s > capSeconds).length };
 }
 
 /** One stream of messages: a publisher on one broker, a counter on the other. */
@@ -482,6 +502,7 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
     stallByKind,
     stallByFault,
     maxResumeSeconds: Math.max(0, ...recoveries.map((r) => r.seconds)),
+    recoveries: recoveries.map(({ at, what, seconds }) => ({ at: Math.round(at / 100) / 10, what, seconds })),
     slowest: [...recoveries]
       .sort((a, b) => b.seconds - a.seconds)
       .slice(0, 5)
@@ -528,6 +549,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 1, options.families.length)) }, worker));
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, families.reduce((n, f) => n + f.faults[k], 0)])) as Record<FaultKind, number>;
+  const recoveries = families.flatMap((f) => f.recoveries);
   const all = families.flatMap((f) => Object.entries(f.streams));
   return {
     families,
@@ -544,6 +566,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       maxResumeSeconds: Math.max(...families.map((f) => f.maxResumeSeconds)),
       unresumed: families.reduce((n, f) => n + f.unresumed.length, 0),
       faultErrors: families.reduce((n, f) => n + f.faultErrors.length + f.emulatorExits.length, 0),
+    },
+    stalls: {
+      byKind: Object.fromEntries(FAULT_KINDS.map((k) => [k, stallFigures(recoveries.filter((r) => r.what.split(' ')[0] === k).map((r) => r.seconds), options.restart[1])])),
+      byFault: Object.fromEntries([...new Set(recoveries.map((r) => r.what))].sort().map((w) => [w, stallFigures(recoveries.filter((r) => r.what === w).map((r) => r.seconds), options.restart[1])])),
     },
     capSeconds: options.restart[1],
   };
@@ -594,6 +620,9 @@ async function main(): Promise<void> {
     if (!f.drained) process.stdout.write(`  not drained; lost e.g. ${f.lostSamples.join('; ')}\n  faults: ${f.timeline.join(', ')}\n`);
   }
   process.stdout.write(`totals: ${JSON.stringify(result.totals)}; faults ${JSON.stringify(result.faults)}\n`);
+  for (const [what, f] of Object.entries({ ...result.stalls.byKind, ...result.stalls.byFault })) {
+    process.stdout.write(`stall after ${what}: ${f.n} faults, median ${f.median} s, max ${f.max} s, ${f.overCap} over the ${result.capSeconds} s cap\n`);
+  }
   writeFileSync(arg('out') ?? join(RESULTS, 'soak.json'), `${JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
   const t = result.totals;
   const ok = t.lost === 0 && t.qos2Duplicated === 0 && t.crashes === 0 && t.corrupted === 0 && t.faultErrors === 0;

@@ -4,11 +4,11 @@ import { AtbridgeError, errorMessage } from '../errors.js';
 import { MqttClient } from '../mqtt/client.js';
 import { DurableQueue, type FsyncPolicy } from '../mqtt/durable-queue.js';
 import type { QueuedMessage } from '../mqtt/outbound-queue.js';
+import { Qos2Store } from '../mqtt/qos2-store.js';
 import { DecorrelatedJitter, sleep } from './backoff.js';
 import { BridgeStats, buildStatus, type BridgeStatus, type FlowCounters } from './health.js';
 import { RemoteLink, tcpConnect } from './remote-link.js';
 import { carriesIn, carriesOut, localFilter, remoteFilter, routeKey, toLocalTopic, toRemoteTopic, type Route } from './routes.js';
-import { Qos2Receipts } from './qos2-receipts.js';
 import { tapStream } from './stream-tap.js';
 
 /** How the bridge's client presents itself to the remote broker. */
@@ -45,14 +45,16 @@ interface Side {
   queue: DurableQueue;
   /** Set before end(): from then on QoS≥1 messages go straight to the queue file for the next run. */
   closing: boolean;
-  /** QoS 2 ids received from this side's broker and not yet released, kept on disk. */
-  receipts: Qos2Receipts;
+  /** The incoming QoS 2 state of this side's session (received and released ids), kept on disk. */
+  qos2: Qos2Store;
   /** Subscription identifier → route (MQTT 5), so overlapping routes each get their own copy. */
   routeOfSubscription: Map<number, Route>;
   nextSubscriptionId: number;
 }
 
 const DROP_LOG_EVERY_MS = 10_000;
+/** How long a released QoS 2 id is kept for the resend guard: mosquitto's default autosave_interval (MqttClient's default). */
+const RELEASED_QOS2_KEEP_MS = 30 * 60_000;
 
 /**
  * mosquitto's bridge, with the remote side carried by the module. Each side is one MQTT client with
@@ -85,16 +87,28 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
     };
     const outQueue = DurableQueue.open({ dir: `${queue.dir}/out`, fsync: queue.fsync, ...bounds });
     let inQueue: DurableQueue;
+    let remoteQos2: Qos2Store;
+    let localQos2: Qos2Store;
     try {
       inQueue = DurableQueue.open({ dir: `${queue.dir}/in`, fsync: queue.fsync, ...bounds });
     } catch (err) {
       outQueue.close();
       throw err;
     }
+    // Beside the queues (whose LOCKs make this process their only owner); the received ids of an
+    // older version (`*-qos2-received`, ids only) are taken over once.
+    const qos2 = (name: string) => Qos2Store.open({ path: `${queue.dir}/${name}-qos2.state`, fsync: queue.fsync, keepMs: RELEASED_QOS2_KEEP_MS, legacyReceivedPath: `${queue.dir}/${name}-qos2-received` });
+    try {
+      remoteQos2 = qos2('remote');
+      localQos2 = qos2('local');
+    } catch (err) {
+      outQueue.close();
+      inQueue.close();
+      throw err;
+    }
     const will = notifications.enabled ? { topic: notifications.topic, payload: '0', qos: 1 as QoS, retain: true } : undefined;
     const { remote, local } = options;
-    const receipts = (name: string) => new Qos2Receipts(`${queue.dir}/${name}`);
-    this.remote = side('remote', outQueue, receipts('remote-qos2-received'), new MqttClient({
+    this.remote = side('remote', outQueue, remoteQos2, new MqttClient({
       connect: () => this.connectRemote(),
       protocolVersion: remote.protocolVersion,
       clientId: remote.clientId,
@@ -105,10 +119,12 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
       clean: remote.clean,
       ...(will ? { will } : {}),
       queue: outQueue,
+      qos2State: remoteQos2,
+      releasedQos2KeepMs: RELEASED_QOS2_KEEP_MS,
       // The wait between attempts is restart_timeout's, taken in connectRemote.
       reconnect: { baseMs: 0, capMs: 0, retryInitial: true },
     }));
-    this.local = side('local', inQueue, receipts('local-qos2-received'), new MqttClient({
+    this.local = side('local', inQueue, localQos2, new MqttClient({
       connect: () => tcpConnect(local.host, local.port),
       // MQTT 5 for "no local" subscriptions and subscription identifiers (mosquitto ≥ 1.6).
       protocolVersion: 5,
@@ -120,12 +136,14 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
       clean: false,
       ...(will ? { will } : {}),
       queue: inQueue,
+      qos2State: localQos2,
+      releasedQos2KeepMs: RELEASED_QOS2_KEEP_MS,
       reconnect: { baseMs: 250, capMs: 5000, retryInitial: true },
     }));
     this.wireRemote();
     this.wireLocal();
-    this.keepQos2Receipts(this.remote);
-    this.keepQos2Receipts(this.local);
+    this.reportQos2Resends(this.remote);
+    this.reportQos2Resends(this.local);
     this.routes = [];
     this.applyRoutes(options.routes);
   }
@@ -188,8 +206,8 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
     await this.options.link.close();
     this.remote.queue.close();
     this.local.queue.close();
-    this.remote.receipts.close();
-    this.local.receipts.close();
+    this.remote.qos2.close();
+    this.local.qos2.close();
   }
 
   // --- wiring ---
@@ -266,13 +284,7 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
     this.local.queue.on('drop', (entry: QueuedMessage, reason: string) => this.noteDrop(this.stats.in, entry, reason));
   }
 
-  private keepQos2Receipts(from: Side): void {
-    from.client.on('connect', (connack) => {
-      if (!connack.sessionPresent) from.receipts.clear();
-    });
-    from.client.on('packetreceive', (packet) => {
-      if (packet.cmd === 'pubrel' && packet.messageId !== undefined) from.receipts.release(packet.messageId);
-    });
+  private reportQos2Resends(from: Side): void {
     // The client answered it and did not deliver it (MqttClient.noteReleased says why): say so.
     from.client.on('qos2-resent-after-release', (packet) => {
       (from === this.remote ? this.stats.in : this.stats.out).qos2Resent++;
@@ -280,21 +292,6 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
         `${from.name}: the broker sent QoS 2 message ${packet.messageId ?? '?'} on "${packet.topic}" again after releasing it (MQTT 3.1.1 §4.3.3 forbids it; mosquitto 2.0.11 does it when it restarts); acknowledged, not forwarded twice`,
       );
     });
-  }
-
-  /** True for a QoS 2 message already taken in an earlier run (resent because our PUBREC was lost). */
-  private seenBefore(from: Side, packet: IPublishPacket): boolean {
-    if (packet.qos !== 2 || packet.messageId === undefined) return false;
-    return from.receipts.has(packet.messageId);
-  }
-
-  /**
-   * Notes a QoS 2 id just before the message is appended to the other side's queue: the two writes
-   * follow each other within microseconds, whereas noting it after the append would leave the
-   * append's fsync and the first send in between (a kill there duplicated messages in testing).
-   */
-  private noteReceipt(from: Side, packet: IPublishPacket): void {
-    if (packet.qos === 2 && packet.messageId !== undefined) from.receipts.add(packet.messageId);
   }
 
   private async connectRemote() {
@@ -316,16 +313,12 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
   // --- forwarding ---
 
   private fromLocal(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    if (this.seenBefore(this.local, packet)) return;
-    this.noteReceipt(this.local, packet);
     const targets = new Set<string>();
     for (const route of this.routesFor(this.local, packet, (r) => carriesOut(r, topic))) targets.add(toRemoteTopic(route, topic));
     for (const remoteTopic of targets) this.publish(this.remote, remoteTopic, payload, packet.qos, packet.retain, this.stats.out);
   }
 
   private fromRemote(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    if (this.seenBefore(this.remote, packet)) return;
-    this.noteReceipt(this.remote, packet);
     const targets = new Set<string>();
     for (const route of this.routesFor(this.remote, packet, (r) => carriesIn(r, topic))) targets.add(toLocalTopic(route, topic));
     for (const localTopic of targets) this.publish(this.local, localTopic, payload, packet.qos, packet.retain, this.stats.in);
@@ -433,8 +426,8 @@ export class Bridge extends EventEmitter<{ fatal: [error: AtbridgeError] }> {
   }
 }
 
-function side(name: 'local' | 'remote', queue: DurableQueue, receipts: Qos2Receipts, client: MqttClient): Side {
-  return { name, client, queue, receipts, closing: false, routeOfSubscription: new Map(), nextSubscriptionId: 1 };
+function side(name: 'local' | 'remote', queue: DurableQueue, qos2: Qos2Store, client: MqttClient): Side {
+  return { name, client, queue, qos2, closing: false, routeOfSubscription: new Map(), nextSubscriptionId: 1 };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {

@@ -20,6 +20,7 @@ import { connectPacket, publishPacket, type ConnectSettings, type ProtocolVersio
 export type { ConnectSettings, ProtocolVersion, WillOptions };
 import { MemoryQueue, type OutboundQueue, type PublishProperties, type QueuedMessage } from './outbound-queue.js';
 import { PacketIdAllocator } from './packet-ids.js';
+import type { Qos2State } from './qos2-store.js';
 import { connackRefused, reasonText } from './reasons.js';
 import { assertFilter, assertPublishTopic } from './topic.js';
 
@@ -54,6 +55,12 @@ export interface MqttClientOptions extends ConnectSettings {
    * restarted broker reloads). 0 turns the guard off.
    */
   releasedQos2KeepMs?: number;
+  /**
+   * Where the incoming QoS 2 state (ids received and not released; released ids for the resend
+   * guard) is kept across restarts: a Qos2Store in the queue directory. Default in memory only, so
+   * a `kill -9` forgets it. What it holds counts only when the broker says the session is present.
+   */
+  qos2State?: Qos2State;
 }
 
 /** Options of {@link MqttClient.publish}. */
@@ -145,13 +152,14 @@ export class MqttClient extends EventEmitter<ClientEvents> {
   /** Incoming QoS 2 ids received and not yet released (→ digest of topic and payload): a duplicate PUBLISH is not delivered twice. */
   private readonly incomingQos2 = new Map<number, number>();
   /**
-   * Incoming QoS 2 ids released in this session: a table indexed by packet id (1..65535) holding the
+   * Incoming QoS 2 ids released in this session (in this process, or an earlier one with `qos2State`): a table indexed by packet id (1..65535) holding the
    * message's digest and when it was released (0: none). Fixed size, 1 MiB, made at the first
    * release; an entry is cleared when the id carries a new message or the broker lost the session,
    * and counts for nothing after `releasedQos2KeepMs`.
    */
   private releasedQos2: { digest: Float64Array; at: Float64Array } | undefined;
   private readonly releasedQos2KeepMs: number;
+  private readonly qos2State: Qos2State | undefined;
   /** Granted subscriptions, replayed when the broker lost the session. */
   readonly subscriptions = new Map<string, ISubscription>();
   private readonly ids: PacketIdAllocator;
@@ -169,6 +177,13 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     this.releasedQos2KeepMs = Math.max(0, options.releasedQos2KeepMs ?? RELEASED_QOS2_KEEP_MS);
     this.ids = new PacketIdAllocator((id) => this.outgoing.has(id) || this.requests.has(id) || this.storedIds.has(id));
     this.queue.on('drop', this.onQueueDrop);
+    this.qos2State = options.qos2State;
+    if (this.qos2State) {
+      // Taken as it is; the first CONNACK drops it if the broker has no session for us.
+      const { received, released } = this.qos2State.load();
+      for (const [id, digest] of received) this.incomingQos2.set(id, digest);
+      for (const [id, r] of released) this.noteReleased(id, r.digest, r.at);
+    }
     for (const entry of this.queue.messages()) if (entry.packetId !== undefined) this.storedIds.add(entry.packetId);
     if (this.protocolVersion === 3 && Buffer.byteLength(this.clientId) > 23) {
       throw new AtbridgeError('mqtt-bad-client-id', `MQTT 3.1 allows client ids of at most 23 bytes, "${this.clientId}" is longer`, {
@@ -433,6 +448,7 @@ export class MqttClient extends EventEmitter<ClientEvents> {
     if (!sessionPresent) {
       this.incomingQos2.clear();
       this.releasedQos2?.at.fill(0);
+      this.qos2State?.clear();
     }
     for (const entry of this.queue.messages()) {
       if (entry.state === 'new' || entry.packetId === undefined) continue;
@@ -512,7 +528,13 @@ export class MqttClient extends EventEmitter<ClientEvents> {
         const id = packet.messageId ?? 0;
         const digest = this.incomingQos2.get(id);
         this.incomingQos2.delete(id);
-        if (digest !== undefined) this.noteReleased(id, digest);
+        if (digest !== undefined) {
+          const at = Date.now();
+          this.noteReleased(id, digest, at);
+          // On disk before the PUBCOMP: after it the broker may forget the id, we must not.
+          this.qos2State?.released(id, digest, at);
+          this.qos2State?.sync();
+        }
         this.send({ cmd: 'pubcomp', messageId: id });
         return;
       }
@@ -550,8 +572,11 @@ export class MqttClient extends EventEmitter<ClientEvents> {
         const resent = packet.dup && at > 0 && released!.digest[id] === digest && Date.now() - at <= this.releasedQos2KeepMs;
         if (released) released.at[id] = 0; // the id is in use again: a later release notes it anew
         this.incomingQos2.set(id, digest);
+        // Noted before delivery (a bridge appends it to its queue in the handler), on disk before the PUBREC.
+        this.qos2State?.received(id, digest);
         if (resent) this.emit('qos2-resent-after-release', packet);
         else this.emit('message', packet.topic, payload, packet);
+        this.qos2State?.sync();
       }
       this.send({ cmd: 'pubrec', messageId: id });
       return;
@@ -576,7 +601,7 @@ export class MqttClient extends EventEmitter<ClientEvents> {
    * releases, held back 128 and let 3 through twice.
    *
    * So a PUBLISH with DUP=1 (a re-delivery attempt, [MQTT-3.3.1-1]) whose id was released in this
-   * session and whose topic and payload are the released message's is taken for that resend:
+   * session (kept across a restart of the process with `qos2State`) and whose topic and payload are the released message's is taken for that resend:
    * answered as any PUBLISH (PUBREC, then PUBCOMP for the PUBREL), but not delivered again. Every
    * released id is kept, not a window of the last N: the broker resends whatever its session still
    * holds, however many that is, and packet ids (1..65535) bound the table. An entry leaves when the
@@ -589,11 +614,11 @@ export class MqttClient extends EventEmitter<ClientEvents> {
    * payload as the one before it, and whose first attempt was lost to a reconnect, would not be
    * delivered. mosquitto counts its ids up, so an id comes back only after 65,535 others.
    */
-  private noteReleased(id: number, digest: number): void {
+  private noteReleased(id: number, digest: number, at: number): void {
     if (this.releasedQos2KeepMs === 0 || id < 1 || id > 65535) return;
     this.releasedQos2 ??= { digest: new Float64Array(65536), at: new Float64Array(65536) };
     this.releasedQos2.digest[id] = digest;
-    this.releasedQos2.at[id] = Date.now();
+    this.releasedQos2.at[id] = at;
   }
 
   private finishFlow(messageId: number | undefined, reasonCode: number | undefined): void {

@@ -10,3 +10,5 @@ export { startTls } from './tls.js';
 export type { TlsOptions } from './tls.js';
 export { backoffDelay } from './backoff.js';
 export { PacketLink } from './packet-link.js';
+export { Qos2Store } from './qos2-store.js';
+export type { Qos2State, Qos2StoreOptions } from './qos2-store.js';

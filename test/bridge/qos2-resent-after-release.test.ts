@@ -1,3 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Packet } from 'mqtt-packet';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Bridge } from '../../src/bridge/bridge.js';
@@ -5,7 +9,9 @@ import { MqttClient } from '../../src/mqtt/client.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { PUBCOMP, PUBREL, qos2Settled, startMqttHop, type MqttHop } from '../helpers/mqtt-hop.js';
 import { fakeBroker, tcp, uniqueId, type FakeConnection } from '../mqtt/support.js';
-import { inProcessBridge, publisher, stopAll, until, watcher, type Tally } from './support.js';
+import { EMULATED_MODULE, inProcessBridge, publisher, stopAll, until, watcher, type Tally } from './support.js';
+
+const CLI = process.env.ATBRIDGE_CLI ?? 'dist/src/cli.js';
 
 /**
  * Inbound QoS 2 at a broker restart (issue 21): mosquitto 2.0.11 with persistence and
@@ -236,4 +242,64 @@ describe('the bridge, inbound QoS 2, remote mosquitto restarted between its PUBR
     expect(bridge.stats.in.qos2Resent).toBe(log.filter((l) => /again after releasing it/.test(l)).length);
     expect(bridge.stats.in.qos2Resent).toBeGreaterThanOrEqual(1);
   }, 60_000);
+});
+
+describe('the bridge killed with -9 between the PUBREL and its PUBCOMP, restarted on the same queue_dir', () => {
+  const children = new Set<ChildProcess>();
+  let atLocal: Tally | undefined;
+  let remotePub: MqttClient | undefined;
+  let local: Mosquitto | undefined;
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await stopAll(undefined, [atLocal?.client, remotePub], [local]);
+  });
+
+  /** `atbridge bridge` as its own process (the built CLI), as systemd runs it. */
+  function startBridge(args: string[]) {
+    const child = spawn(process.execPath, [CLI, 'bridge', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.add(child);
+    let text = '';
+    child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    exited.then(() => children.delete(child), () => undefined);
+    return { child, stderr: () => text, exited };
+  }
+
+  it('the state on disk holds the released message back: forwarded to the local broker once', async () => {
+    local = await startMosquitto();
+    const remote = await mosquittoNoWindow();
+    const hop = await hopTo(remote);
+    const queueDir = mkdtempSync(join(tmpdir(), 'atb-q2-kill-'));
+    const args = ['--device', EMULATED_MODULE, '--local', `mqtt://127.0.0.1:${local.port}`, '--remote', `mqtt://127.0.0.1:${hop.port}`,
+      '--connection', uniqueId('k9'), '--queue-dir', queueDir, '--restart-timeout', '0.1 0.5', '--topic', 'cmd/# in 2'];
+    atLocal = await watcher(local, ['cmd/#']);
+    remotePub = await publisher(remote);
+    let bridge = startBridge(args);
+    let tries = 0;
+    await until(async () => {
+      await remotePub!.publish('cmd/ready', `r${++tries}`, { qos: 2 });
+      return atLocal!.order.some((k) => k.startsWith('cmd/ready '));
+    }, 'bridge subscribed at the remote', 20_000);
+    await until(() => qos2Settled(hop), 'every "ready" flow complete');
+    hop.withhold(PUBCOMP);
+    await remotePub.publish('cmd/1', 'two', { qos: 2 });
+    // The bridge got the PUBREL and answered it (the hop withheld the PUBCOMP): then it dies.
+    await until(() => hop.withheld >= 1 && atLocal!.count('cmd/1 two') === 1, 'the PUBCOMP withheld, the message forwarded');
+    bridge.child.kill('SIGKILL');
+    await bridge.exited;
+    expect(readdirSync(queueDir)).toContain('remote-qos2.state');
+    await remote.restart();
+    hop.withhold(undefined);
+    bridge = startBridge(args);
+    // mosquitto resends released messages after its restart ("two", sometimes earlier "ready" ones
+    // too), before anything newer: the new process, which never saw them, holds them back by what
+    // the old one wrote. (The old code, state in memory only, forwarded "two" a second time.)
+    await remotePub.publish('cmd/1', 'three', { qos: 2 });
+    await until(() => atLocal!.count('cmd/1 three') === 1, 'the next message forwarded', 30_000);
+    expect(atLocal.count('cmd/1 two')).toBe(1);
+    expect(atLocal.check([...atLocal.seen.keys()]).duplicated).toBe(0);
+    expect(bridge.stderr()).toMatch(/remote: the broker sent QoS 2 message \d+ on "cmd\/(1|ready)" again after releasing it/);
+    bridge.child.kill('SIGTERM');
+    await bridge.exited;
+  }, 90_000);
 });
