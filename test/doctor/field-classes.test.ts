@@ -149,3 +149,38 @@ describe('Waveshare\'s send_at helper: its verdict and the reply it printed', ()
     }
   });
 });
+
+/** Real excerpt: espressif/ESP8266_AT issue #7 (at_v0.20, a described session: commands indented, results as prose). */
+const DESCRIBED = ['  AT+CIPMUX=0', '  AT+CIPSTART="UDP","pool.ntp.org",123', '  AT+CIPSTATUS returns +CIPSTATUS:0,"UDP","217.114.59.3",123,25349,0', '  AT+CIPSEND=48 - hangs with no > data prompt'];
+
+describe('a person\'s note on a command\'s line: what it answered, or that nothing came', () => {
+  it('the real excerpt: `returns X` is the answer, `- hangs with no > data prompt` says the send got nothing: no-response', async () => {
+    const r = await doctorText(`${DESCRIBED.join('\n')}\n`);
+    expect(r.events).toContain('tx AT+CIPSTATUS');
+    expect(r.events).toContain('rx +CIPSTATUS:0,"UDP","217.114.59.3",123,25349,0');
+    expect(r.events).toContain('tx AT+CIPSEND=48');
+    expect(r.ids).toContain('no-response');
+    expect(r.ids).not.toContain('send-failed');
+    expect(r.ids).not.toContain('socket-open-failed');
+  });
+
+  it('other separators and wordings say the same; a note that says something else is no silence', async () => {
+    const notes = ['- hangs with no > data prompt', '// no response', '-- times out', 'hangs', 'never returns', '(nothing comes back)', "- doesn't respond", '- no answer'];
+    const samples = fc.sample(fc.record({ note: fc.constantFrom(...notes), crlf: fc.boolean(), indent: fc.constantFrom('', '  ', '\t') }), { numRuns: 16, seed: 119 });
+    for (const v of samples) {
+      const lines = [...DESCRIBED.slice(0, 3), `AT+CIPSEND=48 ${v.note}`].map((l) => `${v.indent}${l.trim()}`);
+      const r = await doctorText(lines.join(v.crlf ? '\r\n' : '\n') + '\n');
+      expect(r.ids, JSON.stringify(v)).toContain('no-response');
+    }
+    for (const other of ['- works fine', '// set single connection', '- sends 48 bytes']) {
+      const r = await doctorText([...DESCRIBED.slice(0, 3), `AT+CIPSEND=48 ${other}`, ''].join('\n'));
+      expect(r.ids, other).not.toContain('no-response');
+    }
+  });
+
+  it('a sentence that starts with a command is still a person\'s words', async () => {
+    const r = await doctorText(['AT+CSQ', '+CSQ: 20,99', 'OK', 'AT+CIPSEND is not working for me, what should I try next?', ''].join('\n'));
+    expect(r.events).not.toContain('tx AT+CIPSEND');
+    expect(r.ids).toEqual([]);
+  });
+});

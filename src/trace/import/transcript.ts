@@ -307,6 +307,16 @@ export async function* importTranscript(stream: Readable, options: TranscriptOpt
         sentAt = t;
         lastCommand = command;
         yield event('tx', explicitEnds ? text.replace(body, command) : `${command}\r\n`, t);
+        // A person's note after the command: what it answered (`returns +CIPSTATUS:0,…`), or that
+        // nothing came (`- hangs with no > data prompt`); kept as a note either way.
+        const note = noteAfter(body.trim(), command);
+        if (note) {
+          const answer = DESCRIBED_ANSWER.exec(note)?.[1]?.trim();
+          if (answer && isTraffic(answer) && !SAYS_SILENT.test(answer)) {
+            awaitingEcho = undefined;
+            yield event('rx', `${answer}\r\n`, t);
+          } else yield aside(Buffer.from(note, 'latin1'), t, 'prose', SAYS_SILENT.test(note) ? { silent: true } : {});
+        }
       } else yield event('tx', explicitEnds ? text : body, t);
       return;
     }
@@ -356,10 +366,32 @@ function looksQuoted(rest: string): boolean {
   return marked !== undefined && marked.dir !== 'note' && marked.marker !== '' && (isTraffic(marked.rest) || pythonBytes(marked.rest) !== undefined);
 }
 
+/**
+ * A person saying a command got nothing back: `hangs`, `no response`, `no > prompt`, `times out`,
+ * `returns nothing`, `never answers`, `nothing comes back`.
+ */
+const SAYS_SILENT = /\b(?:hangs?|hung|freez(?:es|ing)|(?:gets?|is|was) stuck|times? out|timed out|timeout|(?:returns?|gives?|prints?|shows?|gets?) nothing|nothing (?:comes? back|came back|(?:is )?returned|happens)|never (?:returns?|answers?|responds?|replies)|(?:does(?:n't| not)|did(?:n't| not)) (?:respond|answer|reply|return)|no (?:response|answer|reply|output|(?:>\s*|data |'>' |"\>" )?prompt)(?:\b|$))/i;
+/** `returns X`, `gives X`, `responds with X`, `-> X`: what a person says the command answered. */
+const DESCRIBED_ANSWER = /^(?:returns?|gives?|responds?(?: with)?|repl(?:y|ies)(?: with)?|answers?(?: with)?|->|=>)\s+(\S.*)$/i;
+/** Words after a command that are a person's note, with no separator: `AT+CIPSEND=48 hangs`, `AT+CIPSTATUS returns +CIPSTATUS:…`. */
+const BARE_NOTE = new RegExp(`\\s+(?=${SAYS_SILENT.source.replace(/^\\b/, '')}|(?:returns?|gives?|responds? with|replies(?: with)?|answers? with)\\s+\\S)`, 'i');
+
+/** What `stripComment` took off after the command: the note, without its separator. */
+function noteAfter(line: string, command: string): string | undefined {
+  if (!line.startsWith(command) || line.length === command.length) return undefined;
+  const note = line.slice(command.length).replace(/^\s*(?:\/\/|-{1,2}(?=\s))?\s*/, '').replace(/^\((.*)\)$/, '$1').trim();
+  return note === '' ? undefined : note;
+}
+
 /** `AT+CSQ //查询信号` and `AT+CIPOPEN=…  设置 TCP`: a comment after a typed command. */
 function stripComment(text: string): string {
   if (!/^AT/i.test(text)) return text;
+  const bare = BARE_NOTE.exec(text);
+  // Only after a whole command (no blank outside quotes before the note).
+  if (bare && !/\s/.test(text.slice(0, bare.index).replace(/"[^"]*"/g, '')) && looksLikeCommand(text.slice(0, bare.index))) text = text.slice(0, bare.index);
   return text
+    // `AT+CIPSEND=48 (nothing comes back)`: a person's words in parentheses after it.
+    .replace(/\s+\([A-Za-z][^()]*\)\s*$/, '')
     .replace(/\s*\/\/.*$/, '')
     // `AT+CIPSEND=48 - hangs with no > prompt`: a person's note after the command.
     .replace(/\s+-{1,2}\s+[A-Za-z(].*$/, '')
