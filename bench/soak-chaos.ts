@@ -439,7 +439,9 @@ export async function runFamily(family: string, options: SoakOptions): Promise<F
         await sleep(1000);
         break;
       case 'emulator-fault': {
-        const fault = LIVE_FAULTS[faults[kind] % LIVE_FAULTS.length]!;
+        // In turn, each family starting one further on: 3 live faults per family (18 faults) still
+        // give every one of the four to the soak (before, peer-close came only as a family's 4th).
+        const fault = LIVE_FAULTS[(faults[kind] - 1 + Math.max(0, options.families.indexOf(family))) % LIVE_FAULTS.length]!;
         what = `${kind} ${fault}`;
         await ctl(fault);
         // busy:MS lasts MS: it clears then.

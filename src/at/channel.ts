@@ -23,8 +23,11 @@ export interface AtCommandOptions {
   data?: Buffer;
   /** Finals that end the data phase (SEND OK / SEND FAIL); default: the normal finals. */
   dataFinals?: readonly ResultCodeT[];
-  /** A URC that completes the command after its final result (it may also come first). */
-  awaitUrc?: { pattern: RegExp; timeoutMs: number; succeeded?: (groups: Record<string, string>) => boolean };
+  /**
+   * A URC that completes the command after its final result (it may also come first, unless
+   * `followsFinal`: then it comes only after the final, and seen first it means the final was lost).
+   */
+  awaitUrc?: { pattern: RegExp; timeoutMs: number; followsFinal?: boolean; succeeded?: (groups: Record<string, string>) => boolean };
   /** Pause after this command's final instead of the channel's (0 when the answer already waited for its URC). */
   settleMs?: number;
   /** Switch to data (transparent) mode at the prompt or at a CONNECT final. */
@@ -114,6 +117,8 @@ export interface AtChannelEvents {
   data: [chunk: Buffer];
   prompt: [];
   timeout: [command: string, consecutive: number];
+  /** A command's final never came, but the URC the module sends only after it did (`by`): answered by it. */
+  'lost-final': [command: string, by: string];
   dead: [consecutive: number];
   /** A resync (one `AT`, then quiet) is starting because `after` timed out. */
   resync: [after: string];
@@ -472,6 +477,12 @@ export class AtChannel extends EventEmitter {
         const awaited = flight.job.options.awaitUrc;
         if (flight.phase === 'urc' && flight.job.options.enterDataMode && (awaited.succeeded?.(flight.urc.groups) ?? true)) this.framer.setDataMode(true);
         if (flight.phase === 'urc') this.finish(flight, flight.final?.line);
+        else if (awaited.followsFinal && (flight.phase === 'data' || flight.phase === 'final')) {
+          // The module sends this URC only after the final: the final was lost on the line (not
+          // late: the line keeps the order). The URC answers; waiting on would cost the whole timeout.
+          this.emit('lost-final', flight.job.text, line.text.trim());
+          this.finish(flight, undefined);
+        }
         return;
       }
     }

@@ -5,6 +5,7 @@ import { AtFramer } from '../at/framer.js';
 import type { ModuleProfile } from '../profile/index.js';
 import { commandName } from '../profile/index.js';
 import type { TraceEvent } from '../trace/events.js';
+import { KnownIdentifiers, maskIdentifierLine } from '../trace/identifiers.js';
 import { redactCommandLine, redactMqttConnect } from '../trace/redact.js';
 import { busyMeaning, meaningOfAnswer } from './meaning.js';
 import { SocketDecoder } from './mqtt-stream.js';
@@ -64,6 +65,8 @@ export class Conversation {
    */
   private openedOk: string | undefined;
   private out: TimelineEntry[] = [];
+  /** Identifiers the module has answered with (masked wherever they come again). */
+  private readonly known = new KnownIdentifiers();
   private readonly details: WeakMap<TimelineEntry, EntryDetail> | undefined;
   private nextIndex = 0;
   /** Command lines seen, with their response prefix, masked text and send request (none is changed once made). */
@@ -355,7 +358,9 @@ export class Conversation {
     const kind: EntryKind = line.kind === 'command' ? 'command' : line.kind;
     const e = kind === 'echo'
       ? this.entry('rx', kind, redactCommandLine(line.text.trim()), { raw: line.text, classified: line })
-      : this.entry('rx', kind, displayLine(line.text.trim()), { raw: line.text, classified: line });
+      : kind === 'info' // an IMEI/IMSI/ICCID answer is shown with its middle masked, as traces keep it
+        ? this.entry('rx', kind, maskIdentifierLine(displayLine(line.text.trim()), this.context?.text, this.known), { raw: line.text, classified: line })
+        : this.entry('rx', kind, displayLine(line.text.trim()), { raw: line.text, classified: line });
     if (line.reboot) {
       e.reboot = true;
       e.meaning = 'the module (re)started';
@@ -393,13 +398,23 @@ export class Conversation {
     const e = this.entry(dir, 'data', printable(dir === 'tx' ? redactMqttConnect(data) : data, 80), { raw: data });
     e.socket = socket;
     const packets: MqttSummary[] = this.sockets.push(socket.link, direction, data);
-    if (packets.length > 0) e.mqtt = packets;
+    if (packets.length > 0) e.mqtt = this.known.size === 0 ? packets : packets.map((p) => this.maskedPacket(p));
+  }
+
+  /** A packet's client id, topic and payload with the identifiers seen so far masked. */
+  private maskedPacket(p: MqttSummary): MqttSummary {
+    const out: MqttSummary = { ...p, text: this.known.mask(p.text) };
+    if (p.clientId !== undefined) out.clientId = this.known.mask(p.clientId);
+    if (p.topic !== undefined) out.topic = this.known.mask(p.topic);
+    if (p.payloadPreview !== undefined) out.payloadPreview = this.known.mask(p.payloadPreview);
+    return out;
   }
 
   /** `from`: what the entry was made of, when its text is not that (bytes are turned into text only on demand). */
   private entry(dir: TimelineEntry['dir'], kind: EntryKind, text: string, from?: { raw: string | Buffer; classified?: ClassifiedLine }): TimelineEntry {
     const ev = this.current;
-    const e: TimelineEntry = { index: this.nextIndex++, event: ev?.index ?? -1, dir, kind, text };
+    // An IMEI/IMSI/ICCID the module answered with is masked wherever it comes again (a client id).
+    const e: TimelineEntry = { index: this.nextIndex++, event: ev?.index ?? -1, dir, kind, text: this.known.size === 0 ? text : this.known.mask(text) };
     if (this.details) {
       const raw = from === undefined ? text : typeof from.raw === 'string' ? from.raw : from.raw.toString('latin1');
       this.details.set(e, from?.classified ? { raw, classified: from.classified } : { raw });
@@ -411,7 +426,7 @@ export class Conversation {
     else if (this.options.perLine && dir !== 'note') e.read = 'traffic';
     const reader = ev?.event.fields?.reader;
     if (typeof reader === 'string') e.reader = reader;
-    if (this.context && kind !== 'command' && kind !== 'note') e.command = this.shownCommand;
+    if (this.context && kind !== 'command' && kind !== 'note') e.command = this.known.size === 0 ? this.shownCommand : this.known.mask(this.shownCommand);
     this.out.push(e);
     return e;
   }

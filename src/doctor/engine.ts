@@ -3,6 +3,7 @@ import { shippedRoleSends } from '../profile/send-commands.js';
 import type { ClassifiedEvent } from './classify-events.js';
 import type { Evidence, Finding, FindingId, Severity } from './findings.js';
 import { evidenceText, finding, mergeFindings } from './findings.js';
+import { maskIdentifiersInText } from '../trace/identifiers.js';
 
 /** One host command and everything the module said until its final result. */
 export interface Exchange {
@@ -88,7 +89,8 @@ export class Conversation {
 
 export function toEvidence(e: ClassifiedEvent | Evidence): Evidence {
   if ('kind' in e) {
-    const out: Evidence = { index: e.index, dir: e.dir, text: evidenceText(e.text) };
+    // An IMEI/IMSI/ICCID answer as evidence: masked as traces keep it (a bare one by the command it answers).
+    const out: Evidence = { index: e.index, dir: e.dir, text: evidenceText(e.dir === 'rx' ? maskIdentifiersInText(e.text, e.command) : e.text) };
     if (e.line !== undefined) out.line = e.line;
     return out;
   }

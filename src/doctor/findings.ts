@@ -1,3 +1,5 @@
+import { maskIdentifiersInText } from '../trace/identifiers.js';
+
 /**
  * What the doctor reports. Ids are stable: scripts and tests rely on them (README lists them).
  * Live checks and log rules produce the same Finding values.
@@ -104,7 +106,9 @@ export function isFindingId(value: unknown): value is FindingId {
 
 /** A finding; its summary may quote the module, so it is made fit for a terminal here, once for all. */
 export function finding(id: FindingId, summary: string, evidence: Evidence[] = [], options: { severity?: Severity; fix?: string } = {}): Finding {
-  return { id, severity: options.severity ?? DEFAULT_SEVERITY[id], summary: withoutRepeats(forPerson(summary)), evidence, fix: options.fix ?? DEFAULT_FIX[id] };
+  // A summary or evidence quoting the module's identification (`IMEI: …`) shows it masked, as traces do.
+  const shown = evidence.map((e) => ({ ...e, text: maskIdentifiersInText(e.text) }));
+  return { id, severity: options.severity ?? DEFAULT_SEVERITY[id], summary: withoutRepeats(forPerson(maskIdentifiersInText(summary))), evidence: shown, fix: options.fix ?? DEFAULT_FIX[id] };
 }
 
 /** A part of a message: the text after `: ` or `(`, up to the next `:`, `(`, `)`, `;` or `,`. */

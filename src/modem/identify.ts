@@ -4,6 +4,7 @@ import { AtbridgeError, ExitCode } from '../errors.js';
 import { getProfile, listProfileIds, type ModuleProfile } from '../profile/index.js';
 import { GARBLED_RETRIES } from './context.js';
 import { detectScore, DECISIVE_SCORE, firstGroup } from '../profile/identify-score.js';
+import { maskIdentifiersInText } from '../trace/identifiers.js';
 
 export interface Identity {
   profile: ModuleProfile;
@@ -31,7 +32,7 @@ export async function identifyModule(channel: AtChannel, candidates: ModuleProfi
   if (!best) {
     throw new AtbridgeError(
       'unknown-module',
-      `the module answers AT but matches no profile (${candidates.map((c) => c.id).join(', ')}); it said: ${lines.slice(0, 4).join(' | ') || 'nothing'}`,
+      `the module answers AT but matches no profile (${candidates.map((c) => c.id).join(', ')}); it said: ${maskIdentifiersInText(lines.slice(0, 4).join(' | ')) || 'nothing'}`,
       { exitCode: ExitCode.failure, fix: 'name the profile with --profile, or add one under firmware-profiles/ (see README)' },
     );
   }

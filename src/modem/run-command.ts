@@ -123,6 +123,7 @@ function awaitUrcOf(profile: ModuleProfile, awaitUrc: NonNullable<CommandSpecT['
   return {
     pattern: profile.fillPattern(awaitUrc.pattern, vars),
     timeoutMs: awaitUrc.timeoutMs,
+    ...(awaitUrc.followsFinal ? { followsFinal: true } : {}),
     succeeded: (groups: Record<string, string>) => groups[awaitUrc.group] === undefined || success.includes(groups[awaitUrc.group]!),
   };
 }

@@ -86,6 +86,13 @@ const AwaitUrc = z
     group: z.string().default('err'),
     success: z.array(z.string()).default(['0']),
     table: z.string().optional(),
+    /**
+     * The module sends this URC only after the command's final result (SIMCom's `+CIPSEND:
+     * link,req,cnf` after the data's OK). A serial line keeps the order, so this URC seen while the
+     * final is still awaited means the final was lost on the way: the URC is the answer, and no
+     * late final can follow to be taken for the next command's.
+     */
+    followsFinal: z.boolean().optional(),
   })
   .strict();
 

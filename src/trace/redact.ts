@@ -9,6 +9,7 @@
  */
 
 import { shippedSecretCommands, splitArgs } from '../profile/secrets.js';
+import { maskIdentifier, type IdentifierStream } from './identifiers.js';
 
 const STAR = 0x2a;
 
@@ -183,6 +184,8 @@ function readVarint(buf: Buffer, at: number): { value: number; next: number } | 
 
 export class Redactor {
   private readonly secrets: Buffer[];
+  /** Identifiers (IMEI, IMSI, ICCID) the module has answered with, and what each becomes. */
+  private readonly identifiers: { value: Buffer; mask: Buffer }[] = [];
 
   constructor(secrets: (string | undefined)[] = []) {
     this.secrets = secrets
@@ -194,6 +197,12 @@ export class Redactor {
     return this.secrets.reduce((n, s) => Math.max(n, s.length), 0);
   }
 
+  /** An identifier seen in an answer: from now on masked wherever it appears, ends kept (identifiers.ts). */
+  learnIdentifier(value: string): void {
+    if (value.length < 12 || this.identifiers.some((i) => i.value.toString('latin1') === value)) return;
+    this.identifiers.push({ value: Buffer.from(value, 'latin1'), mask: Buffer.from(maskIdentifier(value), 'latin1') });
+  }
+
   redact(chunk: Buffer): Buffer {
     let out = redactMqttConnect(redactAtCommands(chunk));
     for (const secret of this.secrets) {
@@ -202,6 +211,14 @@ export class Redactor {
         if (out === chunk) out = Buffer.from(chunk);
         out.fill(STAR, at, at + secret.length);
         at = out.indexOf(secret, at + secret.length);
+      }
+    }
+    for (const id of this.identifiers) {
+      let at = out.indexOf(id.value);
+      while (at >= 0) {
+        if (out === chunk) out = Buffer.from(chunk);
+        id.mask.copy(out, at);
+        at = out.indexOf(id.value, at + id.value.length);
       }
     }
     return out;
@@ -217,7 +234,7 @@ export class Redactor {
     const tail = text.slice(lastEnd + 1);
     const sensitive = sensitiveStart(tail);
     let hold = sensitive >= 0 && tail.length < 600 ? tail.length - sensitive : 0;
-    for (const secret of this.secrets) {
+    for (const secret of [...this.secrets, ...this.identifiers.map((i) => i.value)]) {
       for (let n = Math.min(secret.length - 1, chunk.length); n > hold; n--) {
         if (chunk.subarray(chunk.length - n).equals(secret.subarray(0, n))) {
           hold = n;
@@ -257,7 +274,8 @@ export class StreamRedactor {
   /** Whether the last push wrote out every byte that was held back before it. */
   private releasedAll = true;
 
-  constructor(private readonly redactor: Redactor) {}
+  /** `identifiers`: the module's side only, its IMEI/IMSI/ICCID answers masked (see identifiers.ts). */
+  constructor(private readonly redactor: Redactor, private readonly identifiers?: IdentifierStream) {}
 
   push(chunk: Buffer): Buffer {
     const heldBefore = this.pending;
@@ -284,13 +302,14 @@ export class StreamRedactor {
       data = end < 0 ? Buffer.alloc(0) : data.subarray(end);
     }
     if (data.length > 0) {
-      const hold = this.redactor.holdBack(data);
+      const hold = Math.max(this.redactor.holdBack(data), this.identifiers?.holdBack(data) ?? 0);
       this.pending = hold > 0 ? Buffer.from(data.subarray(data.length - hold)) : Buffer.alloc(0);
       const raw = data.subarray(0, data.length - hold);
       this.noteOpenLine(raw);
       parts.push(this.redactor.redact(raw));
     }
-    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const out = this.identifiers ? this.identifiers.process(joined) : joined;
     // A command line between two AT+CIPSEND pieces of a CONNECT is not part of the packet.
     if (this.mqtt.inPacket && COMMAND_CHUNK.test(chunk.toString('latin1'))) return out;
     return this.mqtt.process(out);
@@ -325,7 +344,7 @@ export class StreamRedactor {
       this.noteOpenLine(data);
       out = this.redactor.redact(data);
     }
-    return this.mqtt.process(out);
+    return this.mqtt.process(this.identifiers ? this.identifiers.process(out) : out);
   }
 
   /**

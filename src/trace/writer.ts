@@ -4,6 +4,7 @@ import type { Tap } from '../transport/tap.js';
 import { TOOL } from '../version.js';
 import type { TraceEvent, TraceHeader } from './events.js';
 import { TRACE_VERSION, toRecord } from './events.js';
+import { IdentifierStream } from './identifiers.js';
 import { Redactor, StreamRedactor } from './redact.js';
 
 /** Options of {@link TraceWriter}: what the header records and which secrets to mask. */
@@ -45,6 +46,7 @@ export class TraceWriter implements Tap {
   private readonly ownsStream: boolean;
   private readonly now: () => number;
   private readonly redactors: { tx: StreamRedactor; rx: StreamRedactor } | undefined;
+  private readonly identifiers: IdentifierStream | undefined;
   private readonly holdTimers: { tx?: NodeJS.Timeout; rx?: NodeJS.Timeout } = {};
   /** When the bytes now held back arrived: they are written with this time, as their own event. */
   private readonly heldAt: { tx: number; rx: number } = { tx: 0, rx: 0 };
@@ -68,7 +70,8 @@ export class TraceWriter implements Tap {
     const redact = options.redact !== false;
     if (redact) {
       const redactor = new Redactor(options.secrets ?? []);
-      this.redactors = { tx: new StreamRedactor(redactor), rx: new StreamRedactor(redactor) };
+      this.identifiers = new IdentifierStream((value) => redactor.learnIdentifier(value));
+      this.redactors = { tx: new StreamRedactor(redactor), rx: new StreamRedactor(redactor, this.identifiers) };
     }
     const header: TraceHeader = { type: 'atbridge-trace', version: TRACE_VERSION, tool: TOOL, start: new Date().toISOString(), session: randomBytes(4).toString('hex') };
     if (options.profile) header.profile = options.profile;
@@ -98,6 +101,7 @@ export class TraceWriter implements Tap {
   event(event: TraceEvent): void {
     if (event.dir === 'note' || !this.redactors) this.write(event);
     else {
+      if (event.dir === 'tx') this.identifiers?.noteTx(event.data);
       const data = this.redactors[event.dir].push(event.data);
       const rest = this.redactors[event.dir].flush();
       this.write({ ...event, data: rest.length > 0 ? Buffer.concat([data, rest]) : data });
@@ -118,6 +122,7 @@ export class TraceWriter implements Tap {
       clearTimeout(this.holdTimers[other]);
       this.flushHeld(other);
     }
+    if (dir === 'tx') this.identifiers?.noteTx(data);
     const redactor = this.redactors[dir];
     const held = redactor.pendingLength;
     const heldAt = this.heldAt[dir];

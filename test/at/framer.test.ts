@@ -199,7 +199,9 @@ function syntheticStream(family: Family, seed: number): Buffer {
   const random = rng(seed);
   const pool = readdirSync('fixtures/logs')
     .filter((f) => f.startsWith(family === 'esp-at' ? 'espat' : 'sim7600'))
-    .flatMap((f) => readFileSync(join('fixtures/logs', f), 'latin1').split('\n').slice(2));
+    .flatMap((f) => readFileSync(join('fixtures/logs', f), 'latin1').split('\n').slice(2))
+    // A blank line frames nothing; the corpus's documentation pages have many.
+    .filter((l) => l.trim() !== '');
   const parts: Buffer[] = [];
   const ends = ['\r\n', '\r', '\n', '\r\n\r\n'];
   for (let i = 0; i < 60; i++) {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
 import { openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLiveDoctor, type LiveDoctorOptions } from '../../src/doctor/live/run-live.js';
@@ -74,6 +75,26 @@ describe('live doctor against the emulator', () => {
       expect(r.findings.find((f) => f.id === 'no-response'), fault).toMatchObject({ severity: 'warning' });
       expect(r.checks.find((c) => c.name === 'identity')?.status, fault).toBe('pass');
     }
+  });
+
+  it('an echo and OK read after the probe gave up are command mode, not stuck-transparent', async () => {
+    // The host reads the module's bytes 300 ms late for the first second (a loaded host whose
+    // probe timer runs before the read): the 120 ms probe gives up before its echo is read.
+    const started = Date.now();
+    const r = await doctor('emu:sim7600?pacing=0', {
+      onOpened: (device) => {
+        const link = device.link as unknown as EventEmitter;
+        const emit = link.emit.bind(link);
+        link.emit = (event: string | symbol, ...args: unknown[]) => {
+          if (event !== 'data' || Date.now() - started > 1000) return emit(event, ...args);
+          setTimeout(() => emit(event, ...args), 300);
+          return true;
+        };
+      },
+    });
+    expect(r.ids).not.toContain('stuck-transparent');
+    expect(r.findings.find((f) => f.id === 'no-response')).toMatchObject({ severity: 'warning' });
+    expect(r.checks.find((c) => c.name === 'identity')?.status).toBe('pass');
   });
 
   it('a module found by the scan at another rate than the usual: baud-mismatch as a warning', async () => {

@@ -131,7 +131,8 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     const onProbeLine = (line: ClassifiedLine) => {
       // Before identification the profile may be the other family's: know ESP-AT's busy lines by their words.
       if (line.kind !== 'busy' && /^busy [ps]\.\.\./.test(line.text.trim())) busyLines++;
-      if (line.kind === 'echo' || line.kind === 'busy' || line.kind === 'final') commandModeLines.push(line.text.trim());
+      // A late echo has no command in flight to match, so it reads as a command line.
+      if (line.kind === 'echo' || line.kind === 'command' || line.kind === 'busy' || line.kind === 'final') commandModeLines.push(line.text.trim());
     };
     channel.on('line', onProbeLine);
     let synced = await probeAtTimes(channel, probes, probeMs);
@@ -147,6 +148,12 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
         }));
         return;
       }
+    }
+    if (!synced && commandModeLines.length === 0) {
+      // Listen one more probe's time, and the escape's guard (it needs that silence first): an echo
+      // or a final that comes after the probe gave up means command mode, late (a slow line, or a
+      // host whose timer ran before the read); a module in transparent mode echoes nothing.
+      await sleep(Math.max(startProfile.data.escape.guardBeforeMs, probeMs));
     }
     if (!synced && commandModeLines.length > 0) {
       // It hears us but its OK is late or lost: give it time rather than "+++".
