@@ -31,7 +31,8 @@ export interface DecodeRun {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'src', 'cli.js');
+// The binary users run (package.json "bin"), not dist/src/cli.js: its start-up is in the figure.
+const cli = join(here, '..', 'bin', 'atbridge.mjs');
 
 export async function decodeSpeed(targetBytes = 200 * 1024 * 1024): Promise<DecodeResult> {
   const file = join(tmpdir(), `atbridge-bench-capture-${process.pid}.jsonl`);

@@ -105,7 +105,8 @@ export async function pageData(file: string, options: PageOptions = {}, given?: 
   let findings = given?.findings;
   if (!findings) {
     const capture = await openCapture(file, options);
-    findings = (await analyzeEvents(capture.events, { profile: options.profile ?? decoded.profile.id, perLine: capture.perLine })).findings;
+    // The profile the page was decoded with: a family read with the 3GPP base (u-blox) has no id to load again.
+    findings = (await analyzeEvents(capture.events, options.profile !== undefined ? { profile: options.profile, perLine: capture.perLine } : { moduleProfile: decoded.profile, perLine: capture.perLine })).findings;
   }
   const byLine = new Map<number, number[]>();
   for (const r of rows) if (r.line !== undefined) byLine.set(r.line, [...(byLine.get(r.line) ?? []), r.i]);

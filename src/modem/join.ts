@@ -1,5 +1,6 @@
 import { AtError } from '../at/errors.js';
 import { AtbridgeError, ExitCode } from '../errors.js';
+import type { JoinFailureT } from '../profile/schema.js';
 import { run, runScript, type StepContext } from './context.js';
 
 /** What the driver knows of an ESP-AT module's Wi-Fi: the AP joined, signal and address. */
@@ -51,45 +52,29 @@ export async function joinWifi(ctx: StepContext, options: JoinOptions): Promise<
 }
 
 function joinError(ctx: StepContext, ssid: string, err: AtError): AtbridgeError {
-  // The profile's join-error URC says where the reason code is and which table explains it.
+  // The profile's join-error URC says where the reason code is and which table explains it; its
+  // joinFailures say what kind of failure the code is and what to do (the data, not this code).
   const hit = err.lines
     .map((l) => ({ line: l.trim(), urc: ctx.profile.matchUrc(l.trim()) }))
     .find((h) => h.urc?.spec.event === 'wifi-join-error');
   const code = hit?.urc?.groups.code;
   const meaning = ctx.profile.explain(hit?.urc?.spec.table, code);
+  const failure = ctx.profile.joinFailure(code);
   const said = hit ? ` (${hit.line})` : '';
-  switch (joinFailureOf(meaning)) {
+  const fix = failure?.fix ?? 'check the SSID and password; `atbridge doctor` shows more';
+  switch (failure?.kind) {
     case 'wrong-password':
-      return new AtbridgeError('wifi-wrong-password', `Wi-Fi "${ssid}" refused the password${said}`, {
-        exitCode: ExitCode.wifiAuth,
-        fix: 'check --wifi-password (WPA2 passwords are case-sensitive, 8–63 characters)',
-      });
+      return new AtbridgeError('wifi-wrong-password', `Wi-Fi "${ssid}" refused the password${said}`, { exitCode: ExitCode.wifiAuth, fix });
     case 'ap-not-found':
-      return new AtbridgeError('wifi-ap-not-found', `no Wi-Fi network named "${ssid}" in range${said}`, {
-        exitCode: ExitCode.wifiNotFound,
-        fix: 'check the SSID spelling and that the AP is 2.4 GHz and in range',
-      });
+      return new AtbridgeError('wifi-ap-not-found', `no Wi-Fi network named "${ssid}" in range${said}`, { exitCode: ExitCode.wifiNotFound, fix });
     case 'timeout':
-      return new AtbridgeError('wifi-join-timeout', `joining "${ssid}" timed out${said}`, {
-        exitCode: ExitCode.wifiAuth,
-        fix: 'move closer to the AP or check that it accepts new clients',
-      });
+      return new AtbridgeError('wifi-join-timeout', `joining "${ssid}" timed out${said}`, { exitCode: ExitCode.wifiAuth, fix });
     default:
-      return new AtbridgeError('wifi-join-failed', `joining "${ssid}" failed: ${meaning ?? err.message}`, {
-        exitCode: ExitCode.wifiAuth,
-        fix: 'check the SSID and password; `atbridge doctor` shows more',
-      });
+      return new AtbridgeError('wifi-join-failed', `joining "${ssid}" failed: ${meaning ?? (hit ? hit.line : err.message)}`, { exitCode: ExitCode.wifiAuth, fix });
   }
 }
 
-/**
- * What a join failure was, from the meaning the profile's table gives its reason code
- * ("wrong password", "cannot find the target AP", "connection timeout"): the data says it.
- */
-export function joinFailureOf(meaning: string | undefined): 'wrong-password' | 'ap-not-found' | 'timeout' | undefined {
-  if (meaning === undefined) return undefined;
-  if (/password/i.test(meaning)) return 'wrong-password';
-  if (/cannot find|not found|no (?:such )?AP/i.test(meaning)) return 'ap-not-found';
-  if (/time ?out/i.test(meaning)) return 'timeout';
-  return undefined;
+/** The finding a join failure is, by the kind the profile's `joinFailures` give its reason code. */
+export function joinFindingId(kind: JoinFailureT['kind'] | undefined): 'wifi-join-timeout' | 'wifi-wrong-password' | 'wifi-ap-not-found' | 'wifi-join-failed' {
+  return kind === 'timeout' ? 'wifi-join-timeout' : kind === 'wrong-password' ? 'wifi-wrong-password' : kind === 'ap-not-found' ? 'wifi-ap-not-found' : 'wifi-join-failed';
 }

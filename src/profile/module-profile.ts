@@ -1,4 +1,4 @@
-import type { BinaryBlockT, CommandSpecT, Profile, ResultCodeT, UrcT } from './schema.js';
+import type { BinaryBlockT, CommandSpecT, JoinFailureT, Profile, ResultCodeT, UrcT } from './schema.js';
 
 export interface Matched<T> {
   spec: T;
@@ -245,6 +245,13 @@ export class ModuleProfile {
     if (!t || text in t) return text;
     const wanted = normalise(text);
     return Object.entries(t).find(([, meaning]) => normalise(meaning) === wanted)?.[0] ?? text;
+  }
+
+  /** What a Wi-Fi join's failure code is for a person (kind and fix), from `joinFailures` (`*`: any other code). */
+  joinFailure(code: string | undefined): JoinFailureT | undefined {
+    const table = this.data.joinFailures;
+    if (!table || code === undefined) return undefined;
+    return table[code.trim()] ?? table['*'];
   }
 
   /** Human meaning of a code in one of the profile's tables. */

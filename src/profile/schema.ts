@@ -249,6 +249,11 @@ export const ProfileSchema = z
       .strict(),
     quirks: z.array(Quirk),
     tables: z.record(z.string(), z.record(z.string(), z.string())),
+    /**
+     * What each reason code of a Wi-Fi join's failure (the `wifi-join-error` URC's code, `*` for
+     * any other) is for a person: its kind (which finding and exit code) and what to do about it.
+     */
+    joinFailures: z.record(z.string(), z.object({ kind: z.enum(['timeout', 'wrong-password', 'ap-not-found', 'failed']), fix: z.string().min(1) }).strict()).optional(),
     commands: z.record(z.string(), CommandSpec),
     /** Chat scripts: named phases, each a list of command names run in order. */
     scripts: z.record(z.string(), z.array(z.string())),
@@ -291,3 +296,4 @@ export type UrcEventT = z.infer<typeof UrcEvent>;
 export type BinaryBlockT = z.infer<typeof BinaryBlock>;
 export type QuirkT = z.infer<typeof Quirk>;
 export type DetectT = Profile['identify']['detect'][number];
+export type JoinFailureT = NonNullable<Profile['joinFailures']>[string];

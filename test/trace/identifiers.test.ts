@@ -104,6 +104,12 @@ describe('identifiers (IMEI, IMSI, ICCID): first 4 and last 4 kept, the rest mas
     expect(shown).not.toContain('863618054041566');
     expect(shown).toContain('8636*******1566');
     expect(shown).toContain('AT+UMQTT=0,"8636*******1566"');
+    // decode --html of the same log (a family read with the 3GPP base: its profile has no id to load).
+    const page = join(tmp(), 'u.html');
+    const run = spawnSync(process.execPath, [CLI, 'decode', 'fixtures/logs/ublox_110_lena-r8-ubxlib-mqtt-connect-working-example.txt', '--html', page], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(page, 'utf8')).toContain('8636*******1566');
+    expect(readFileSync(page, 'utf8')).not.toContain('863618054041566');
   });
 
   it('decode, decode --json, decode --html and doctor --log --json of a pasted log show them masked', () => {

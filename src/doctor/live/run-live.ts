@@ -7,7 +7,7 @@ import { autoCandidates, identifyModule } from '../../modem/identify.js';
 import { probeAtTimes, sleep } from '../../modem/probe.js';
 import { runCommand } from '../../modem/run-command.js';
 import { COMMON_RATES } from '../../modem/sync.js';
-import { joinFailureOf } from '../../modem/join.js';
+import { joinFindingId } from '../../modem/join.js';
 import { commandName, getProfile, type ModuleProfile, type Vars } from '../../profile/index.js';
 import type { TraceEvent } from '../../trace/events.js';
 import { redactCommandLine } from '../../trace/redact.js';
@@ -367,7 +367,7 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
     const status = await runCommand(channel, profile, 'wifiStatus', vars, { optional: true });
     const current = status.groups.ssid;
     if (options.wifiSsid === undefined) {
-      if (current) reporter.pass('wifi', `on "${current}" (RSSI ${status.groups.rssi ?? '?'} dBm)`);
+      if (current) reporter.pass('wifi', `joined to "${current}" (RSSI ${status.groups.rssi ?? '?'} dBm)${options.wifiPassword !== undefined ? '; password not needed (already joined), so not checked' : ''}`);
       else return reporter.fail('wifi', 'not on any Wi-Fi network and no --wifi-ssid given', finding('wifi-join-failed', 'the module is not on Wi-Fi and no network was given to join', [reporter.evidence(`${profile.command('wifiStatus').send} → no AP`)], { severity: 'warning', fix: 'pass --wifi-ssid NAME and --wifi-password (or ATBRIDGE_WIFI_PASSWORD)' }));
     } else if (current !== options.wifiSsid) {
       const res = await channel.send(profile.fill(profile.command('wifiJoin').send, vars), { timeoutMs: 20_000 }).catch((err: unknown) => err);
@@ -378,14 +378,15 @@ export async function runLiveDoctor(options: LiveDoctorOptions): Promise<LiveDoc
         // The profile's join-error URC carries the reason code; its table says what the code means.
         const hit = lines.map((l) => ({ line: l.trim(), urc: profile.matchUrc(l.trim()) })).find((h) => h.urc?.spec.event === 'wifi-join-error');
         const meaning = profile.explain(hit?.urc?.spec.table, hit?.urc?.groups.code);
-        const kind = joinFailureOf(meaning);
-        const id = kind === 'timeout' ? 'wifi-join-timeout' : kind === 'wrong-password' ? 'wifi-wrong-password' : kind === 'ap-not-found' ? 'wifi-ap-not-found' : 'wifi-join-failed';
+        // What the code is and what to do: the profile's joinFailures.
+        const failure = profile.joinFailure(hit?.urc?.groups.code);
         const why = hit ? `: ${hit.line}${meaning ? ` (${meaning})` : ''}` : '';
         const sent = redactCommandLine(profile.fill(profile.command('wifiJoin').send, vars));
-        return reporter.fail('wifi', `joining "${options.wifiSsid}" failed${why}`, finding(id, `joining Wi-Fi "${options.wifiSsid}" failed${why}`, [reporter.evidence(`${sent} → ${lines.join(' | ') || errorMessage(res)}`)]));
+        return reporter.fail('wifi', `joining "${options.wifiSsid}" failed${why}`, finding(joinFindingId(failure?.kind), `joining Wi-Fi "${options.wifiSsid}" failed${why}`, [reporter.evidence(`${sent} → ${lines.join(' | ') || errorMessage(res)}`)], failure ? { fix: failure.fix } : {}));
       }
     } else {
-      reporter.pass('wifi', `already on "${current}"`);
+      // Already joined: nothing to try the password on, and nothing wrong.
+      reporter.pass('wifi', `joined to "${current}" (RSSI ${status.groups.rssi ?? '?'} dBm); ${options.wifiPassword !== undefined ? 'password not needed (already joined), so not checked' : 'no join needed'}`);
     }
     await after('wifi');
     for (const name of profile.script('netOpenCommand')) await runCommand(channel, profile, name, vars, { optional: true });

@@ -1,6 +1,6 @@
 import { listProfileIds, loadProfile } from '../../profile/index.js';
 import { linePattern, overridden } from '../../profile/module-profile.js';
-import type { CommandSpecT } from '../../profile/schema.js';
+import type { CommandSpecT, JoinFailureT } from '../../profile/schema.js';
 
 /**
  * The words doctor rules look for, read off every shipped profile (a log is read before its family
@@ -94,8 +94,8 @@ export interface WifiWords {
   join: RegExp;
   /** A command about the station's AP: join, stored join, status query, leave. */
   station: RegExp;
-  /** A join's failure URCs (event `wifi-join-error`): the reason code and what the profile's table says it means. */
-  joinError(line: string): { code: string; meaning: string | undefined } | undefined;
+  /** A join's failure URCs (event `wifi-join-error`): the reason code, what the profile's table says it means, and its joinFailures entry. */
+  joinError(line: string): { code: string; meaning: string | undefined; failure: JoinFailureT | undefined } | undefined;
   /** The link-status query and its answer (`STATUS:<n>` in group `status`). */
   linkStatus: { send: string; answer: RegExp } | undefined;
   /** The station-status query (what "No AP" answers). */
@@ -111,7 +111,7 @@ export function wifiWords(): WifiWords {
   const sends = (roles: string[]) => profiles.flatMap((p) => roles.map((r) => p.commands[r]?.send).filter((s): s is string => typeof s === 'string'));
   const names = (list: string[]) => list.map((s) => s.replace(/[=?].*$/, ''));
   const errors = profiles.flatMap((p) =>
-    p.urcs.filter((u) => u.event === 'wifi-join-error').map((u) => ({ re: linePattern(u.pattern), table: u.table ? p.tables[u.table] : undefined, group: u.tableGroup ?? 'code' })),
+    p.urcs.filter((u) => u.event === 'wifi-join-error').map((u) => ({ re: linePattern(u.pattern), table: u.table ? p.tables[u.table] : undefined, group: u.tableGroup ?? 'code', failures: p.joinFailures })),
   );
   const status = profiles.map((p) => p.commands['linkStatus']).find((c) => c?.match);
   wifi = {
@@ -120,7 +120,7 @@ export function wifiWords(): WifiWords {
     joinError(line) {
       for (const e of errors) {
         const code = e.re.exec(line)?.groups?.[e.group];
-        if (code !== undefined) return { code, meaning: e.table?.[code] };
+        if (code !== undefined) return { code, meaning: e.table?.[code], failure: e.failures?.[code] ?? e.failures?.['*'] };
       }
       return undefined;
     },

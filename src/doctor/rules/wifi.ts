@@ -1,16 +1,11 @@
 import type { ClassifiedEvent } from '../classify-events.js';
 import type { FindingId } from '../findings.js';
 import type { Rule } from '../engine.js';
-import { joinFailureOf } from '../../modem/join.js';
+import { joinFindingId } from '../../modem/join.js';
 import { isShippedUrc } from '../../profile/shipped.js';
 import { wifiWords } from './profile-words.js';
 import { finalOutcome, trimmed } from './text.js';
 
-/** What the join-error code's meaning in the profile's table says the failure was. */
-function findingOf(meaning: string | undefined): FindingId {
-  const kind = joinFailureOf(meaning);
-  return kind === 'timeout' ? 'wifi-join-timeout' : kind === 'wrong-password' ? 'wifi-wrong-password' : kind === 'ap-not-found' ? 'wifi-ap-not-found' : 'wifi-join-failed';
-}
 
 /** A join's first quoted argument: the SSID. */
 const SSID = /^[^=]*="((?:[^"\\]|\\.)*)"/;
@@ -22,7 +17,7 @@ const SSID = /^[^=]*="((?:[^"\\]|\\.)*)"/;
  */
 export function wifiRule(): Rule {
   const words = wifiWords();
-  const failures: { id: FindingId; e: ClassifiedEvent; ssid: string | undefined; meaning?: string | undefined }[] = [];
+  const failures: { id: FindingId; e: ClassifiedEvent; ssid: string | undefined; meaning?: string | undefined; fix?: string | undefined }[] = [];
   const drops: ClassifiedEvent[] = [];
   const status5: ClassifiedEvent[] = [];
   /** "No AP" while the module said it was on Wi-Fi (a firmware bug), and while it was not. */
@@ -47,7 +42,7 @@ export function wifiRule(): Rule {
       // the join had finished, and the module answers the join late amid busy p... lines.
       const late = words.joinError(text);
       if (late && c.current && !words.join.test(c.current.command)) {
-        failures.push({ id: findingOf(late.meaning), e, ssid: lastJoinSsid, meaning: late.meaning });
+        failures.push({ id: joinFindingId(late.failure?.kind), e, ssid: lastJoinSsid, meaning: late.meaning, fix: late.failure?.fix });
         c.current.explained = true;
         lastFailedJoinAt = c.commands;
       }
@@ -63,7 +58,7 @@ export function wifiRule(): Rule {
       lastJoinSsid = ssid;
       const coded = ex.replies.map((r) => ({ r, err: words.joinError(trimmed(r)) })).find((x) => x.err);
       if (coded) {
-        failures.push({ id: findingOf(coded.err!.meaning), e: coded.r, ssid, meaning: coded.err!.meaning });
+        failures.push({ id: joinFindingId(coded.err!.failure?.kind), e: coded.r, ssid, meaning: coded.err!.meaning, fix: coded.err!.failure?.fix });
         ex.explained = true;
         lastFailedJoinAt = c.commands;
       } else if (ex.final && finalOutcome(ex.final) === 'error') {
@@ -74,7 +69,8 @@ export function wifiRule(): Rule {
     },
     finish(c) {
       for (const f of failures) {
-        c.add(f.id, `joining Wi-Fi${f.ssid ? ` "${f.ssid}"` : ''} failed: ${trimmed(f.e)}${f.meaning ? ` (${f.meaning})` : ''}`, [f.e]);
+        // The fix is the profile's for that code (joinFailures), else the finding's own.
+        c.add(f.id, `joining Wi-Fi${f.ssid ? ` "${f.ssid}"` : ''} failed: ${trimmed(f.e)}${f.meaning ? ` (${f.meaning})` : ''}`, [f.e], f.fix ? { fix: f.fix } : {});
       }
       const statusCommand = status5[0]?.command ?? words.linkStatus?.send ?? 'the link-status query';
       if (status5.length >= 2 && !stationUp && !joinedOnce) {
