@@ -73,11 +73,18 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('close', (code) => resolve(code))));
 }
 
-/** Injects faults one after another while `running()` holds; returns how many. */
-async function faultStorm(running: () => boolean, faults: Fault[], gapMs: number): Promise<number> {
+/**
+ * Injects fault n once `every` × (n + 1) more messages of the stream have arrived (and at least
+ * `gapMs` after the one before), while `running()` holds; returns how many. Paced by delivery, not
+ * the clock, so a faster or slower machine sees the same faults spread over the same stream.
+ */
+async function faultStorm(running: () => boolean, faults: Fault[], stream: { topic: string; prefix: string; total: number; every: number }, gapMs = 100): Promise<number> {
+  const delivered = () => stream.total - count(stream.topic, stream.prefix, stream.total).missing;
+  const start = delivered();
   let n = 0;
   while (running() && n < faults.length) {
-    await new Promise((r) => setTimeout(r, gapMs));
+    await new Promise((r) => setTimeout(r, n === 0 ? 25 : gapMs));
+    while (running() && delivered() < start + stream.every * (n + 1)) await new Promise((r) => setTimeout(r, 25));
     if (!running()) break;
     front.module.inject(faults[n]!);
     n++;
@@ -104,7 +111,7 @@ describe('no loss under faults', () => {
     const lines = Array.from({ length: 2000 }, (_, i) => `a-${i}`);
     const first = publisher(1, queue, lines);
     let alive = true;
-    const storm = faultStorm(() => alive, Array.from({ length: 6 }, (_, i) => cycle[i % cycle.length]!), 400);
+    const storm = faultStorm(() => alive, Array.from({ length: 6 }, (_, i) => cycle[i % cycle.length]!), { topic: 'noloss/q1', prefix: 'a', total: 2000, every: 150 });
     // pub -l reads stdin 1,000 unacknowledged lines ahead; once 1,200 are through, all 2,000 were
     // read and sit in the durable queue — the kill must not lose any of those.
     await eventually(() => count('noloss/q1', 'a', 2000).missing < 800, 90_000, '1,200 messages through');
@@ -116,7 +123,7 @@ describe('no loss under faults', () => {
     // The restarted publisher has nothing new on stdin: it only drains what the dead one queued.
     const second = publisher(1, queue, []);
     let secondAlive = true;
-    const storm2 = faultStorm(() => secondAlive, Array.from({ length: 8 }, (_, i) => cycle[(i + 1) % cycle.length]!), 400);
+    const storm2 = faultStorm(() => secondAlive, Array.from({ length: 8 }, (_, i) => cycle[(i + 1) % cycle.length]!), { topic: 'noloss/q1', prefix: 'a', total: 2000, every: 50 });
     const code = await exited(second);
     secondAlive = false;
     const injected = before + (await storm2);
@@ -133,7 +140,7 @@ describe('no loss under faults', () => {
     const child = publisher(2, queue, Array.from({ length: 500 }, (_, i) => `b-${i}`));
     let alive = true;
     child.once('close', () => (alive = false));
-    const injected = await faultStorm(() => alive, Array.from({ length: 14 }, (_, i) => cycle[(i + 2) % cycle.length]!), 250);
+    const injected = await faultStorm(() => alive, Array.from({ length: 14 }, (_, i) => cycle[(i + 2) % cycle.length]!), { topic: 'noloss/q2', prefix: 'b', total: 500, every: 30 });
     const code = await exited(child);
     await eventually(() => count('noloss/q2', 'b', 500).missing === 0, 20_000, 'every QoS 2 message').catch(() => undefined);
     const { missing, duplicated } = count('noloss/q2', 'b', 500);
