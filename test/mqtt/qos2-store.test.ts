@@ -123,6 +123,16 @@ describe('MqttClient with a Qos2Store: the QoS 2 state outlives the process', ()
   const publish = (c: FakeConnection, id: number, payload: string, dup: boolean) =>
     c.send({ cmd: 'publish', qos: 2, dup, retain: false, messageId: id, topic: 't/q2', payload: Buffer.from(payload) });
 
+  /** Message 1 received (PUBREC sent, no PUBREL yet), message 2 received and released (PUBCOMP sent). */
+  async function receiveOneReleaseTwo(c: FakeConnection): Promise<void> {
+    publish(c, 1, 'one', false);
+    await answered(c, 'pubrec', 1);
+    publish(c, 2, 'two', false);
+    await answered(c, 'pubrec', 2);
+    c.send({ cmd: 'pubrel', messageId: 2 });
+    await answered(c, 'pubcomp', 2);
+  }
+
   it('session present: a message received before the "kill" (no PUBREL yet) and one released before it are not delivered again', async () => {
     let sessionPresent = false;
     broker = await fakeBroker((packet, connection) => {
@@ -131,12 +141,7 @@ describe('MqttClient with a Qos2Store: the QoS 2 state outlives the process', ()
     const path = fresh();
     const id = uniqueId('st');
     const first = await run(path, id);
-    publish(first.connection, 1, 'one', false);
-    await answered(first.connection, 'pubrec', 1);
-    publish(first.connection, 2, 'two', false);
-    await answered(first.connection, 'pubrec', 2);
-    first.connection.send({ cmd: 'pubrel', messageId: 2 });
-    await answered(first.connection, 'pubcomp', 2);
+    await receiveOneReleaseTwo(first.connection);
     expect(first.got).toEqual(['t/q2 one m1', 't/q2 two m2']);
     // The process dies without a word: nothing more is written by it.
     await first.client.end(true);
@@ -162,12 +167,7 @@ describe('MqttClient with a Qos2Store: the QoS 2 state outlives the process', ()
     const path = fresh();
     const id = uniqueId('st');
     const first = await run(path, id);
-    publish(first.connection, 1, 'one', false);
-    await answered(first.connection, 'pubrec', 1);
-    publish(first.connection, 2, 'two', false);
-    await answered(first.connection, 'pubrec', 2);
-    first.connection.send({ cmd: 'pubrel', messageId: 2 });
-    await answered(first.connection, 'pubcomp', 2);
+    await receiveOneReleaseTwo(first.connection);
     await first.client.end(true);
     first.store.close();
     const second = await run(path, id);
